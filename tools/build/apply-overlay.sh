@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Applies the repository's rust/ onto the cached kernel tree's rust/.
+#
+# Only files whose content differs are written, so make rebuilds only what a
+# change touches. The pristine version of every kernel file we replace is kept
+# in $PVIO_KORIG (new files are recorded as such), so a file dropped from
+# rust/ is restored, and `make patches` can diff against pristine 6.12.117.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+
+[ -f "$PVIO_KSRC/Makefile" ] || pvio_die "no kernel tree at $PVIO_KSRC: run tools/build/setup.sh"
+
+manifest=$PVIO_KORIG/.overlay-files
+mkdir -p "$PVIO_KORIG"
+touch "$manifest"
+
+mapfile -t files < <(cd "$PVIO_ROOT" && find rust -type f ! -name '*~' ! -name '.*' | LC_ALL=C sort)
+
+for f in "${files[@]}"; do
+	dst=$PVIO_KSRC/$f
+	orig=$PVIO_KORIG/$f
+	if [ ! -e "$orig" ] && [ ! -e "$orig.new" ]; then
+		mkdir -p "$(dirname "$orig")"
+		if [ -e "$dst" ]; then cp -p "$dst" "$orig"; else touch "$orig.new"; fi
+	fi
+	if ! cmp -s "$PVIO_ROOT/$f" "$dst"; then
+		mkdir -p "$(dirname "$dst")"
+		cp "$PVIO_ROOT/$f" "$dst"
+		pvio_log "overlay: $f"
+	fi
+done
+
+# Restore what an earlier overlay changed but rust/ no longer carries.
+while read -r f; do
+	[ -n "$f" ] || continue
+	printf '%s\n' "${files[@]}" | grep -qxF "$f" && continue
+	if [ -e "$PVIO_KORIG/$f.new" ]; then
+		rm -f "$PVIO_KSRC/$f" "$PVIO_KORIG/$f.new"
+	else
+		cp "$PVIO_KORIG/$f" "$PVIO_KSRC/$f"
+		rm -f "$PVIO_KORIG/$f"
+	fi
+	pvio_log "overlay: restored $f"
+done <"$manifest"
+
+printf '%s\n' "${files[@]}" >"$manifest"
