@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench`: builds the non-debug kernel flavour (only here: tests use the
+# debug one) and the modules against it, then boots it once and runs every
+# benchmark tools/bench/<name>/bench.sh in the VM. Each benchmark measures its
+# anchor (bonding, net_failover, TIPC, irqbalance) in the same run and prints
+# ratios against it. Output goes to results/bench-<date>/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. tools/build/env.sh
+
+mapfile -t benches < <(find tools/bench -mindepth 2 -maxdepth 2 -name bench.sh | LC_ALL=C sort)
+if [ ${#benches[@]} -eq 0 ]; then
+	echo "pvio: no benchmarks yet: they land with vnic_failover, irq_balancer and vke"
+	exit 0
+fi
+
+tools/build/setup.sh
+tools/build/kernel.sh bench
+tools/build/modules.sh bench
+out=$PVIO_ROOT/results/bench-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$out"
+cmd=
+for b in "${benches[@]}"; do
+	cmd+="$b $out/$(basename "$(dirname "$b")"); "
+done
+status=0
+tools/testing/vm.sh --flavour bench --cpus 4 --rwdir "$out" --exec "$cmd" | tee "$out/console.log" || status=$?
+# Leave the modules built for the test kernel, which make vm and make check use.
+tools/build/modules.sh test
+exit $status

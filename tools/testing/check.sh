@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The README's test command (`make check`). From a bare machine of the
+# supported kind it installs what is missing, builds what is stale (test
+# kernel, modules, host crates), runs the host unit tests, boots the test
+# kernel once under TCG and runs every selftest suite, the Rust KUnit doctests
+# and the harness self-test there. Everything is kept in results/<run>/.
+# The last line is "N passed, N failed, N skipped"; the exit status is non-zero
+# on any failure.
+set -uo pipefail
+. "$(dirname "$0")/../build/env.sh"
+cd "$PVIO_ROOT" || exit 1
+
+run=$(date +%Y%m%d-%H%M%S)
+results=$PVIO_ROOT/results/$run
+mkdir -p "$results"
+ln -sfn "$run" "$PVIO_ROOT/results/latest"
+passed=0 failed=0 skipped=0
+start=$(date +%s)
+
+note() {
+	printf '[%5ss] %s\n' "$(($(date +%s) - start))" "$*" | tee -a "$results/check.log"
+}
+
+summary() {
+	note "results in $results"
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+	exit
+}
+
+# Runs one build step; a failure is counted and shown with its log's tail.
+step() { # name command...
+	local name=$1
+	shift
+	note "$name"
+	if ! "$@" >"$results/$name.log" 2>&1; then
+		failed=$((failed + 1))
+		tail -n 40 "$results/$name.log"
+		note "FAIL $name (log: $results/$name.log)"
+		return 1
+	fi
+}
+
+# Adds a KTAP report's results to the totals (see tools/ktap); a missing or
+# unreadable report counts as a failure.
+add_ktap() { # file
+	local report p f s
+	if ! report=$("$ktap_summary" "$1"); then
+		failed=$((failed + 1))
+		note "FAIL no readable report $1"
+		return
+	fi
+	sed '$d' <<<"$report" | tee -a "$results/check.log"
+	read -r p f s < <(tail -n 1 <<<"$report")
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+step setup tools/build/setup.sh || summary
+step kernel tools/build/kernel.sh test || summary
+step modules tools/build/modules.sh test || summary
+
+cargo=$(pvio_cargo)
+step host-build "$cargo" build --manifest-path tools/Cargo.toml --workspace --all-targets || summary
+ktap_summary=$PVIO_ROOT/tools/target/debug/ktap-summary
+
+# Host unit tests: cargo prints one "test result:" line per test binary.
+note "host: cargo test"
+"$cargo" test --manifest-path tools/Cargo.toml --workspace >"$results/host-tests.log" 2>&1
+host_rc=$?
+grep -E '^test .* \.\.\. (FAILED|ignored)' "$results/host-tests.log"
+read -r p f s < <(awk '/^test result:/ { p += $4; f += $6; s += $8 } END { print p + 0, f + 0, s + 0 }' \
+	"$results/host-tests.log")
+passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+note "host: $p passed, $f failed, $s ignored"
+if [ "$host_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+	failed=$((failed + 1))
+	tail -n 30 "$results/host-tests.log"
+fi
+
+# The VM: the project's suites, then the harness self-test suite last, so its
+# deliberate reports cannot touch the project's results.
+suites=$(cd tools/testing/selftests && for d in */; do
+	d=${d%/}
+	[ -f "$d/Makefile" ] && [ "$d" != harness ] && echo "$d"
+done | xargs)
+note "vm: booting the test kernel; suites: $suites"
+mkdir -p "$results/vm" "$results/harness"
+tools/testing/vm.sh --rwdir "$results" \
+	--exec "tools/testing/vm/ksft-run.sh $results/vm $suites;
+		tools/testing/vm/ksft-run.sh --no-boot-checks $results/harness harness" \
+	2>&1 | tee "$results/vm-console.log"
+note "vm: done"
+add_ktap "$results/vm/ktap.txt"
+tools/testing/harness-check.sh "$results/harness/ktap.txt" "$results/harness-check.ktap" >/dev/null
+add_ktap "$results/harness-check.ktap"
+
+summary

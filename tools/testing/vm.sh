@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boots the project's kernel under virtme-ng with TCG (this machine's KVM is
+# PVM and cannot run ordinary guests) and a PCI machine (microvm has no PCI,
+# and the NIC tests want real MSI-X functions).
+#
+# usage: vm.sh [--flavour test|bench] [--cpus N] [--memory SIZE]
+#              [--rwdir DIR]... [--qemu-opts OPTS] [--exec CMD]
+# Without --exec it opens an interactive shell in the repository.
+set -euo pipefail
+. "$(dirname "$0")/../build/env.sh"
+
+flavour=test cpus=2 memory=2G exec_cmd= qemu_opts=
+rwdirs=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--flavour) flavour=$2; shift ;;
+	--cpus) cpus=$2; shift ;;
+	--memory) memory=$2; shift ;;
+	--rwdir) rwdirs+=(--rwdir "$2"); shift ;;
+	--qemu-opts) qemu_opts=$2; shift ;;
+	--exec) exec_cmd=$2; shift ;;
+	*) pvio_die "vm.sh: unknown argument '$1'" ;;
+	esac
+	shift
+done
+
+obj=$(pvio_kbuild_dir "$flavour")
+[ -f "$obj/arch/x86/boot/bzImage" ] || pvio_die "kernel ($flavour) not built: run make kernel"
+
+# Built-in bonding and dummy drivers would each create a device at boot
+# (bond0, dummy0); tests create exactly the devices they need.
+args=(--disable-kvm --disable-microvm --force-9p --run "$obj"
+	--cpus "$cpus" --memory "$memory" --cwd "$PVIO_ROOT" "${rwdirs[@]}"
+	--append "bonding.max_bonds=0 dummy.numdummies=0")
+[ -n "$qemu_opts" ] && args+=(--qemu-opts "$qemu_opts")
+[ -n "$exec_cmd" ] && args+=(--exec "$exec_cmd")
+# vng runs its helpers (virtme-run) from PATH.
+PATH=$PVIO_VENV/bin:$PATH exec "$PVIO_VNG" "${args[@]}"

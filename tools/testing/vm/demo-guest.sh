@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The demo shown by `make demo`, run inside the VM: loads each module of the
+# project and shows it at work, as a short report. It grows as modules land.
+
+set -u
+root=$(cd "$(dirname "$0")/../../.." && pwd)
+cd "$root" || exit 1
+
+section() { printf '\n== %s\n' "$*"; }
+run() { # shows a command and its result
+	printf '  $ %s\n' "$*"
+	local out rc
+	out=$("$@" 2>&1)
+	rc=$?
+	[ -n "$out" ] && sed 's/^/    /' <<<"$out"
+	[ $rc -eq 0 ] || printf '    (exit status %d)\n' "$rc"
+	return $rc
+}
+# Kernel log lines of a module since a marker.
+klog_since() { # marker module
+	dmesg --notime | sed -n "/$1/,\$p" | sed -n "s/^$2: /    /p"
+}
+
+echo "pvio demo on $(uname -r), $(nproc) CPUs (TCG)"
+
+section "samples/rust_netdev_notifier: the netdevice notifier abstraction (rust/kernel/net/notifier.rs)"
+echo "  The sample logs every netdevice event with the device's state, and vetoes"
+echo "  bringing up interfaces named veto*."
+mark="demo-mark-$RANDOM"
+echo "$mark" >/dev/kmsg
+run insmod samples/rust_netdev_notifier.ko
+run ip link add demo0 type dummy
+run ip link set demo0 up
+run ip link set demo0 mtu 1400
+run ip link add veto0 type dummy
+run ip link set veto0 up && echo "    (unexpected: the veto did not hold)"
+run ip link del demo0
+run rmmod rust_netdev_notifier
+run ip link set veto0 up
+run ip link del veto0
+echo "  What the sample saw (kernel log):"
+klog_since "$mark" rust_netdev_notifier
+
+section "Module skeletons (no features yet): load and unload"
+for m in vke/vke vnic_failover/vnic_failover irq_balancer/irq_balancer; do
+	name=$(basename $m)
+	if insmod $m.ko && [ -d /sys/module/$name ] && rmmod $name; then
+		echo "  $name: loaded and unloaded"
+	else
+		echo "  $name: FAILED to load or unload"
+	fi
+done
+
+section "Kernel health"
+if dmesg | grep -Eq 'BUG: |WARNING: |Oops|unreferenced object'; then
+	echo "  kernel reports found:"
+	dmesg | grep -E 'BUG: |WARNING: |Oops' | head -5 | sed 's/^/    /'
+else
+	echo "  no KASAN, lockdep, WARN or Oops report in the kernel log"
+fi
