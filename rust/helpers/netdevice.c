@@ -11,8 +11,3 @@ bool rust_helper_netif_carrier_ok(const struct net_device *dev)
 {
 	return netif_carrier_ok(dev);
 }
-
-unsigned int rust_helper_netdev_read_mtu(const struct net_device *dev)
-{
-	return READ_ONCE(dev->mtu);
-}

@@ -79,6 +79,10 @@ if [ "$host_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 	tail -n 30 "$results/host-tests.log"
 fi
 
+note "host: lint"
+tools/testing/lint.sh "$results/lint.ktap" >/dev/null
+add_ktap "$results/lint.ktap"
+
 # The VM: the project's suites, then the harness self-test suite last, so its
 # deliberate reports cannot touch the project's results.
 suites=$(cd tools/testing/selftests && for d in */; do

@@ -10,15 +10,15 @@ use core::fmt;
 /// Size of an interface name buffer, trailing NUL included (`IFNAMSIZ`).
 pub const IFNAMSIZ: usize = bindings::IFNAMSIZ as usize;
 
-/// A network device (`struct net_device`).
+/// A network device (`struct net_device`), borrowed while RTNL is held.
 ///
-/// Only references to it exist in Rust: the C side owns the device.
+/// Rust code never owns a network device: the C side does, and hands out references in contexts
+/// such as netdevice notifier callbacks.
 ///
 /// # Invariants
 ///
-/// A `&Device` points to a valid `struct net_device` for the lifetime of the reference: whoever
-/// hands it out (for example a netdevice notifier callback) guarantees that the device is not
-/// freed meanwhile.
+/// For the lifetime of a `&Device`, the `struct net_device` it points to is valid and the RTNL
+/// lock is held, so the fields that only change under RTNL (name, index, MTU) are stable.
 #[repr(transparent)]
 pub struct Device(Opaque<bindings::net_device>);
 
@@ -27,9 +27,10 @@ impl Device {
     ///
     /// # Safety
     ///
-    /// `ptr` must point to a valid `struct net_device` that stays valid for the lifetime `'a`.
+    /// For the lifetime `'a`, `ptr` must point to a valid `struct net_device` and the caller must
+    /// hold the RTNL lock.
     pub unsafe fn from_raw<'a>(ptr: *mut bindings::net_device) -> &'a Self {
-        // INVARIANT: the caller guarantees that `ptr` is valid for `'a`.
+        // INVARIANT: the caller guarantees validity and RTNL for `'a`.
         // SAFETY: `Device` is `repr(transparent)` over `Opaque<net_device>`, so the cast is
         // sound, and the caller guarantees validity for `'a`.
         unsafe { &*ptr.cast::<Self>() }
@@ -42,28 +43,30 @@ impl Device {
 
     /// Returns the interface index, unique within the device's network namespace.
     pub fn ifindex(&self) -> i32 {
-        // SAFETY: by the type invariant the device is valid. `ifindex` is assigned once, under
-        // RTNL, before the device becomes visible to anyone who could hand out a `&Device`.
+        // SAFETY: by the type invariant the device is valid and RTNL is held; `ifindex` is only
+        // written under RTNL (registration, namespace change).
         unsafe { (*self.as_raw()).ifindex }
     }
 
     /// Returns a copy of the interface name.
-    ///
-    /// The copy is consistent even against a concurrent rename.
-    // Not inlined: `netdev_copy_name` is not exported to modules.
-    #[inline(never)]
     pub fn name(&self) -> Name {
+        // SAFETY: by the type invariant the device is valid and RTNL is held, under which
+        // renames happen.
+        let raw = unsafe { (*self.as_raw()).name };
         let mut name = Name([0; IFNAMSIZ]);
-        // SAFETY: by the type invariant the device is valid, and the buffer holds `IFNAMSIZ`
-        // bytes as `netdev_copy_name` requires; it always NUL-terminates.
-        unsafe { bindings::netdev_copy_name(self.as_raw(), name.0.as_mut_ptr().cast()) };
+        for (dst, src) in name.0.iter_mut().zip(raw.iter()) {
+            *dst = *src as u8;
+        }
+        // INVARIANT: the last byte is NUL whatever the C side left there.
+        name.0[IFNAMSIZ - 1] = 0;
         name
     }
 
     /// Returns the current MTU.
     pub fn mtu(&self) -> u32 {
-        // SAFETY: by the type invariant the device is valid.
-        unsafe { bindings::netdev_read_mtu(self.as_raw()) }
+        // SAFETY: by the type invariant the device is valid and RTNL is held, under which the
+        // MTU changes.
+        unsafe { (*self.as_raw()).mtu }
     }
 
     /// Returns whether the device is administratively up (`netif_running`).
@@ -73,8 +76,10 @@ impl Device {
     }
 
     /// Returns whether the device reports carrier (`netif_carrier_ok`).
+    ///
+    /// Carrier changes without RTNL, so this is a snapshot.
     pub fn has_carrier(&self) -> bool {
-        // SAFETY: by the type invariant the device is valid.
+        // SAFETY: by the type invariant the device is valid; the state bit is read atomically.
         unsafe { bindings::netif_carrier_ok(self.as_raw()) }
     }
 }
@@ -83,17 +88,21 @@ impl Device {
 ///
 /// # Invariants
 ///
-/// The buffer contains a NUL byte.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// The last byte of the buffer is NUL.
+#[derive(Clone, Copy)]
 pub struct Name([u8; IFNAMSIZ]);
 
 impl Name {
     /// Returns the name as a C string.
     pub fn as_c_str(&self) -> &CStr {
+        // By the type invariant a NUL is found, at `IFNAMSIZ - 1` at the latest.
         let len = self.0.iter().position(|&b| b == 0).unwrap_or(IFNAMSIZ - 1);
-        // SAFETY: by the type invariant `self.0[len]` is the first NUL byte, so the slice up to
-        // and including it is a C string without interior NUL bytes.
-        unsafe { CStr::from_bytes_with_nul_unchecked(&self.0[..=len]) }
+        match self.0.get(..=len) {
+            // SAFETY: `bytes` ends at the first NUL byte, so it is a C string without interior
+            // NUL bytes.
+            Some(bytes) => unsafe { CStr::from_bytes_with_nul_unchecked(bytes) },
+            None => crate::c_str!(""),
+        }
     }
 
     /// Returns the name without its trailing NUL.
@@ -101,6 +110,15 @@ impl Name {
         self.as_c_str().as_bytes()
     }
 }
+
+// Bytes after the NUL may be stale leftovers of a longer name: compare the name only.
+impl PartialEq for Name {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Name {}
 
 impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -21,6 +21,7 @@ macro_rules! define_events {
     ($($(#[$doc:meta])* $variant:ident = $cmd:ident,)*) => {
         /// An event on the netdevice notifier chain (`enum netdev_cmd`).
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[non_exhaustive]
         pub enum Event {
             $($(#[$doc])* $variant,)*
             /// A command this enumeration does not name yet, by its raw value.
@@ -95,15 +96,36 @@ define_events! {
     ChangeTxQueueLen = netdev_cmd_NETDEV_CHANGE_TX_QUEUE_LEN,
 }
 
+impl Event {
+    /// Returns whether a handler may refuse the event.
+    ///
+    /// These are the events announcing a change that has not happened yet; the error code of a
+    /// refusal reaches whoever asked for the change.
+    pub fn is_vetoable(self) -> bool {
+        matches!(
+            self,
+            Self::PreUp | Self::PreChangeMtu | Self::PreChangeAddr | Self::PreChangeUpper
+        )
+    }
+}
+
 /// Callbacks of a netdevice notifier.
-pub trait Handler: Send + Sync {
-    /// Called for each event on each network device, with RTNL held.
+///
+/// `'static` because a registration may outlive any borrow (it can be leaked).
+pub trait Handler: Send + Sync + 'static {
+    /// Called for each event on each network device of every namespace, with RTNL held (as every
+    /// caller of the chain does in 6.12).
     ///
     /// On registration the chain replays [`Event::Register`] and [`Event::Up`] for the devices
     /// that already exist, and on unregistration [`Event::GoingDown`], [`Event::Down`] and
-    /// [`Event::Unregister`]. An error vetoes the events that can be refused ([`Event::PreUp`],
-    /// [`Event::PreChangeMtu`], [`Event::PreChangeAddr`], [`Event::PreChangeUpper`]); the
-    /// error code reaches whoever asked for the change. Other events ignore it.
+    /// [`Event::Unregister`].
+    ///
+    /// An error refuses a [vetoable](Event::is_vetoable) event: the chain stops there and the
+    /// error code reaches whoever asked for the change. For any other event the error is logged
+    /// and ignored, so that the other notifiers still see the event: stopping the chain on, say,
+    /// [`Event::Unregister`] would keep other subsystems from dropping their references.
+    ///
+    /// The handler must not create or drop a [`Registration`]: both take RTNL, which is held.
     fn notify(&self, event: Event, dev: &Device) -> Result;
 }
 
@@ -145,15 +167,16 @@ pub trait Handler: Send + Sync {
 /// let unregistered = Arc::new(AtomicU32::new(0), GFP_KERNEL)?;
 /// let handler = Loopback { registered: registered.clone(), unregistered: unregistered.clone() };
 /// let reg = KBox::pin_init(Registration::new(handler), GFP_KERNEL)?;
-/// assert_eq!(registered.load(Ordering::Relaxed), 1);
+/// // One loopback device per network namespace.
+/// let seen = registered.load(Ordering::Relaxed);
+/// assert!(seen >= 1);
 /// assert_eq!(unregistered.load(Ordering::Relaxed), 0);
 /// drop(reg);
-/// assert_eq!(unregistered.load(Ordering::Relaxed), 1);
+/// assert_eq!(unregistered.load(Ordering::Relaxed), seen);
 /// # Ok::<(), Error>(())
 /// ```
 #[pin_data(PinnedDrop)]
 pub struct Registration<T: Handler> {
-    // Initialised before `nb`: the chain calls the handler during registration.
     handler: T,
     #[pin]
     nb: Opaque<bindings::notifier_block>,
@@ -169,11 +192,30 @@ unsafe impl<T: Handler> Sync for Registration<T> {}
 impl<T: Handler> Registration<T> {
     /// Registers `handler` on the netdevice notifier chain.
     ///
-    /// Fails with the handler's error if it refuses the replay of an existing device.
+    /// Takes RTNL. Fails with the handler's error if it refuses the replay of an existing device,
+    /// after the chain has rolled the replay back.
     pub fn new(handler: T) -> impl PinInit<Self, Error> {
+        let register = move |slot: *mut Opaque<bindings::notifier_block>| {
+            let nb = Opaque::raw_get(slot);
+            // SAFETY: `slot` is valid for writes; a zeroed `notifier_block` with a callback is a
+            // valid unlinked block.
+            unsafe {
+                nb.write(core::mem::zeroed());
+                (*nb).notifier_call = Some(Self::notifier_call);
+            }
+            // INVARIANT: on success `nb` is registered with `notifier_call`, and it is the `nb`
+            // field of this `Registration`, whose `handler` the initialiser below has already
+            // written.
+            // SAFETY: `nb` is initialised and pinned; it stays registered until `drop`.
+            to_result(unsafe { bindings::register_netdevice_notifier(nb) })
+        };
+        // The chain calls the handler during registration (replay), so `handler` is initialised
+        // first: `try_pin_init!` initialises fields in the order written here.
         try_pin_init!(Self {
             handler,
-            nb <- Self::register(),
+            // SAFETY: on success the block is initialised and registered; on failure the chain
+            // has unlinked it again, so the slot may be freed.
+            nb <- unsafe { init::pin_init_from_closure(register) },
         }? Error)
     }
 
@@ -182,53 +224,47 @@ impl<T: Handler> Registration<T> {
         &self.handler
     }
 
-    fn register() -> impl PinInit<Opaque<bindings::notifier_block>, Error> {
-        let init = move |slot: *mut Opaque<bindings::notifier_block>| {
-            let nb = Opaque::raw_get(slot);
-            // SAFETY: `slot` is valid for writes; a zeroed `notifier_block` is a valid unlinked
-            // block, given its callback before registration.
-            unsafe {
-                nb.write(core::mem::zeroed());
-                (*nb).notifier_call = Some(Self::notifier_call);
-            }
-            // INVARIANT: `nb` is registered with `notifier_call`; `slot` is the `nb` field of a
-            // pinned `Registration<T>` whose `handler` is already initialised, since `register`
-            // is only used by `new`.
-            // SAFETY: `nb` is initialised and pinned; it stays registered until `drop`.
-            to_result(unsafe { bindings::register_netdevice_notifier(nb) })
-        };
-        // SAFETY: on success the block is initialised and registered; on failure it is not
-        // registered, so the slot may be freed.
-        unsafe { init::pin_init_from_closure(init) }
-    }
-
+    /// The `notifier_call` of the block: forwards the event to the handler.
+    ///
     /// # Safety
     ///
-    /// Called by the notifier chain: `nb` is the `nb` field of a live `Registration<T>` and
-    /// `data` points to a `struct netdev_notifier_info` whose device is valid during the call.
+    /// Called by the notifier chain, with RTNL held: `nb` is the `nb` field of a live
+    /// `Registration<T>` and `data` points to a `struct netdev_notifier_info` whose device is
+    /// valid during the call.
     unsafe extern "C" fn notifier_call(
         nb: *mut bindings::notifier_block,
         action: c_ulong,
         data: *mut c_void,
     ) -> c_int {
+        let Ok(cmd) = u32::try_from(action) else {
+            return bindings::NOTIFY_DONE as c_int;
+        };
+        let event = Event::from_raw(cmd);
         // SAFETY: by the type invariant `nb` is embedded in a `Registration<T>`, and
         // `Opaque<notifier_block>` is `repr(transparent)`.
         let this = unsafe {
             crate::container_of!(nb.cast::<Opaque<bindings::notifier_block>>(), Self, nb)
         };
-        // SAFETY: `handler` was initialised before `nb` was registered and is dropped only after
-        // it is unregistered, so it is valid during the call.
+        // SAFETY: `handler` is initialised before `nb` is registered and dropped only after it is
+        // unregistered, so it is valid during the call.
         let handler = unsafe { &(*this).handler };
         let info = data.cast::<bindings::netdev_notifier_info>();
         // SAFETY: the chain passes a valid `netdev_notifier_info` whose device stays valid for
-        // the duration of the call.
+        // the duration of the call, and holds RTNL.
         let dev = unsafe { Device::from_raw((*info).dev) };
-        // Commands are small non-negative integers; anything else maps to `Event::Other`.
-        let event = Event::from_raw(u32::try_from(action).unwrap_or(u32::MAX));
         match handler.notify(event, dev) {
             Ok(()) => bindings::NOTIFY_DONE as c_int,
             // SAFETY: FFI call with no preconditions.
-            Err(e) => unsafe { bindings::notifier_from_errno(e.to_errno()) },
+            Err(e) if event.is_vetoable() => unsafe { bindings::notifier_from_errno(e.to_errno()) },
+            Err(e) => {
+                crate::pr_warn!(
+                    "{}: notifier error {:?} on {:?} ignored: not vetoable\n",
+                    dev.name(),
+                    e,
+                    event
+                );
+                bindings::NOTIFY_DONE as c_int
+            }
         }
     }
 }
