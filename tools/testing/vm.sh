@@ -11,7 +11,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../build/env.sh"
 
-flavour=test cpus=2 memory=2G exec_cmd= qemu_opts=
+flavour=test cpus=2 memory=1G exec_cmd= qemu_opts=
 rwdirs=()
 while [ $# -gt 0 ]; do
 	case $1 in

@@ -12,10 +12,13 @@ static char *mode = "clean";
 module_param(mode, charp, 0444);
 MODULE_PARM_DESC(mode, "report to provoke: clean (none), warn, kasan or leak");
 
+#define LEAKED_OBJECTS 32
 static void *leaked;
 
 static int __init ksft_splat_init(void)
 {
+	int i;
+
 	if (!strcmp(mode, "clean")) {
 		/* Nothing: the harness must report this one as passed. */
 	} else if (!strcmp(mode, "warn")) {
@@ -28,8 +31,13 @@ static int __init ksft_splat_init(void)
 		pr_info("ksft_splat: reading past a 16-byte object: %d\n", buf[16]);
 		kfree((void *)buf);
 	} else if (!strcmp(mode, "leak")) {
-		/* Lose the only reference so kmemleak sees the object as leaked. */
-		WRITE_ONCE(leaked, kmalloc(128, GFP_KERNEL));
+		/*
+		 * Lose the only reference to each object. A stale copy of a
+		 * pointer (a register spill on a cached stack) can hide an
+		 * object from kmemleak, so leak many, as kmemleak-test does.
+		 */
+		for (i = 0; i < LEAKED_OBJECTS; i++)
+			WRITE_ONCE(leaked, kmalloc(128, GFP_KERNEL));
 		WRITE_ONCE(leaked, NULL);
 	} else {
 		return -EINVAL;
