@@ -35,6 +35,10 @@ pvio_kmake_args() {
 		RUSTDOC="$PVIO_RUSTDOC" BINDGEN="$PVIO_BINDGEN"
 }
 
+# rustup's tools (cargo, rustfmt) for tools/ and the lint, found even when
+# PATH lacks them; appended, so they never shadow the kernel's rustc.
+PATH=$PATH:${CARGO_HOME:-$HOME/.cargo}/bin
+
 # The rustup toolchain for user-space crates in tools/ (crates.io deps).
 pvio_cargo() {
 	local c

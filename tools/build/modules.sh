@@ -17,4 +17,3 @@ if [ "${2:-}" = clean ]; then
 fi
 make -s -C "$obj" M="$PVIO_ROOT" "${kargs[@]}" -j"$(($(nproc) + 1))" \
 	KCFLAGS=-Werror KRUSTFLAGS=-Dwarnings modules
-echo "$flavour" >"$PVIO_ROOT/.modules-flavour"

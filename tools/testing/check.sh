@@ -91,7 +91,9 @@ suites=$(cd tools/testing/selftests && for d in */; do
 done | xargs)
 note "vm: booting the test kernel; suites: $suites"
 mkdir -p "$results/vm" "$results/harness"
-tools/testing/vm.sh --rwdir "$results" \
+# A guest that hangs (a kernel deadlock) must not hang the run: the tests
+# inside have their own timeouts, this bounds the whole boot.
+timeout -k 30 "${PVIO_VM_TIMEOUT:-2400}" tools/testing/vm.sh --rwdir "$results" \
 	--exec "tools/testing/vm/ksft-run.sh $results/vm $suites;
 		tools/testing/vm/ksft-run.sh --no-boot-checks $results/harness harness" \
 	2>&1 | tee "$results/vm-console.log"
