@@ -2,9 +2,15 @@
 
 //! Virtual NIC over a pool of virtual functions with fast failover.
 //!
-//! Only the module skeleton exists so far: it loads and unloads, and does nothing else.
+//! Work in progress: the module loads and unloads; the member-selection policy (`policy`) is
+//! built here and tested on the host (tools/vnic-policy), and is not wired to devices yet.
 
 use kernel::prelude::*;
+
+// Compiled into the module so kernel builds check it; used once members can be enslaved. Its
+// items are `pub` for the host crate that tests it.
+#[allow(dead_code, unreachable_pub)]
+mod policy;
 
 module! {
     type: Module,
