@@ -13,11 +13,30 @@ set -euo pipefail
 [ -f "$PVIO_KSRC/Makefile" ] || pvio_die "no kernel tree at $PVIO_KSRC: run tools/build/setup.sh"
 
 manifest=$PVIO_KORIG/.overlay-files
+base_sums=$PVIO_ROOT/tools/build/overlay-base.sha256
+
+# Checks that a pristine kernel file is the one our whole-file copy was made
+# from; a newer 6.12.y may have changed it.
+check_base() { # path-under-tree pristine-file
+	local want got
+	want=$(awk -v f="$1" '$2 == f { print $1 }' "$base_sums")
+	[ -n "$want" ] || pvio_die "rust/ replaces kernel file $1, which tools/build/overlay-base.sha256 does not list"
+	got=$(sha256sum <"$2" | cut -d' ' -f1)
+	[ "$got" = "$want" ] ||
+		pvio_die "kernel $PVIO_KERNEL_VERSION changed $1 since our copy was made from $PVIO_KERNEL_TESTED: rebase our $1 on it and update tools/build/overlay-base.sha256"
+}
 mkdir -p "$PVIO_KORIG"
 touch "$manifest"
 
 mapfile -t files < <(cd "$PVIO_ROOT" && find rust -type f ! -name '*~' ! -name '.*' | LC_ALL=C sort)
 
+# First check and back up every pristine file, so a refusal leaves the tree
+# untouched; then write what differs.
+for f in "${files[@]}"; do
+	orig=$PVIO_KORIG/$f
+	[ -e "$orig" ] || [ -e "$orig.new" ] || [ ! -e "$PVIO_KSRC/$f" ] ||
+		check_base "$f" "$PVIO_KSRC/$f"
+done
 for f in "${files[@]}"; do
 	dst=$PVIO_KSRC/$f
 	orig=$PVIO_KORIG/$f

@@ -7,9 +7,14 @@ PVIO_CACHE=${PVIO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pvio}
 # Pins. The kernel must be built by Debian's rustc-web (its core sources are
 # what the kernel compiles `core` from); rustup's rustc lacks rust-src and
 # produces E0514 mismatches against a tree built by another rustc.
+# Debian keeps only the newest linux-source-6.12 in its archive, and security
+# updates move it along 6.12.y: the version is whatever is installed (6.12.117
+# is the one tested), and the cache is keyed by it.
 PVIO_KERNEL_PKG=linux-source-6.12
 PVIO_KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
-PVIO_KERNEL_VERSION=6.12.117
+PVIO_KERNEL_TESTED=6.12.117
+PVIO_KERNEL_VERSION=$(dpkg-query -W -f='${Version}' "$PVIO_KERNEL_PKG" 2>/dev/null | sed 's/-.*//')
+PVIO_KERNEL_VERSION=${PVIO_KERNEL_VERSION:-$PVIO_KERNEL_TESTED}
 PVIO_RUSTC=/usr/bin/rustc
 PVIO_RUSTDOC=/usr/bin/rustdoc
 PVIO_RUSTC_VERSION=1.96

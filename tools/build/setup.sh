@@ -86,8 +86,10 @@ check_versions() {
 		"$("$PVIO_RUSTC" --version 2>/dev/null)"
 	[ -d /usr/lib/rustlib/src/rust/library/core ] ||
 		pvio_die "rust-web-src: core sources missing under /usr/lib/rustlib/src/rust"
-	check_version "$PVIO_KERNEL_PKG" "$PVIO_KERNEL_VERSION" \
+	check_version "$PVIO_KERNEL_PKG" "6.12." \
 		"$(dpkg-query -W -f='${Version}' "$PVIO_KERNEL_PKG" 2>/dev/null)"
+	[ "$PVIO_KERNEL_VERSION" = "$PVIO_KERNEL_TESTED" ] ||
+		pvio_log "note: kernel source is $PVIO_KERNEL_VERSION; the tested one is $PVIO_KERNEL_TESTED"
 	check_version "bindgen-cli" "$PVIO_BINDGEN_VERSION" "$("$PVIO_BINDGEN" --version 2>/dev/null)"
 	check_version "virtme-ng" "$PVIO_VNG_VERSION" "$("$PVIO_VNG" --version 2>/dev/null)"
 	local clang_major
@@ -99,6 +101,8 @@ check_versions() {
 
 mkdir -p "$PVIO_CACHE"
 install_packages
+# The kernel version (and so the cache paths) follows the installed package.
+. "$(dirname "$0")/env.sh"
 install_bindgen
 install_vng
 unpack_kernel
