@@ -3,6 +3,8 @@
 //! Networking.
 
 pub mod dev;
+pub mod link;
 pub mod notifier;
 #[cfg(CONFIG_RUST_PHYLIB_ABSTRACTIONS)]
 pub mod phy;
+pub mod skbuff;

@@ -66,6 +66,7 @@ verify_config
 
 pvio_log "building $flavour kernel in $obj"
 start=$(date +%s)
-make -s -C "$PVIO_KSRC" O="$obj" "${kargs[@]}" -j"$(($(nproc) + 1))"
+# Our rust/ code must build without warnings, like the modules.
+make -s -C "$PVIO_KSRC" O="$obj" "${kargs[@]}" KRUSTFLAGS=-Dwarnings -j"$(($(nproc) + 1))"
 pvio_log "kernel ($flavour) built in $(($(date +%s) - start)) s"
 echo "$stamp" >"$obj/.pvio-stamp"

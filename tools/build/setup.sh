@@ -12,7 +12,7 @@ DEB_PACKAGES=(
 	"$PVIO_KERNEL_PKG" rustc-web rust-web-src clang lld llvm libclang-dev
 	make bison flex bc cpio kmod libelf-dev libssl-dev xz-utils zstd
 	python3-venv qemu-system-x86 busybox-static
-	udev iproute2 ethtool iperf3 tcpdump jq socat netcat-openbsd procps
+	udev iproute2 iputils-ping ethtool iperf3 tcpdump jq socat netcat-openbsd procps
 )
 
 missing_packages() {

@@ -43,6 +43,18 @@ run ip link del veto0
 echo "  What the sample saw (kernel log):"
 klog_since "$mark" rust_netdev_notifier
 
+section "samples/rust_netdev_dummy: a link type in Rust (rust/kernel/net/link.rs)"
+echo "  ip link creates devices of the Rust type; they count and free what they transmit."
+run insmod samples/rust_netdev_dummy.ko
+run ip link add rd0 type rust_dummy
+run ip link set rd0 up
+run ip addr add 198.51.100.1/24 dev rd0
+ping -q -c 5 -i 0.2 -W 1 198.51.100.2 >/dev/null 2>&1
+echo "  (5 pings sent through rd0)"
+run ip -s link show rd0
+run rmmod rust_netdev_dummy
+run ip link show rd0
+
 section "Module skeletons (no features yet): load and unload"
 for m in vke/vke vnic_failover/vnic_failover irq_balancer/irq_balancer; do
 	name=$(basename $m)

@@ -8,7 +8,7 @@
 source "$(dirname "$0")/../pvio_lib.sh"
 
 MODULES=(vke/vke vnic_failover/vnic_failover irq_balancer/irq_balancer
-	samples/rust_netdev_notifier)
+	samples/rust_netdev_notifier samples/rust_netdev_dummy)
 
 ktap_print_header
 ktap_set_plan ${#MODULES[@]}
