@@ -17,6 +17,7 @@ module! {
     author: "pvio developers",
     description: "Rust link-type sample: a dummy network device",
     license: "GPL",
+    alias: ["rtnl-link-rust_dummy"],
 }
 
 struct Dummy;

@@ -6,3 +6,8 @@ void rust_helper_eth_hw_addr_random(struct net_device *dev)
 {
 	eth_hw_addr_random(dev);
 }
+
+bool rust_helper_is_valid_ether_addr(const u8 *addr)
+{
+	return is_valid_ether_addr(addr);
+}

@@ -15,6 +15,7 @@
 #include "etherdevice.c"
 #include "kunit.c"
 #include "mutex.c"
+#include "netlink.c"
 #include "netdevice.c"
 #include "notifier.c"
 #include "page.c"

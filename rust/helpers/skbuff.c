@@ -6,3 +6,11 @@ void rust_helper_kfree_skb(struct sk_buff *skb)
 {
 	kfree_skb(skb);
 }
+
+#ifndef CONFIG_TRACEPOINTS
+/* Out of line only with tracepoints; an inline otherwise. */
+void rust_helper_consume_skb(struct sk_buff *skb)
+{
+	consume_skb(skb);
+}
+#endif

@@ -6,17 +6,14 @@
 //! the type to rtnetlink (`rtnl_link_register`) and, when dropped, removes it together with every
 //! device of the type, in every namespace.
 //!
-//! Devices are Ethernet devices with core-managed per-CPU statistics (`NETDEV_PCPU_STAT_LSTATS`).
+//! Devices are Ethernet devices for software: lockless transmit (`lltx`), no qdisc
+//! (`IFF_NO_QUEUE`), core-managed per-CPU statistics (`NETDEV_PCPU_STAT_LSTATS`), and an
+//! `IFLA_ADDRESS` given at creation must be a valid unicast Ethernet address.
 //!
 //! C header: [`include/net/rtnetlink.h`](srctree/include/net/rtnetlink.h)
 
 use crate::{
-    bindings,
-    error::to_result,
-    init::PinInit,
-    net::skbuff::SkBuff,
-    prelude::*,
-    str::CStr,
+    bindings, error::to_result, init::PinInit, net::skbuff::SkBuff, prelude::*, str::CStr,
     types::Opaque,
 };
 use core::{marker::PhantomData, ptr::NonNull};
@@ -31,7 +28,8 @@ pub trait LinkType: 'static {
 
     /// Transmits `skb` or frees it.
     ///
-    /// Runs without RTNL, in process or softirq context, on any CPU.
+    /// Runs without RTNL and with bottom halves disabled (interrupts too, under netpoll): it
+    /// must not sleep. Transmit is lockless, so it runs on several CPUs at once.
     fn start_xmit(dev: &TxDevice, skb: SkBuff);
 }
 
@@ -64,12 +62,15 @@ impl Setup<'_> {
 ///
 /// # Invariants
 ///
-/// A `&TxDevice` points to a valid, registered `struct net_device` of a [`LinkType`], whose
-/// per-CPU `lstats` are allocated.
+/// A `&TxDevice` points to a valid `struct net_device` of a [`LinkType`] whose per-CPU `lstats`
+/// are allocated: from `register_netdevice` until `netdev_run_todo` frees the device after its
+/// last reference, which covers every transmit and statistics call.
 #[repr(transparent)]
 pub struct TxDevice(Opaque<bindings::net_device>);
 
 impl TxDevice {
+    /// Creates a reference from a raw pointer.
+    ///
     /// # Safety
     ///
     /// `ptr` must satisfy the type invariant for the lifetime `'a`.
@@ -100,6 +101,9 @@ impl<T: LinkType> Adapter<T> {
         ops
     };
 
+    /// Refuses an address given at creation that is not a valid unicast Ethernet address.
+    const BAD_ADDRESS: &'static CStr = crate::c_str!("address must be a unicast Ethernet address");
+
     const fn netdev_ops() -> &'static bindings::net_device_ops {
         &Self::NETDEV_OPS
     }
@@ -116,6 +120,12 @@ impl<T: LinkType> Adapter<T> {
             (*dev).netdev_ops = Self::netdev_ops();
             (*dev).needs_free_netdev = true;
             (*dev).set_pcpu_stat_type(bindings::netdev_stat_type_NETDEV_PCPU_STAT_LSTATS);
+            // Lockless transmit and no qdisc, as for other software devices: with a tx lock,
+            // every device of the type would share its lockdep class.
+            let fast = &mut (*dev).__bindgen_anon_1.priv_flags_fast;
+            fast.set_lltx(1);
+            let no_queue = bindings::netdev_priv_flags_IFF_NO_QUEUE as crate::ffi::c_ulong;
+            fast.set_priv_flags(fast.priv_flags() | no_queue);
         }
         // INVARIANT: `dev` is being set up by `alloc_netdev` and not visible to anyone else.
         let mut setup = Setup {
@@ -134,27 +144,62 @@ impl<T: LinkType> Adapter<T> {
         skb: *mut bindings::sk_buff,
         dev: *mut bindings::net_device,
     ) -> bindings::netdev_tx_t {
+        // The stack never passes NULL; checking costs nothing and keeps `SkBuff` non-null.
         if let Some(skb) = NonNull::new(skb) {
             // SAFETY: the stack hands the buffer over.
             let skb = unsafe { SkBuff::from_raw(skb) };
-            // SAFETY: `dev` is a registered device set up by `setup`, so `lstats` is allocated
-            // (the core allocates it at registration for `NETDEV_PCPU_STAT_LSTATS`).
+            // SAFETY: `dev` was set up by `setup` for `NETDEV_PCPU_STAT_LSTATS`, and transmit only
+            // runs while `lstats` is allocated (see `TxDevice`).
             T::start_xmit(unsafe { TxDevice::from_raw(dev) }, skb);
         }
         bindings::netdev_tx_NETDEV_TX_OK
+    }
+
+    /// `rtnl_link_ops.validate`: checks an `IFLA_ADDRESS` given at creation, as `dummy` does.
+    ///
+    /// # Safety
+    ///
+    /// Called by rtnetlink with `tb` holding `IFLA_MAX + 1` parsed attributes and a valid or null
+    /// `extack`.
+    unsafe extern "C" fn validate(
+        tb: *mut *mut bindings::nlattr,
+        _data: *mut *mut bindings::nlattr,
+        extack: *mut bindings::netlink_ext_ack,
+    ) -> crate::ffi::c_int {
+        // SAFETY: `tb` has `IFLA_MAX + 1` entries.
+        let addr = unsafe { *tb.add(bindings::IFLA_ADDRESS as usize) };
+        if addr.is_null() {
+            return 0;
+        }
+        // SAFETY: a non-null entry is an attribute rtnetlink parsed; its payload has `nla_len`
+        // bytes, and the address is read only when that is `ETH_ALEN`.
+        let valid = unsafe {
+            bindings::nla_len(addr) == bindings::ETH_ALEN as crate::ffi::c_int
+                && bindings::is_valid_ether_addr(bindings::nla_data(addr).cast())
+        };
+        if valid {
+            return 0;
+        }
+        if !extack.is_null() {
+            // SAFETY: `extack` is valid; the message is static while the module is loaded,
+            // which outlasts the request (`NL_SET_ERR_MSG`).
+            unsafe { (*extack)._msg = Self::BAD_ADDRESS.as_char_ptr() };
+        }
+        -(bindings::EADDRNOTAVAIL as crate::ffi::c_int)
     }
 
     /// `ndo_get_stats64`.
     ///
     /// # Safety
     ///
-    /// Called by the stack with a registered device of this type and a valid output.
+    /// Called by the stack with a device of this type whose `lstats` are allocated (see
+    /// `TxDevice`) and a valid output.
     unsafe extern "C" fn get_stats64(
         dev: *mut bindings::net_device,
         stats: *mut bindings::rtnl_link_stats64,
     ) {
         let (mut packets, mut bytes) = (0u64, 0u64);
-        // SAFETY: `dev` is registered with `lstats` allocated; `stats` is valid for writes.
+        // SAFETY: `dev` has `lstats` allocated; `stats` is valid for writes.
         unsafe {
             bindings::dev_lstats_read(dev, &mut packets, &mut bytes);
             (*stats).tx_packets = packets;
@@ -215,6 +260,7 @@ impl<T: LinkType> Registration<T> {
                 ops.write(core::mem::zeroed());
                 (*ops).kind = T::KIND.as_char_ptr();
                 (*ops).setup = Some(Adapter::<T>::setup);
+                (*ops).validate = Some(Adapter::<T>::validate);
             }
             // INVARIANT: on success the ops are registered with `Adapter<T>`'s callbacks.
             // SAFETY: `ops` is initialised and pinned; it stays registered until `drop`.

@@ -11,7 +11,8 @@ use core::{mem::ManuallyDrop, ptr::NonNull};
 ///
 /// A driver must pass it on or free it; [`SkBuff::consume`] frees it as delivered, and dropping
 /// it frees it as a dropped packet, so a forgotten buffer shows up in drop monitoring instead of
-/// leaking.
+/// leaking. Dropping or consuming must happen in process or softirq context, not in a hard
+/// interrupt.
 ///
 /// # Invariants
 ///

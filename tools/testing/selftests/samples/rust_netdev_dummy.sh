@@ -25,7 +25,7 @@ tx() { # device field
 ktap_print_header
 [ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
 [ "$(id -u)" -eq 0 ] || exit "$KSFT_SKIP"
-ktap_set_plan 7
+ktap_set_plan 8
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 
 insmod "$ko" && ip link add rd0 type rust_dummy && ip link add rd1 type rust_dummy
@@ -49,6 +49,12 @@ pvio_result $? "transmitted packets are counted (5 pings: $packets packets, $byt
 
 [ "$(tx rd1 packets)" -eq 0 ]
 pvio_result $? "an idle device counts nothing"
+
+err=$(ip link add rd9 address 01:00:5e:00:00:01 type rust_dummy 2>&1)
+rc=$?
+[ $rc -ne 0 ] && [[ "$err" == *"address must be a unicast Ethernet address"* ]] &&
+	! ip link show rd9 >/dev/null 2>&1
+pvio_result $? "a multicast address is refused with an extack message (got: $err)"
 
 ip link del rd1 && ! ip link show rd1 >/dev/null 2>&1
 pvio_result $? "ip link del removes a device"
