@@ -13,6 +13,10 @@ KSFT_KERNEL=$PVIO_KSRC/tools/testing/selftests
 # shellcheck disable=SC1091
 . "$KSFT_KERNEL/net/lib.sh"
 
+# Kernel log lines that mean a test broke the kernel: KASAN, lockdep, WARN,
+# BUG, Oops, kmemleak, list corruption, hung tasks (extended regex).
+PVIO_KERNEL_REPORTS='BUG: |WARNING: |Oops|kernel BUG at|general protection fault|UBSAN:|Kernel panic|unreferenced object|list_(add|del) corruption|INFO: task .* blocked|possible (recursive|circular) locking|inconsistent lock state|sleeping function called from invalid context'
+
 # Path of a module built by `make modules`, e.g. samples/rust_netdev_notifier.
 pvio_module_path() {
 	echo "$PVIO_ROOT/$1.ko"

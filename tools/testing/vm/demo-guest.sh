@@ -4,9 +4,10 @@
 # The demo shown by `make demo`, run inside the VM: loads each module of the
 # project and shows it at work, as a short report. It grows as modules land.
 
-set -u
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$root" || exit 1
+# shellcheck source=../selftests/pvio_lib.sh
+. tools/testing/selftests/pvio_lib.sh
 
 section() { printf '\n== %s\n' "$*"; }
 run() { # shows a command and its result
@@ -20,7 +21,7 @@ run() { # shows a command and its result
 }
 # Kernel log lines of a module since a marker.
 klog_since() { # marker module
-	dmesg --notime | sed -n "/$1/,\$p" | sed -n "s/^$2: /    /p"
+	pvio_kmsg_since "$1" | sed -n "s/^$2: /    /p"
 }
 
 echo "pvio demo on $(uname -r), $(nproc) CPUs (TCG)"
@@ -28,8 +29,7 @@ echo "pvio demo on $(uname -r), $(nproc) CPUs (TCG)"
 section "samples/rust_netdev_notifier: the netdevice notifier abstraction (rust/kernel/net/notifier.rs)"
 echo "  The sample logs every netdevice event with the device's state, and vetoes"
 echo "  bringing up interfaces named veto*."
-mark="demo-mark-$RANDOM"
-echo "$mark" >/dev/kmsg
+mark=$(pvio_kmsg_mark)
 run insmod samples/rust_netdev_notifier.ko
 run ip link add demo0 type dummy
 run ip link set demo0 up
@@ -66,9 +66,9 @@ for m in vke/vke vnic_failover/vnic_failover irq_balancer/irq_balancer; do
 done
 
 section "Kernel health"
-if dmesg | grep -Eq 'BUG: |WARNING: |Oops|unreferenced object'; then
+if dmesg | grep -Eq -- "$PVIO_KERNEL_REPORTS"; then
 	echo "  kernel reports found:"
-	dmesg | grep -E 'BUG: |WARNING: |Oops' | head -5 | sed 's/^/    /'
+	dmesg | grep -E -- "$PVIO_KERNEL_REPORTS" | head -5 | sed 's/^/    /'
 else
 	echo "  no KASAN, lockdep, WARN or Oops report in the kernel log"
 fi

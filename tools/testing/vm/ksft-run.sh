@@ -25,8 +25,9 @@ kmsg=$out/dmesg.txt
 mkdir -p "$out"
 : >"$ktap"
 
-# Kernel reports that fail the test during which they appear.
-SPLAT='BUG: |WARNING: |Oops|kernel BUG at|general protection fault|UBSAN:|Kernel panic|unreferenced object|list_(add|del) corruption|INFO: task .* blocked|possible (recursive|circular) locking|inconsistent lock state|sleeping function called from invalid context'
+# The kernel reports that fail the test during which they appear.
+# shellcheck source=../selftests/pvio_lib.sh
+. "$selftests/pvio_lib.sh"
 
 testno=0
 report() { # result name [directive]
@@ -58,7 +59,7 @@ kmsg_between() {
 
 # Checks a kernel log excerpt for reports; prints the first one.
 splat_in() {
-	grep -Em1 -- "$SPLAT" "$1"
+	grep -Em1 -- "$PVIO_KERNEL_REPORTS" "$1"
 }
 
 echo "TAP version 13" >"$ktap"
