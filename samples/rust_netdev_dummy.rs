@@ -6,7 +6,8 @@
 //! and counts then frees every packet it is given to transmit.
 
 use kernel::net::{
-    link::{LinkType, Registration, Setup, TxDevice},
+    dev::Device,
+    link::{LinkType, Live, Registration, Setup},
     skbuff::SkBuff,
 };
 use kernel::prelude::*;
@@ -22,15 +23,19 @@ module! {
 
 struct Dummy;
 
+#[vtable]
 impl LinkType for Dummy {
     const KIND: &'static CStr = kernel::c_str!("rust_dummy");
+    type Data = ();
 
     fn setup(dev: &mut Setup<'_>) {
         dev.set_noarp();
         dev.random_mac();
     }
 
-    fn start_xmit(dev: &TxDevice, skb: SkBuff) {
+    fn init(_dev: &Device) -> impl PinInit<(), Error> {}
+
+    fn start_xmit(dev: &Live<Self>, skb: SkBuff) {
         dev.count_tx(skb.len());
         skb.consume();
     }

@@ -14,6 +14,7 @@
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
 #include <linux/firmware.h>
+#include <linux/if_arp.h>
 #include <linux/jiffies.h>
 #include <linux/mdio.h>
 #include <linux/netdevice.h>

@@ -20,6 +20,7 @@
 #include "notifier.c"
 #include "page.c"
 #include "rbtree.c"
+#include "rcu.c"
 #include "refcount.c"
 #include "signal.c"
 #include "skbuff.c"

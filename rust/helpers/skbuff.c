@@ -14,3 +14,8 @@ void rust_helper_consume_skb(struct sk_buff *skb)
 	consume_skb(skb);
 }
 #endif
+
+struct sk_buff *rust_helper_skb_share_check(struct sk_buff *skb, gfp_t pri)
+{
+	return skb_share_check(skb, pri);
+}

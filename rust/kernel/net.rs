@@ -3,8 +3,10 @@
 //! Networking.
 
 pub mod dev;
+pub mod extack;
 pub mod link;
 pub mod notifier;
 #[cfg(CONFIG_RUST_PHYLIB_ABSTRACTIONS)]
 pub mod phy;
+pub mod rcu_dev;
 pub mod skbuff;

@@ -2,35 +2,100 @@
 
 //! Network device types that user space creates (`ip link add NAME type KIND`).
 //!
-//! A [`LinkType`] says how a new device is set up and how it transmits; a [`Registration`] adds
-//! the type to rtnetlink (`rtnl_link_register`) and, when dropped, removes it together with every
-//! device of the type, in every namespace.
+//! A [`LinkType`] says how a new device is set up, what private data it carries, how it
+//! transmits and, for a device that forwards through other devices (ports: a bond's slaves, a
+//! vNIC's members), how ports join and leave and which of their received frames it takes. A
+//! [`Registration`] adds the type to rtnetlink (`rtnl_link_register`) and, when dropped, removes
+//! it together with every device of the type, in every namespace.
 //!
 //! Devices are Ethernet devices for software: lockless transmit (`lltx`), no qdisc
-//! (`IFF_NO_QUEUE`), core-managed per-CPU statistics (`NETDEV_PCPU_STAT_LSTATS`), and an
+//! (`IFF_NO_QUEUE`), core-managed per-CPU statistics (`NETDEV_PCPU_STAT_TSTATS`), and an
 //! `IFLA_ADDRESS` given at creation must be a valid unicast Ethernet address.
+//!
+//! Private data is built in `ndo_init` and dropped by the device's destructor, after the last
+//! reference to the device is gone, so every callback and every port's receive handler sees it.
+//! Ports are linked under the device with `netdev_master_upper_dev_link` and a receive handler;
+//! `ndo_uninit` unlinks whatever ports the type left linked, so a linked port always has a live
+//! master.
 //!
 //! C header: [`include/net/rtnetlink.h`](srctree/include/net/rtnetlink.h)
 
 use crate::{
-    bindings, error::to_result, init::PinInit, net::skbuff::SkBuff, prelude::*, str::CStr,
-    types::Opaque,
+    alloc::KBox,
+    bindings,
+    error::{from_result, to_result},
+    init::PinInit,
+    net::{
+        dev::{Device, Netdev},
+        extack::{self, ExtAck},
+        skbuff::SkBuff,
+    },
+    prelude::*,
+    str::CStr,
+    types::{ARef, Opaque},
 };
-use core::{marker::PhantomData, ptr::NonNull};
+use core::{any::TypeId, ffi::c_void, marker::PhantomData, ops::Deref, ptr::NonNull};
 
 /// A type of network device that user space can create.
-pub trait LinkType: 'static {
+#[vtable]
+pub trait LinkType: Sized + 'static {
     /// The name given to `ip link add ... type KIND`.
     const KIND: &'static CStr;
+
+    /// The private data of each device.
+    type Data: Send + Sync;
 
     /// Configures a new device before it is registered. It is already set up as Ethernet.
     fn setup(_dev: &mut Setup<'_>) {}
 
+    /// Builds the private data of a device being registered (`ndo_init`); RTNL is held.
+    fn init(dev: &Device) -> impl PinInit<Self::Data, Error>;
+
+    /// Called when the device is unregistered (`ndo_uninit`), RTNL held: release the ports
+    /// here. The private data lives on until the device is freed.
+    fn uninit(_dev: &Master<Self>) {}
+
     /// Transmits `skb` or frees it.
     ///
-    /// Runs without RTNL and with bottom halves disabled (interrupts too, under netpoll): it
-    /// must not sleep. Transmit is lockless, so it runs on several CPUs at once.
-    fn start_xmit(dev: &TxDevice, skb: SkBuff);
+    /// Runs without RTNL and with bottom halves disabled: it must not sleep. Transmit is
+    /// lockless, so it runs on several CPUs at once.
+    fn start_xmit(dev: &Live<Self>, skb: SkBuff);
+
+    /// Adds `port` under the device (`ip link set PORT master DEV`, `ndo_add_slave`); RTNL is
+    /// held. Link it with [`Master::link_port`].
+    fn add_port(_dev: &Master<Self>, _port: &Device, _extack: Option<&ExtAck>) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Removes `port` (`ip link set PORT nomaster`, `ndo_del_slave`); RTNL is held.
+    fn del_port(_dev: &Master<Self>, _port: &Device) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Decides what becomes of a frame that `port` received (the port's receive handler).
+    ///
+    /// Runs in softirq context under RCU, on several CPUs at once.
+    fn handle_frame(_dev: &Live<Self>, _port: &Netdev) -> RxVerdict {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Changes the MTU to `mtu`, already checked against the device's limits
+    /// (`ndo_change_mtu`); RTNL is held. The device's MTU is set on success.
+    fn change_mtu(_dev: &Master<Self>, _mtu: u32) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// What a port's receive handler does with a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RxVerdict {
+    /// Deliver it as received by the master device (`RX_HANDLER_ANOTHER`).
+    Deliver,
+    /// Deliver it on the port only to handlers bound to that exact device, such as packet
+    /// sockets (`RX_HANDLER_EXACT`): what a bond does with frames on an inactive port.
+    Exact,
+    /// Leave it to the port, as if there were no handler (`RX_HANDLER_PASS`).
+    Pass,
 }
 
 /// A new device of a [`LinkType`], before registration.
@@ -56,34 +121,240 @@ impl Setup<'_> {
         // SAFETY: by the type invariant the device is valid and ours alone.
         unsafe { bindings::eth_hw_addr_random(self.dev) };
     }
+
+    /// Starts the device without carrier, for a device whose link depends on its ports.
+    pub fn carrier_off(&mut self) {
+        // SAFETY: by the type invariant the device is valid; on an unregistered device
+        // `netif_carrier_off` only sets the state bit.
+        unsafe { bindings::netif_carrier_off(self.dev) };
+    }
 }
 
-/// A device of a [`LinkType`] as its transmit path sees it.
+/// The private area of a device of a link type.
+///
+/// `kind` tells the link type apart even where the code of two types' callbacks was merged.
+#[repr(C)]
+struct Private {
+    kind: TypeId,
+    data: *const c_void,
+}
+
+/// Returns the private area of a device of a link type.
+///
+/// # Safety
+///
+/// `dev` must be a valid device of a link type (its private area is a `Private`).
+unsafe fn private(dev: *mut bindings::net_device) -> *mut Private {
+    // SAFETY: the caller guarantees the private area is a `Private`.
+    unsafe { bindings::netdev_priv(dev).cast() }
+}
+
+/// Returns the private data of a device of link type `T`.
+///
+/// # Safety
+///
+/// `dev` must be a valid device of link type `T` whose data is built, and stay so for `'a`.
+unsafe fn data<'a, T: LinkType>(dev: *mut bindings::net_device) -> &'a T::Data {
+    // SAFETY: the caller guarantees the data is built and lives for `'a`.
+    unsafe { &*(*private(dev)).data.cast::<T::Data>() }
+}
+
+/// A device of a [`LinkType`] as its data path sees it: transmit, and its ports' receive
+/// handlers. It dereferences to [`Netdev`].
 ///
 /// # Invariants
 ///
-/// A `&TxDevice` points to a valid `struct net_device` of a [`LinkType`] whose per-CPU `lstats`
-/// are allocated: from `register_netdevice` until `netdev_run_todo` frees the device after its
-/// last reference, which covers every transmit and statistics call.
+/// A `&Live<T>` points to a valid, registered `struct net_device` of link type `T` whose private
+/// data is built: between `ndo_init` and the destructor, which covers every transmit and receive.
 #[repr(transparent)]
-pub struct TxDevice(Opaque<bindings::net_device>);
+pub struct Live<T: LinkType>(Netdev, PhantomData<T>);
 
-impl TxDevice {
+impl<T: LinkType> Live<T> {
     /// Creates a reference from a raw pointer.
     ///
     /// # Safety
     ///
     /// `ptr` must satisfy the type invariant for the lifetime `'a`.
     unsafe fn from_raw<'a>(ptr: *mut bindings::net_device) -> &'a Self {
-        // SAFETY: `TxDevice` is `repr(transparent)` over `Opaque<net_device>`; validity is the
-        // caller's guarantee.
+        // SAFETY: `Live` is `repr(transparent)` over `Netdev`; validity is the caller's
+        // guarantee.
         unsafe { &*ptr.cast::<Self>() }
+    }
+
+    /// Returns the device's private data.
+    pub fn data(&self) -> &T::Data {
+        // SAFETY: by the type invariant the data is built and outlives `&self`.
+        unsafe { data::<T>(self.as_raw()) }
     }
 
     /// Counts one transmitted packet of `len` bytes in the device's statistics.
     pub fn count_tx(&self, len: u32) {
-        // SAFETY: by the type invariant the device is valid and its `lstats` allocated.
-        unsafe { bindings::dev_lstats_add(self.0.get(), len) };
+        // SAFETY: by the type invariant the device is registered, so its `tstats` are allocated.
+        unsafe { bindings::dev_sw_netstats_tx_add(self.as_raw(), len) };
+    }
+
+    /// Counts one packet dropped on transmit.
+    pub fn count_tx_dropped(&self) {
+        // SAFETY: by the type invariant the device is valid; core stats are allocated on demand.
+        unsafe { bindings::dev_core_stats_tx_dropped_inc(self.as_raw()) };
+    }
+}
+
+impl<T: LinkType> Deref for Live<T> {
+    type Target = Netdev;
+
+    fn deref(&self) -> &Netdev {
+        &self.0
+    }
+}
+
+/// A device of a [`LinkType`] on its control path, RTNL held. It dereferences to [`Device`].
+///
+/// # Invariants
+///
+/// A `&Master<T>` points to a valid `struct net_device` of link type `T` whose private data is
+/// built, and RTNL is held for its lifetime.
+#[repr(transparent)]
+pub struct Master<T: LinkType>(Device, PhantomData<T>);
+
+impl<T: LinkType> Deref for Master<T> {
+    type Target = Device;
+
+    fn deref(&self) -> &Device {
+        &self.0
+    }
+}
+
+/// Refuses the device itself as its own port.
+const PORT_IS_SELF: &CStr = crate::c_str!("a device cannot be its own port");
+
+impl<T: LinkType> Master<T> {
+    /// Creates a reference from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must satisfy the type invariant for the lifetime `'a`.
+    unsafe fn from_raw<'a>(ptr: *mut bindings::net_device) -> &'a Self {
+        // SAFETY: `Master` is `repr(transparent)` over `Device`; validity is the caller's
+        // guarantee.
+        unsafe { &*ptr.cast::<Self>() }
+    }
+
+    /// Returns the master of `port` if `port` is a linked port of a device of type `T`.
+    pub fn of_port(port: &Device) -> Option<&Self> {
+        let port = port.as_raw();
+        // SAFETY: `port` is valid and RTNL is held (`&Device`), under which the receive handler
+        // is registered and unregistered.
+        let master = unsafe { Adapter::<T>::linked_master(port) };
+        if master.is_null() {
+            return None;
+        }
+        // SAFETY: a linked port means its master has not passed `ndo_uninit`, which unlinks
+        // every port, so the master and its data are alive; RTNL is held for the borrow of
+        // `port`, so no unregistration completes meanwhile.
+        Some(unsafe { Self::from_raw(master) })
+    }
+
+    /// Returns the device's private data.
+    pub fn data(&self) -> &T::Data {
+        // SAFETY: by the type invariant the data is built and outlives `&self`.
+        unsafe { data::<T>(self.as_raw()) }
+    }
+
+    /// Returns the port of `link` as a device under the RTNL this master holds.
+    pub fn port<'a>(&'a self, link: &'a PortLink<T>) -> &'a Device {
+        // SAFETY: `link` holds a reference to the port, and RTNL is held for `'a` by the type
+        // invariant of `self`.
+        unsafe { Device::from_raw(link.port.as_raw()) }
+    }
+
+    /// Sets the device's carrier (`netif_carrier_on` / `netif_carrier_off`).
+    pub fn set_carrier(&self, on: bool) {
+        // SAFETY: by the type invariant the device is valid.
+        unsafe {
+            if on {
+                bindings::netif_carrier_on(self.as_raw())
+            } else {
+                bindings::netif_carrier_off(self.as_raw())
+            }
+        }
+    }
+
+    /// Tells peers the device moved: gratuitous ARP, unsolicited neighbour advertisements and
+    /// multicast rejoins (`NETDEV_NOTIFY_PEERS`, `NETDEV_RESEND_IGMP`).
+    pub fn notify_peers(&self) {
+        // SAFETY: by the type invariant the device is valid and RTNL is held.
+        unsafe { bindings::__netdev_notify_peers(self.as_raw()) };
+    }
+
+    /// Links `port` under this device: the port's received frames go to
+    /// [`LinkType::handle_frame`], and the port shows this device as its master.
+    ///
+    /// The link type must implement [`LinkType::handle_frame`] (checked at build time).
+    ///
+    /// Fails with `EBUSY` if the port has a master or a receive handler already, and refuses
+    /// the device itself and loops.
+    pub fn link_port(&self, port: &Device, extack: Option<&ExtAck>) -> Result<PortLink<T>> {
+        crate::build_assert!(
+            T::HAS_HANDLE_FRAME,
+            "a link type with ports needs handle_frame"
+        );
+        if port.is(self) {
+            return Err(extack::fail(extack, PORT_IS_SELF, EINVAL));
+        }
+        let (master, dev) = (self.as_raw(), port.as_raw());
+        // SAFETY: both devices are valid and RTNL is held. The handler's data is this master,
+        // which stays alive while the port is linked: `ndo_uninit` unlinks every port.
+        to_result(unsafe {
+            bindings::netdev_rx_handler_register(
+                dev,
+                Some(Adapter::<T>::handle_frame),
+                master.cast(),
+            )
+        })?;
+        // SAFETY: as above; `extack` is valid or null.
+        let ret = unsafe {
+            bindings::netdev_master_upper_dev_link(
+                dev,
+                master,
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+                ExtAck::ptr(extack),
+            )
+        };
+        if let Err(e) = to_result(ret) {
+            // SAFETY: the handler was registered above, under the RTNL still held.
+            unsafe { bindings::netdev_rx_handler_unregister(dev) };
+            return Err(e);
+        }
+        // SAFETY: RTNL is held, under which flags change.
+        unsafe { Adapter::<T>::mark_port(dev, true) };
+        Ok(PortLink {
+            port: port.hold(),
+            _t: PhantomData,
+        })
+    }
+
+    /// Unlinks the port of `link` from this device. Waits for receive handlers in flight.
+    pub fn unlink_port(&self, link: PortLink<T>) {
+        // SAFETY: `link` keeps the port valid and RTNL is held.
+        unsafe { Adapter::<T>::unlink(link.port.as_raw(), self.as_raw()) };
+    }
+}
+
+/// A port linked under a device of link type `T` by [`Master::link_port`].
+///
+/// Give it back to [`Master::unlink_port`]. Dropped without that, the port stays linked until
+/// the master is unregistered.
+pub struct PortLink<T: LinkType> {
+    port: ARef<Netdev>,
+    _t: PhantomData<T>,
+}
+
+impl<T: LinkType> PortLink<T> {
+    /// Returns the port.
+    pub fn port(&self) -> &Netdev {
+        &self.port
     }
 }
 
@@ -94,10 +365,20 @@ impl<T: LinkType> Adapter<T> {
     const NETDEV_OPS: bindings::net_device_ops = {
         // SAFETY: all-zero is a valid `net_device_ops` (no callbacks).
         let mut ops: bindings::net_device_ops = unsafe { core::mem::zeroed() };
+        ops.ndo_init = Some(Self::init);
+        ops.ndo_uninit = Some(Self::uninit);
         ops.ndo_start_xmit = Some(Self::start_xmit);
-        ops.ndo_get_stats64 = Some(Self::get_stats64);
         ops.ndo_validate_addr = Some(bindings::eth_validate_addr);
         ops.ndo_set_mac_address = Some(bindings::eth_mac_addr);
+        if T::HAS_ADD_PORT {
+            ops.ndo_add_slave = Some(Self::add_port);
+        }
+        if T::HAS_DEL_PORT {
+            ops.ndo_del_slave = Some(Self::del_port);
+        }
+        if T::HAS_CHANGE_MTU {
+            ops.ndo_change_mtu = Some(Self::change_mtu);
+        }
         ops
     };
 
@@ -114,12 +395,18 @@ impl<T: LinkType> Adapter<T> {
     ///
     /// Called by `alloc_netdev` with a new device.
     unsafe extern "C" fn setup(dev: *mut bindings::net_device) {
-        // SAFETY: `dev` is a new, valid device that only this call touches.
+        // SAFETY: `dev` is a new, valid device that only this call touches; its private area
+        // is a `Private` (`priv_size`), with no data until `ndo_init`.
         unsafe {
             bindings::ether_setup(dev);
             (*dev).netdev_ops = Self::netdev_ops();
             (*dev).needs_free_netdev = true;
-            (*dev).set_pcpu_stat_type(bindings::netdev_stat_type_NETDEV_PCPU_STAT_LSTATS);
+            (*dev).priv_destructor = Some(Self::destructor);
+            private(dev).write(Private {
+                kind: TypeId::of::<T>(),
+                data: core::ptr::null(),
+            });
+            (*dev).set_pcpu_stat_type(bindings::netdev_stat_type_NETDEV_PCPU_STAT_TSTATS);
             // Lockless transmit and no qdisc, as for other software devices: with a tx lock,
             // every device of the type would share its lockdep class.
             let fast = &mut (*dev).__bindgen_anon_1.priv_flags_fast;
@@ -135,6 +422,142 @@ impl<T: LinkType> Adapter<T> {
         T::setup(&mut setup);
     }
 
+    /// `ndo_init`: builds the private data.
+    ///
+    /// # Safety
+    ///
+    /// Called by `register_netdevice`, RTNL held, with a device set up by `setup`.
+    unsafe extern "C" fn init(dev: *mut bindings::net_device) -> crate::ffi::c_int {
+        from_result(|| {
+            // SAFETY: `dev` is valid and RTNL is held.
+            let init = T::init(unsafe { Device::from_raw(dev) });
+            let data = KBox::pin_init(init, GFP_KERNEL)?;
+            // SAFETY: the data is only used pinned, through shared references, and dropped in
+            // place by `destructor`.
+            let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) });
+            // SAFETY: the private area holds the pointer; nothing reads it before registration
+            // completes and publishes the device.
+            unsafe { (*private(dev)).data = raw.cast() };
+            Ok(0)
+        })
+    }
+
+    /// Returns the master whose port `port` is, or null.
+    ///
+    /// # Safety
+    ///
+    /// `port` must be valid and RTNL held.
+    unsafe fn linked_master(port: *mut bindings::net_device) -> *mut bindings::net_device {
+        let ours: bindings::rx_handler_func_t = Some(Self::handle_frame);
+        // SAFETY: the caller guarantees validity and RTNL, under which the handler changes. A
+        // handler equal to ours is the receive handler of a link type (possibly another one
+        // whose identical code was merged with ours), so its data is a master whose private
+        // area is a `Private`, which tells the type.
+        unsafe {
+            #[allow(unpredictable_function_pointer_comparisons)]
+            let linked = (*port).rx_handler == ours;
+            if !linked {
+                return core::ptr::null_mut();
+            }
+            let master = (*port).rx_handler_data.cast::<bindings::net_device>();
+            if master.is_null() || (*private(master)).kind != TypeId::of::<T>() {
+                return core::ptr::null_mut();
+            }
+            master
+        }
+    }
+
+    /// `ndo_uninit`: lets the type release its ports, then unlinks any left.
+    ///
+    /// # Safety
+    ///
+    /// Called once by the core, RTNL held, after a successful `ndo_init`.
+    unsafe extern "C" fn uninit(dev: *mut bindings::net_device) {
+        // SAFETY: `ndo_uninit` follows a successful `ndo_init`, so the data is built; RTNL is
+        // held.
+        T::uninit(unsafe { Master::from_raw(dev) });
+        loop {
+            let mut port: *mut bindings::net_device = core::ptr::null_mut();
+            // SAFETY: `dev` is valid and RTNL is held, under which its lower list changes. The
+            // walk (`netdev_for_each_lower_dev`) starts again after each unlink.
+            unsafe {
+                let mut iter: *mut bindings::list_head =
+                    core::ptr::addr_of_mut!((*dev).adj_list.lower);
+                loop {
+                    let lower = bindings::netdev_lower_get_next(dev, &mut iter);
+                    if lower.is_null() {
+                        break;
+                    }
+                    if Self::linked_master(lower.cast()) == dev {
+                        port = lower.cast();
+                        break;
+                    }
+                }
+            }
+            if port.is_null() {
+                break;
+            }
+            // SAFETY: `port` is a lower device of `dev`; RTNL is held.
+            unsafe { Self::unlink(port, dev) };
+        }
+    }
+
+    /// Marks a device as a port (`IFF_SLAVE`) without IPv6 autoconfiguration
+    /// (`IFF_NO_ADDRCONF`), as bonding does: a port carries its master's address and must not
+    /// claim the master's link-local address for itself. Or clears both marks.
+    ///
+    /// # Safety
+    ///
+    /// `dev` must be valid and RTNL held.
+    unsafe fn mark_port(dev: *mut bindings::net_device, port: bool) {
+        let no_addrconf = bindings::netdev_priv_flags_IFF_NO_ADDRCONF as crate::ffi::c_ulong;
+        // SAFETY: the caller guarantees validity and RTNL, under which these flags change.
+        unsafe {
+            let fast = &mut (*dev).__bindgen_anon_1.priv_flags_fast;
+            if port {
+                (*dev).flags |= bindings::net_device_flags_IFF_SLAVE;
+                fast.set_priv_flags(fast.priv_flags() | no_addrconf);
+            } else {
+                (*dev).flags &= !bindings::net_device_flags_IFF_SLAVE;
+                fast.set_priv_flags(fast.priv_flags() & !no_addrconf);
+            }
+        }
+    }
+
+    /// Unlinks `port` from `master` if it is linked there.
+    ///
+    /// # Safety
+    ///
+    /// Both devices must be valid and RTNL held.
+    unsafe fn unlink(port: *mut bindings::net_device, master: *mut bindings::net_device) {
+        // SAFETY: the caller guarantees validity and RTNL.
+        unsafe {
+            if Self::linked_master(port) != master {
+                return;
+            }
+            // Waits for handlers in flight, which use the master.
+            bindings::netdev_rx_handler_unregister(port);
+            bindings::netdev_upper_dev_unlink(port, master);
+            Self::mark_port(port, false);
+        }
+    }
+
+    /// `priv_destructor`: drops the private data once the device has no user left.
+    ///
+    /// # Safety
+    ///
+    /// Called once by the core when the device is freed, or when its registration fails after
+    /// `ndo_init`.
+    unsafe extern "C" fn destructor(dev: *mut bindings::net_device) {
+        // SAFETY: the private area holds the pointer, built by `init` or still null.
+        let raw = unsafe { core::mem::replace(&mut (*private(dev)).data, core::ptr::null()) };
+        if !raw.is_null() {
+            // SAFETY: `raw` came from `KBox::into_raw` in `init`, and no one uses the device any
+            // more.
+            drop(unsafe { KBox::from_raw(raw.cast_mut().cast::<T::Data>()) });
+        }
+    }
+
     /// `ndo_start_xmit`.
     ///
     /// # Safety
@@ -148,11 +571,119 @@ impl<T: LinkType> Adapter<T> {
         if let Some(skb) = NonNull::new(skb) {
             // SAFETY: the stack hands the buffer over.
             let skb = unsafe { SkBuff::from_raw(skb) };
-            // SAFETY: `dev` was set up by `setup` for `NETDEV_PCPU_STAT_LSTATS`, and transmit only
-            // runs while `lstats` is allocated (see `TxDevice`).
-            T::start_xmit(unsafe { TxDevice::from_raw(dev) }, skb);
+            // SAFETY: transmit only runs on a registered device, whose data is built.
+            T::start_xmit(unsafe { Live::from_raw(dev) }, skb);
         }
         bindings::netdev_tx_NETDEV_TX_OK
+    }
+
+    /// The receive handler of linked ports.
+    ///
+    /// # Safety
+    ///
+    /// Called by `__netif_receive_skb` under RCU, on a port linked by `link_port`.
+    unsafe extern "C" fn handle_frame(
+        pskb: *mut *mut bindings::sk_buff,
+    ) -> bindings::rx_handler_result_t {
+        // SAFETY: `pskb` points to a valid buffer received on its `dev`, a linked port whose
+        // handler data is its master (published before the handler by
+        // `netdev_rx_handler_register`), alive until the handler is unregistered, which waits
+        // for us.
+        let (port, master) = unsafe {
+            let port = (**pskb)
+                .__bindgen_anon_1
+                .__bindgen_anon_1
+                .__bindgen_anon_1
+                .dev;
+            (port, (*port).rx_handler_data.cast::<bindings::net_device>())
+        };
+        if !T::HAS_HANDLE_FRAME {
+            // Not reached: `link_port` requires `handle_frame`.
+            return bindings::rx_handler_result_RX_HANDLER_PASS;
+        }
+        // SAFETY: see above; the master's data lives until its destructor, after the unlink.
+        let verdict = unsafe { T::handle_frame(Live::from_raw(master), Netdev::from_raw(port)) };
+        match verdict {
+            RxVerdict::Pass => bindings::rx_handler_result_RX_HANDLER_PASS,
+            RxVerdict::Exact => bindings::rx_handler_result_RX_HANDLER_EXACT,
+            RxVerdict::Deliver => {
+                // SAFETY: the buffer is ours to hand on; a shared one is copied first, since
+                // its device changes.
+                let skb = unsafe { bindings::skb_share_check(*pskb, bindings::GFP_ATOMIC) };
+                if skb.is_null() {
+                    return bindings::rx_handler_result_RX_HANDLER_CONSUMED;
+                }
+                // SAFETY: `skb` is valid and ours; the master is registered, so its `tstats`
+                // are allocated.
+                unsafe {
+                    *pskb = skb;
+                    (*skb)
+                        .__bindgen_anon_1
+                        .__bindgen_anon_1
+                        .__bindgen_anon_1
+                        .dev = master;
+                    bindings::dev_sw_netstats_rx_add(master, (*skb).len);
+                }
+                bindings::rx_handler_result_RX_HANDLER_ANOTHER
+            }
+        }
+    }
+
+    /// `ndo_add_slave`.
+    ///
+    /// # Safety
+    ///
+    /// Called by rtnetlink, RTNL held, with a registered device of this type, another valid
+    /// device and a valid or null `extack`.
+    unsafe extern "C" fn add_port(
+        dev: *mut bindings::net_device,
+        port: *mut bindings::net_device,
+        extack: *mut bindings::netlink_ext_ack,
+    ) -> crate::ffi::c_int {
+        // SAFETY: as documented; a registered device has its data built.
+        let (master, port, extack) = unsafe {
+            (
+                Master::<T>::from_raw(dev),
+                Device::from_raw(port),
+                ExtAck::from_raw(extack),
+            )
+        };
+        from_result(|| T::add_port(master, port, extack).map(|()| 0))
+    }
+
+    /// `ndo_del_slave`.
+    ///
+    /// # Safety
+    ///
+    /// Called by rtnetlink, RTNL held, with a registered device of this type and another valid
+    /// device.
+    unsafe extern "C" fn del_port(
+        dev: *mut bindings::net_device,
+        port: *mut bindings::net_device,
+    ) -> crate::ffi::c_int {
+        // SAFETY: as documented; a registered device has its data built.
+        let (master, port) = unsafe { (Master::<T>::from_raw(dev), Device::from_raw(port)) };
+        from_result(|| T::del_port(master, port).map(|()| 0))
+    }
+
+    /// `ndo_change_mtu`.
+    ///
+    /// # Safety
+    ///
+    /// Called by `dev_set_mtu`, RTNL held, with a registered device of this type and an MTU
+    /// within its limits.
+    unsafe extern "C" fn change_mtu(
+        dev: *mut bindings::net_device,
+        mtu: crate::ffi::c_int,
+    ) -> crate::ffi::c_int {
+        from_result(|| {
+            let mtu = u32::try_from(mtu).map_err(|_| EINVAL)?;
+            // SAFETY: as documented; a registered device has its data built.
+            T::change_mtu(unsafe { Master::<T>::from_raw(dev) }, mtu)?;
+            // SAFETY: RTNL is held; lockless readers use `READ_ONCE`.
+            unsafe { core::ptr::addr_of_mut!((*dev).mtu).write_volatile(mtu) };
+            Ok(0)
+        })
     }
 
     /// `rtnl_link_ops.validate`: checks an `IFLA_ADDRESS` given at creation, as `dummy` does.
@@ -180,31 +711,11 @@ impl<T: LinkType> Adapter<T> {
         if valid {
             return 0;
         }
-        if !extack.is_null() {
-            // SAFETY: `extack` is valid; the message is static while the module is loaded,
-            // which outlasts the request (`NL_SET_ERR_MSG`).
-            unsafe { (*extack)._msg = Self::BAD_ADDRESS.as_char_ptr() };
+        // SAFETY: `extack` is valid or null for the request being handled.
+        if let Some(extack) = unsafe { ExtAck::from_raw(extack) } {
+            extack.set_message(Self::BAD_ADDRESS);
         }
         -(bindings::EADDRNOTAVAIL as crate::ffi::c_int)
-    }
-
-    /// `ndo_get_stats64`.
-    ///
-    /// # Safety
-    ///
-    /// Called by the stack with a device of this type whose `lstats` are allocated (see
-    /// `TxDevice`) and a valid output.
-    unsafe extern "C" fn get_stats64(
-        dev: *mut bindings::net_device,
-        stats: *mut bindings::rtnl_link_stats64,
-    ) {
-        let (mut packets, mut bytes) = (0u64, 0u64);
-        // SAFETY: `dev` has `lstats` allocated; `stats` is valid for writes.
-        unsafe {
-            bindings::dev_lstats_read(dev, &mut packets, &mut bytes);
-            (*stats).tx_packets = packets;
-            (*stats).tx_bytes = bytes;
-        }
     }
 }
 
@@ -217,14 +728,16 @@ impl<T: LinkType> Adapter<T> {
 /// # Examples
 ///
 /// ```
-/// use kernel::net::link::{LinkType, Registration, TxDevice};
-/// use kernel::net::skbuff::SkBuff;
+/// use kernel::net::{dev::Device, link::{LinkType, Live, Registration}, skbuff::SkBuff};
 ///
 /// struct Sink;
 ///
+/// #[vtable]
 /// impl LinkType for Sink {
 ///     const KIND: &'static CStr = kernel::c_str!("rust_doctest_sink");
-///     fn start_xmit(dev: &TxDevice, skb: SkBuff) {
+///     type Data = ();
+///     fn init(_dev: &Device) -> impl PinInit<(), Error> {}
+///     fn start_xmit(dev: &Live<Self>, skb: SkBuff) {
 ///         dev.count_tx(skb.len());
 ///         skb.consume();
 ///     }
@@ -259,6 +772,7 @@ impl<T: LinkType> Registration<T> {
             unsafe {
                 ops.write(core::mem::zeroed());
                 (*ops).kind = T::KIND.as_char_ptr();
+                (*ops).priv_size = core::mem::size_of::<Private>();
                 (*ops).setup = Some(Adapter::<T>::setup);
                 (*ops).validate = Some(Adapter::<T>::validate);
             }
