@@ -1,19 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Virtual NIC over a pool of virtual functions with fast failover.
+//! Virtual NIC over a pool of virtual functions (or any Ethernet devices) with fast failover.
 //!
-//! Work in progress: the module loads and unloads; the member-selection policy (`policy`) and
-//! the statistics fold (`stats`) are built here and tested on the host (tools/vnic-policy), and
-//! are not wired to devices yet.
+//! `ip link add vnic0 type vnic_failover` creates the vNIC; `ip link set DEV master vnic0` adds
+//! members. One member carries the traffic; the others are warm standbys. A member that loses
+//! its link, goes down or disappears is replaced in the netdevice notifier that reports it.
+//!
+//! - `vnic`: the device, its members and the switch.
+//! - `events`: member state changes from the netdevice notifier.
+//! - `policy`: which member should be active (plain Rust, tested on the host).
+//! - `stats`: folding member counters (plain Rust, tested on the host).
 
-use kernel::prelude::*;
+use kernel::{
+    net::{link, notifier},
+    prelude::*,
+};
 
-// Compiled into the module so kernel builds check them; used once members can be enslaved.
-// Their items are `pub` for the host crate that tests them (tools/vnic-policy).
+mod events;
+// Its items are `pub` for the host crate that tests it (tools/vnic-policy).
 #[allow(dead_code, unreachable_pub)]
 mod policy;
 #[allow(dead_code, unreachable_pub)]
 mod stats;
+mod vnic;
 
 module! {
     type: Module,
@@ -21,12 +30,25 @@ module! {
     author: "pvio developers",
     description: "Virtual NIC over a pool of virtual functions with fast failover",
     license: "GPL",
+    alias: ["rtnl-link-vnic_failover"],
 }
 
-struct Module;
+struct Module {
+    // Dropped in this order: deleting the vNICs still sees member events.
+    _link: Pin<KBox<link::Registration<vnic::Vnic>>>,
+    _events: Pin<KBox<notifier::Registration<events::MemberEvents>>>,
+}
 
 impl kernel::Module for Module {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        Ok(Module)
+        let events = KBox::pin_init(
+            notifier::Registration::new(events::MemberEvents),
+            GFP_KERNEL,
+        )?;
+        let link = KBox::pin_init(link::Registration::new(), GFP_KERNEL)?;
+        Ok(Module {
+            _link: link,
+            _events: events,
+        })
     }
 }

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The vNIC device: `ip link add NAME type vnic_failover`.
+//!
+//! Members join with `ip link set DEV master NAME`. Every member takes the vNIC's MAC address
+//! and MTU when it joins and is brought up, so each one is a warm standby: a switch only moves
+//! the active pointer, which transmit follows under RCU, and peers are told with gratuitous ARP
+//! and unsolicited neighbour advertisements. Frames received on a backup reach only sockets
+//! bound to that backup, as on an inactive bond port.
+
+use crate::policy::{self, MemberId, Reason, Selector, Switch};
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::{
+    c_str,
+    net::{
+        dev::{Device, Netdev, ETH_ALEN},
+        extack::{fail, ExtAck},
+        link::{LinkType, Live, Master, PortLink, RxVerdict, Setup},
+        rcu_dev::RcuDevice,
+        skbuff::SkBuff,
+    },
+    new_mutex,
+    prelude::*,
+    sync::{rcu, Mutex},
+    time::Ktime,
+};
+
+/// The vNIC link type.
+pub(crate) struct Vnic;
+
+/// A member of the pool.
+struct Member {
+    link: PortLink<Vnic>,
+    id: MemberId,
+    /// What the member had before it joined, restored when it leaves.
+    saved_mac: [u8; ETH_ALEN],
+    saved_mtu: u32,
+}
+
+/// The pool and its selector, changed under RTNL (the lock only makes that visible to Rust).
+struct Pool {
+    selector: Selector,
+    /// Slots, as many as the selector can rank.
+    members: [Option<Member>; policy::MAX_MEMBERS],
+}
+
+impl Pool {
+    /// Returns the members.
+    fn iter(&self) -> impl Iterator<Item = &Member> {
+        self.members.iter().flatten()
+    }
+}
+
+/// Figures about switches, read without locks.
+#[derive(Default)]
+pub(crate) struct Counters {
+    /// Changes of the active member from one member to another.
+    pub(crate) failovers: AtomicU64,
+    /// Why the last change happened (`Reason` as a number, see [`reason_code`]).
+    pub(crate) last_reason: AtomicU64,
+    /// When the last change happened (monotonic, ns).
+    pub(crate) last_switch_ns: AtomicU64,
+    /// How long the last change took, from the event to the pointer flip (ns).
+    pub(crate) last_switch_duration_ns: AtomicU64,
+}
+
+/// The private data of a vNIC.
+#[pin_data]
+pub(crate) struct VnicData {
+    /// The member transmit uses.
+    active: RcuDevice,
+    #[pin]
+    pool: Mutex<Pool>,
+    pub(crate) counters: Counters,
+}
+
+/// Returns monotonic time in milliseconds, the policy's clock.
+fn now_ms() -> policy::Millis {
+    Ktime::ktime_get().to_ms().try_into().unwrap_or(0)
+}
+
+/// Returns a member's id: its interface index.
+fn member_id(dev: &Netdev) -> MemberId {
+    dev.ifindex().try_into().unwrap_or(0)
+}
+
+/// Returns a stable number for a switch reason, for counters and user space.
+pub(crate) fn reason_code(reason: Reason) -> u64 {
+    use policy::Health;
+    match reason {
+        Reason::Activated => 1,
+        Reason::LinkDown => 2,
+        Reason::Removed => 3,
+        Reason::Failed(Health::TxTimeout) => 4,
+        Reason::Failed(Health::TxErrors) => 5,
+        Reason::Failed(Health::ProbeFailed) => 6,
+        Reason::Failed(Health::Admin) => 7,
+        Reason::Failback => 8,
+    }
+}
+
+/// Returns the name of a switch reason, for the log.
+fn reason_name(reason: Reason) -> &'static str {
+    match reason {
+        Reason::Activated => "activated",
+        Reason::LinkDown => "link down",
+        Reason::Removed => "removed",
+        Reason::Failed(_) => "failed",
+        Reason::Failback => "failback",
+    }
+}
+
+/// Whether a member can carry traffic now: up, with carrier.
+fn link_up(dev: &Netdev) -> bool {
+    dev.is_running() && dev.has_carrier()
+}
+
+impl VnicData {
+    /// Carries out a switch the selector decided: flip the data path, set carrier, tell peers.
+    fn apply(&self, vnic: &Master<Vnic>, pool: &Pool, switch: Switch, started: Ktime) {
+        let target = switch
+            .to
+            .and_then(|id| pool.iter().find(|m| m.id == id))
+            .map(|m| vnic.port(&m.link));
+        // The flip: from here transmit uses the new member. `replace` then waits for readers
+        // of the old one before dropping it, which does not delay traffic.
+        let flipped = Ktime::ktime_get();
+        let old = self.active.replace(target.map(|dev| dev.hold()));
+        drop(old);
+        vnic.set_carrier(target.is_some());
+
+        let c = &self.counters;
+        if switch.from.is_some() && switch.to.is_some() {
+            c.failovers.fetch_add(1, Ordering::Relaxed);
+        }
+        c.last_reason
+            .store(reason_code(switch.reason), Ordering::Relaxed);
+        c.last_switch_ns
+            .store(flipped.to_ns().try_into().unwrap_or(0), Ordering::Relaxed);
+        let took_ns = (flipped.to_ns() - started.to_ns()).max(0);
+        c.last_switch_duration_ns
+            .store(took_ns.try_into().unwrap_or(0), Ordering::Relaxed);
+
+        if let Some(dev) = target {
+            vnic.notify_peers();
+            pr_info!(
+                "{}: active member {} ({}, {} us)\n",
+                vnic.name(),
+                dev.name(),
+                reason_name(switch.reason),
+                took_ns / 1000
+            );
+        } else {
+            pr_warn!(
+                "{}: no usable member ({})\n",
+                vnic.name(),
+                reason_name(switch.reason)
+            );
+        }
+    }
+
+    /// Applies a selector result, if it is a switch.
+    fn settle(&self, vnic: &Master<Vnic>, pool: &Pool, result: Option<Switch>, started: Ktime) {
+        if let Some(switch) = result {
+            self.apply(vnic, pool, switch, started);
+        }
+    }
+
+    /// Reacts to a member's link state change (carrier, up, down).
+    pub(crate) fn link_changed(&self, vnic: &Master<Vnic>, member: &Device) {
+        self.set_link(vnic, member, link_up(member));
+    }
+
+    /// Reacts to a member about to go down.
+    pub(crate) fn link_down(&self, vnic: &Master<Vnic>, member: &Device) {
+        self.set_link(vnic, member, false);
+    }
+
+    fn set_link(&self, vnic: &Master<Vnic>, member: &Device, up: bool) {
+        let started = Ktime::ktime_get();
+        let mut pool = self.pool.lock();
+        let result = pool.selector.set_link(member_id(member), up, now_ms());
+        self.settle(vnic, &pool, result.ok().flatten(), started);
+    }
+
+    /// Removes a member that is going away (unregistered) without restoring it.
+    pub(crate) fn member_gone(&self, vnic: &Master<Vnic>, member: &Device) {
+        self.remove(vnic, member, false);
+    }
+
+    /// Removes `member`; restores its address and MTU if `restore`.
+    fn remove(&self, vnic: &Master<Vnic>, member: &Device, restore: bool) -> Option<()> {
+        let started = Ktime::ktime_get();
+        let mut pool = self.pool.lock();
+        let id = member_id(member);
+        let slot = pool
+            .members
+            .iter()
+            .position(|m| m.as_ref().is_some_and(|m| m.link.port().is(member)))?;
+        let result = pool.selector.remove(id, now_ms());
+        // Switch away first, so the leaving member carries nothing once unlinked.
+        self.settle(vnic, &pool, result.ok().flatten(), started);
+        if self.active.holds(member) {
+            drop(self.active.replace(None));
+            vnic.set_carrier(false);
+        }
+        let gone = pool.members.get_mut(slot)?.take()?;
+        if restore {
+            // Best effort: the member may refuse its old values now; it is ours no more.
+            let _ = member.set_mtu(gone.saved_mtu);
+            let _ = member.set_mac(&gone.saved_mac, None);
+        }
+        vnic.unlink_port(gone.link);
+        Some(())
+    }
+}
+
+const NOT_ETHERNET: &CStr = c_str!("vnic_failover: members must be Ethernet devices");
+const SELF: &CStr = c_str!("vnic_failover: a vNIC cannot be its own port");
+const LOOPBACK: &CStr = c_str!("vnic_failover: a loopback device cannot be a member");
+const BUSY: &CStr = c_str!("vnic_failover: device already has a master or receive handler");
+const POOL_FULL: &CStr = c_str!("vnic_failover: the pool is full");
+const BAD_MTU: &CStr = c_str!("vnic_failover: member cannot take the vNIC's MTU");
+const BAD_MAC: &CStr = c_str!("vnic_failover: member cannot take the vNIC's MAC address");
+const NOT_MEMBER: &CStr = c_str!("vnic_failover: device is not a member");
+
+#[vtable]
+impl LinkType for Vnic {
+    const KIND: &'static CStr = c_str!("vnic_failover");
+    type Data = VnicData;
+
+    fn setup(dev: &mut Setup<'_>) {
+        dev.random_mac();
+        dev.carrier_off();
+    }
+
+    fn init(_dev: &Device) -> impl PinInit<VnicData, Error> {
+        try_pin_init!(VnicData {
+            active: RcuDevice::new(),
+            pool <- new_mutex!(Pool {
+                selector: Selector::new(policy::Config::default()),
+                members: [const { None }; policy::MAX_MEMBERS],
+            }),
+            counters: Counters::default(),
+        }? Error)
+    }
+
+    fn uninit(vnic: &Master<Self>) {
+        let data = vnic.data();
+        drop(data.active.replace(None));
+        let mut pool = vnic.data().pool.lock();
+        for slot in 0..policy::MAX_MEMBERS {
+            let Some(m) = pool.members.get_mut(slot).and_then(Option::take) else {
+                continue;
+            };
+            let dev = vnic.port(&m.link);
+            let _ = dev.set_mtu(m.saved_mtu);
+            let _ = dev.set_mac(&m.saved_mac, None);
+            let _ = pool.selector.remove(m.id, now_ms());
+            vnic.unlink_port(m.link);
+        }
+    }
+
+    fn start_xmit(vnic: &Live<Self>, skb: SkBuff) {
+        let guard = rcu::read_lock();
+        match vnic.data().active.get(&guard) {
+            Some(member) => {
+                let len = skb.len();
+                if member.queue_xmit(skb) {
+                    vnic.count_tx(len);
+                } else {
+                    vnic.count_tx_dropped();
+                }
+            }
+            None => {
+                vnic.count_tx_dropped();
+                drop(skb);
+            }
+        }
+    }
+
+    fn handle_frame(vnic: &Live<Self>, port: &Netdev) -> RxVerdict {
+        if vnic.data().active.holds(port) {
+            RxVerdict::Deliver
+        } else {
+            RxVerdict::Exact
+        }
+    }
+
+    fn add_port(vnic: &Master<Self>, dev: &Device, extack: Option<&ExtAck>) -> Result {
+        if dev.is(vnic) {
+            return Err(fail(extack, SELF, EINVAL));
+        }
+        if dev.is_loopback() {
+            return Err(fail(extack, LOOPBACK, EINVAL));
+        }
+        let (Some(saved_mac), Some(mac)) = (dev.mac(), vnic.mac()) else {
+            return Err(fail(extack, NOT_ETHERNET, EINVAL));
+        };
+        if dev.master().is_some() || dev.has_rx_handler() {
+            return Err(fail(extack, BUSY, EBUSY));
+        }
+        let data = vnic.data();
+        // RTNL serialises every change of the pool; the lock is not held while the member is
+        // brought up, whose events come back through the notifier.
+        if data.pool.lock().members.iter().all(Option::is_some) {
+            return Err(fail(extack, POOL_FULL, ENOSPC));
+        }
+        let saved_mtu = dev.mtu();
+
+        // Warm standby: the member takes the vNIC's MTU and address now, not at switch time.
+        if dev.set_mtu(vnic.mtu()).is_err() {
+            return Err(fail(extack, BAD_MTU, EINVAL));
+        }
+        let undo_mtu = |dev: &Device| {
+            let _ = dev.set_mtu(saved_mtu);
+        };
+        if let Err(e) = dev.set_mac(&mac, extack) {
+            undo_mtu(dev);
+            return Err(fail(extack, BAD_MAC, e));
+        }
+        let undo = |dev: &Device| {
+            let _ = dev.set_mac(&saved_mac, None);
+            undo_mtu(dev);
+        };
+        // Linked before it is brought up, so that it comes up as a port (`IFF_SLAVE`), without
+        // IPv6 autoconfiguration of the vNIC's own link-local address.
+        let link = match vnic.link_port(dev, extack) {
+            Ok(link) => link,
+            Err(e) => {
+                undo(dev);
+                return Err(e);
+            }
+        };
+        if let Err(e) = dev.open(extack) {
+            vnic.unlink_port(link);
+            undo(dev);
+            return Err(e);
+        }
+        let id = member_id(dev);
+        let started = Ktime::ktime_get();
+        let mut pool = data.pool.lock();
+        let result = pool.selector.add(id, 0, 0, link_up(dev), now_ms());
+        let slot = pool.members.iter_mut().find(|m| m.is_none());
+        let (Ok(result), Some(slot)) = (result, slot) else {
+            // Not reached: the slots and the selector have the same capacity, and an
+            // interface index is in the pool at most once.
+            let _ = pool.selector.remove(id, now_ms());
+            drop(pool);
+            vnic.unlink_port(link);
+            undo(dev);
+            return Err(fail(extack, POOL_FULL, ENOSPC));
+        };
+        *slot = Some(Member {
+            link,
+            id,
+            saved_mac,
+            saved_mtu,
+        });
+        data.settle(vnic, &pool, result, started);
+        Ok(())
+    }
+
+    fn del_port(vnic: &Master<Self>, dev: &Device) -> Result {
+        vnic.data()
+            .remove(vnic, dev, true)
+            .ok_or(EINVAL)
+            .map_err(|e| fail(None, NOT_MEMBER, e))
+    }
+
+    fn change_mtu(vnic: &Master<Self>, mtu: u32) -> Result {
+        let pool = vnic.data().pool.lock();
+        let old = vnic.mtu();
+        for (i, m) in pool.iter().enumerate() {
+            if let Err(e) = vnic.port(&m.link).set_mtu(mtu) {
+                for m in pool.iter().take(i) {
+                    let _ = vnic.port(&m.link).set_mtu(old);
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
