@@ -1,0 +1,178 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vnic_failover over veth, in the shape of the bonding selftests:
+#
+#   ns H: vnic0 (192.0.2.1) -- members ha, hb, hc
+#   ns P: br0 (192.0.2.2)   -- pa, pb, pc  (veth peers of ha, hb, hc)
+#
+# A member fails when its peer goes down (carrier loss), when it goes down,
+# and when it is deleted. After each failure the test checks that pings pass
+# again, that the expected member took over, and that the peer's bridge
+# learned the vNIC's MAC on the new port from the gratuitous ARP alone.
+
+source "$(dirname "$0")/../pvio_lib.sh"
+
+MOD=vnic_failover
+ko=$(pvio_module_path vnic_failover/$MOD)
+H=vnic-h-$$
+P=vnic-p-$$
+
+cleanup() {
+	ip netns del "$H" 2>/dev/null
+	ip netns del "$P" 2>/dev/null
+	rmmod $MOD 2>/dev/null
+}
+trap cleanup EXIT
+
+h() { ip -n "$H" "$@"; }
+p() { ip -n "$P" "$@"; }
+field() { # ns dev jq-expression
+	ip -n "$1" -j -s -d link show "$2" | jq -r ".[0]$3"
+}
+tx_packets() { # device: 0 for a device that is gone
+	local n
+	n=$(field "$H" "$1" .stats64.tx.packets 2>/dev/null)
+	echo "${n:-0}"
+}
+pings() { # count: succeeds when every ping is answered
+	ip netns exec "$H" ping -q -c "$1" -i 0.1 -W 1 192.0.2.2 >/dev/null 2>&1
+}
+# The member the vNIC uses: the one whose transmit counter moves under ping.
+active_member() {
+	local m before after
+	declare -A before
+	for m in ha hb hc; do before[$m]=$(tx_packets $m); done
+	pings 5 || return 1
+	for m in ha hb hc; do
+		after=$(tx_packets $m)
+		[ $((after - ${before[$m]})) -ge 5 ] && echo $m
+	done
+}
+# Succeeds when P's bridge has the vNIC MAC on port $1 (learned from the vNIC's
+# own frames, which after a switch are the gratuitous ARP and NA).
+learned_on() {
+	bridge -n "$P" -j fdb show br br0 |
+		jq -e --arg mac "$vmac" --arg port "$1" \
+			'any(.[]; .mac == $mac and .ifname == $port)' >/dev/null
+}
+# Forgets where the vNIC's MAC was learned (a flush would also drop the
+# bridge's own local entries).
+flush_fdb() {
+	local port
+	for port in pa pb pc; do bridge -n "$P" fdb del "$vmac" dev $port master 2>/dev/null; done
+	! learned_on pa && ! learned_on pb && ! learned_on pc
+}
+
+ktap_print_header
+[ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
+[ "$(id -u)" -eq 0 ] || exit "$KSFT_SKIP"
+ktap_set_plan 12
+[ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
+
+# br0 has a fixed MAC: by default a bridge takes its lowest port MAC, which
+# changes when a port goes, and the vNIC would talk to the old one for a while.
+ip netns add "$H" && ip netns add "$P" &&
+	p link add br0 address 02:00:00:00:00:02 type bridge && p link set br0 up &&
+	p addr add 192.0.2.2/24 dev br0 || ktap_exit_fail_msg "cannot build the topology"
+for m in a b c; do
+	h link add h$m type veth peer name p$m netns "$P" &&
+		p link set p$m master br0 && p link set p$m up ||
+		ktap_exit_fail_msg "cannot build the topology"
+done
+
+insmod "$ko" && h link add vnic0 type vnic_failover && h link set vnic0 up &&
+	h addr add 192.0.2.1/24 dev vnic0 &&
+	[ "$(ip netns exec "$H" cat /sys/class/net/vnic0/carrier)" = 0 ]
+pvio_result $? "a vNIC without members has no carrier"
+vmac=$(field "$H" vnic0 .address)
+
+h link set ha master vnic0 && h link set hb master vnic0 && h link set hc master vnic0 &&
+	[ "$(field "$H" ha .master)" = vnic0 ] && [ "$(field "$H" hc .master)" = vnic0 ] &&
+	[ "$(field "$H" hb .address)" = "$vmac" ] &&
+	[ "$(ip netns exec "$H" cat /sys/class/net/vnic0/carrier)" = 1 ]
+pvio_result $? "members join with ip link set master, take the vNIC's MAC, and bring carrier"
+
+[ "$(active_member)" = ha ]
+pvio_result $? "traffic flows through the first member"
+
+# 1. Carrier loss: the peer of the active member goes down.
+flush_fdb
+mark=$(pvio_kmsg_mark)
+p link set pa down
+slowwait 5 learned_on pb && pvio_kmsg_has "$mark" "vnic0: active member hb \(link down"
+pvio_result $? "carrier loss: hb takes over and the peer learns the vNIC on pb from the gratuitous ARP"
+
+[ "$(active_member)" = hb ]
+pvio_result $? "carrier loss: traffic flows through hb"
+
+# 2. Administrative down of the active member. ha is back: with equal
+# priorities there is no failback, but once ha has been up for the up-delay
+# (200 ms) it is the best eligible member (it joined first).
+p link set pa up
+slowwait 5 bash -c "[ \"\$(ip netns exec $H cat /sys/class/net/ha/carrier 2>/dev/null)\" = 1 ]"
+sleep 0.5
+stayed=$(active_member)
+flush_fdb
+h link set hb down
+slowwait 5 learned_on pa && [ "$(active_member)" = ha ] && [ "$stayed" = hb ]
+pvio_result $? "no failback between equal priorities; on member down the best member (ha) takes over"
+
+# 3. The active member disappears.
+mark=$(pvio_kmsg_mark)
+flush_fdb
+h link del ha
+slowwait 5 learned_on pc && [ "$(active_member)" = hc ] &&
+	pvio_kmsg_has "$mark" "vnic0: active member hc \(removed"
+pvio_result $? "unregister: hc takes over when the active member is deleted"
+
+# 4. No usable member: carrier goes; it comes back with a member.
+p link set pc down
+slowwait 5 bash -c "[ \"\$(ip netns exec $H cat /sys/class/net/vnic0/carrier)\" = 0 ]"
+no_carrier=$?
+h link set hb up
+slowwait 5 bash -c "[ \"\$(ip netns exec $H cat /sys/class/net/vnic0/carrier)\" = 1 ]" &&
+	[ $no_carrier -eq 0 ] && [ "$(active_member)" = hb ]
+pvio_result $? "with no usable member the vNIC loses carrier, and regains it with the next one"
+
+# 5. MTU follows the vNIC; leaving restores the member.
+h link set vnic0 mtu 1400 && [ "$(field "$H" hb .mtu)" = 1400 ] && [ "$(field "$H" hc .mtu)" = 1400 ]
+mtu_ok=$?
+hc_mac_before=$(ip netns exec "$H" cat /sys/class/net/hc/address)
+h link set hc nomaster && [ "$(field "$H" hc .master)" = null ] &&
+	[ "$(field "$H" hc .mtu)" = 1500 ] && [ "$(field "$H" hc .address)" != "$vmac" ] &&
+	[ $mtu_ok -eq 0 ] && [ "$hc_mac_before" = "$vmac" ]
+pvio_result $? "the MTU reaches every member, and nomaster gives a member back its MTU and MAC"
+
+# 6. What cannot be a member is refused with a reason.
+refused() { # device expected-message
+	local err
+	err=$(h link set "$1" master vnic0 2>&1) && return 1
+	[[ "$err" == *"$2"* ]] || { echo "# $1: $err"; return 1; }
+}
+ip netns exec "$H" ip tuntap add tun0 mode tun &&
+	refused lo "loopback" && refused vnic0 "own port" && refused tun0 "Ethernet"
+pvio_result $? "loopback, the vNIC itself and a non-Ethernet device are refused with a reason"
+
+# 7. ip link moves a port between masters: the first vNIC releases it (and
+# gives its MTU back) before the second takes it; deleting a vNIC releases
+# its members.
+h link add vnic1 type vnic_failover && h link set vnic1 mtu 1300 && h link set hc master vnic1 &&
+	[ "$(field "$H" hc .mtu)" = 1300 ] && h link set hc master vnic0 &&
+	[ "$(field "$H" hc .master)" = vnic0 ] && [ "$(field "$H" hc .mtu)" = 1400 ] &&
+	h link set hc master vnic1 && h link del vnic1 && [ "$(field "$H" hc .master)" = null ] &&
+	[ "$(field "$H" hc .mtu)" = 1500 ]
+pvio_result $? "a member moves between vNICs, and deleting a vNIC releases its members"
+
+# 8. Unloading while traffic flows.
+ip netns exec "$H" ping -q -f -w 3 192.0.2.2 >/dev/null 2>&1 &
+pinger=$!
+sleep 1
+rmmod $MOD
+rc=$?
+wait $pinger
+[ $rc -eq 0 ] && ! h link show vnic0 >/dev/null 2>&1 && [ "$(field "$H" hb .master)" = null ] &&
+	[ "$(field "$H" hb .address)" != "$vmac" ]
+pvio_result $? "rmmod under traffic deletes the vNIC and gives members back"
+
+ktap_finished
