@@ -164,6 +164,7 @@ impl Member {
 }
 
 /// The pool and its active member.
+#[derive(Clone)]
 pub struct Selector {
     config: Config,
     members: [Option<Member>; MAX_MEMBERS],
@@ -320,6 +321,17 @@ impl Selector {
     /// Re-evaluates at `now`: up-delays that ran out, hold-downs that ended.
     pub fn tick(&mut self, now: Millis) -> Option<Switch> {
         self.evaluate(now)
+    }
+
+    /// The member that takes over if the active one fails at `now`: the best eligible other
+    /// member, else the best usable one. The data path turns to it as soon as the active
+    /// member's carrier drops, before the failure reaches the selector.
+    pub fn standby(&self, now: Millis) -> Option<MemberId> {
+        let config = self.config;
+        let other = |m: &Member| Some(m.id) != self.active;
+        self.best(|m| other(m) && m.eligible(&config, now))
+            .or_else(|| self.best(|m| other(m) && m.usable()))
+            .map(|m| m.id)
     }
 
     /// Returns when [`Selector::tick`] should run next, if a pending up-delay or hold-down can

@@ -5,8 +5,12 @@
 //! Members join with `ip link set DEV master NAME`. Every member takes the vNIC's MAC address
 //! and MTU when it joins and is brought up, so each one is a warm standby: a switch only moves
 //! the active pointer, which transmit follows under RCU, and peers are told with gratuitous ARP
-//! and unsolicited neighbour advertisements. Frames received on a backup reach only sockets
-//! bound to that backup, as on an inactive bond port.
+//! and unsolicited neighbour advertisements.
+//!
+//! Between a member losing carrier (a bit the driver sets at once) and the notifier reporting
+//! it (linkwatch runs later), the data path already uses the standby, the member the selector
+//! would switch to. Frames are delivered from the member transmit uses; frames received on any
+//! other member reach only sockets bound to it, as on an inactive bond port.
 
 use crate::policy::{self, MemberId, Reason, Selector, Switch};
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -69,6 +73,9 @@ pub(crate) struct Counters {
 pub(crate) struct VnicData {
     /// The member transmit uses.
     active: RcuDevice,
+    /// The member a failure of the active one would switch to. The data path uses it while the
+    /// active member has lost carrier but the notifier has not reported it yet.
+    standby: RcuDevice,
     #[pin]
     pool: Mutex<Pool>,
     pub(crate) counters: Counters,
@@ -159,10 +166,35 @@ impl VnicData {
         }
     }
 
-    /// Applies a selector result, if it is a switch.
+    /// Applies a selector result, if it is a switch, and points the standby slot at the member
+    /// that would take over next.
     fn settle(&self, vnic: &Master<Vnic>, pool: &Pool, result: Option<Switch>, started: Ktime) {
         if let Some(switch) = result {
             self.apply(vnic, pool, switch, started);
+        }
+        let next = pool
+            .selector
+            .standby(now_ms())
+            .and_then(|id| pool.iter().find(|m| m.id == id));
+        let unchanged = match next {
+            Some(m) => self.standby.holds(m.link.port()),
+            None => self.standby.is_empty(),
+        };
+        if !unchanged {
+            drop(self.standby.replace(next.map(|m| vnic.port(&m.link).hold())));
+        }
+    }
+
+    /// Returns the member transmit should use: the active one, or the standby while the active
+    /// one has lost carrier and the switch is on its way.
+    fn tx_member<'a>(&'a self, guard: &'a rcu::Guard) -> Option<&'a Netdev> {
+        match self.active.get(guard) {
+            Some(active) if active.has_carrier() => Some(active),
+            active => self
+                .standby
+                .get(guard)
+                .filter(|standby| standby.has_carrier())
+                .or(active),
         }
     }
 
@@ -204,6 +236,9 @@ impl VnicData {
             drop(self.active.replace(None));
             vnic.set_carrier(false);
         }
+        if self.standby.holds(member) {
+            drop(self.standby.replace(None));
+        }
         let gone = pool.members.get_mut(slot)?.take()?;
         if restore {
             // Best effort: the member may refuse its old values now; it is ours no more.
@@ -237,6 +272,7 @@ impl LinkType for Vnic {
     fn init(_dev: &Device) -> impl PinInit<VnicData, Error> {
         try_pin_init!(VnicData {
             active: RcuDevice::new(),
+            standby: RcuDevice::new(),
             pool <- new_mutex!(Pool {
                 selector: Selector::new(policy::Config::default()),
                 members: [const { None }; policy::MAX_MEMBERS],
@@ -248,6 +284,7 @@ impl LinkType for Vnic {
     fn uninit(vnic: &Master<Self>) {
         let data = vnic.data();
         drop(data.active.replace(None));
+        drop(data.standby.replace(None));
         let mut pool = vnic.data().pool.lock();
         for slot in 0..policy::MAX_MEMBERS {
             let Some(m) = pool.members.get_mut(slot).and_then(Option::take) else {
@@ -263,7 +300,7 @@ impl LinkType for Vnic {
 
     fn start_xmit(vnic: &Live<Self>, skb: SkBuff) {
         let guard = rcu::read_lock();
-        match vnic.data().active.get(&guard) {
+        match vnic.data().tx_member(&guard) {
             Some(member) => {
                 let len = skb.len();
                 if member.queue_xmit(skb) {
@@ -280,10 +317,11 @@ impl LinkType for Vnic {
     }
 
     fn handle_frame(vnic: &Live<Self>, port: &Netdev) -> RxVerdict {
-        if vnic.data().active.holds(port) {
-            RxVerdict::Deliver
-        } else {
-            RxVerdict::Exact
+        // The member transmit uses is the one peers learn the vNIC's address on.
+        let guard = rcu::read_lock();
+        match vnic.data().tx_member(&guard) {
+            Some(member) if member.is(port) => RxVerdict::Deliver,
+            _ => RxVerdict::Exact,
         }
     }
 

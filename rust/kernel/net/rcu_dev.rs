@@ -53,6 +53,11 @@ impl RcuDevice {
         self.ptr.load(Ordering::Relaxed) == dev.as_raw()
     }
 
+    /// Returns whether the slot is empty; a snapshot.
+    pub fn is_empty(&self) -> bool {
+        self.ptr.load(Ordering::Relaxed).is_null()
+    }
+
     /// Puts `new` in the slot and returns the device it held, once no reader can still be
     /// using it. Sleeps (a grace period) when the slot held a device.
     pub fn replace(&self, new: Option<ARef<Netdev>>) -> Option<ARef<Netdev>> {

@@ -325,7 +325,8 @@ impl Rng {
 
 /// Drives random event sequences and checks the rules after every step: traffic is on a usable
 /// member whenever one exists, a switch always lands on a usable member, and no failback happens
-/// within the hold-down of the previous switch.
+/// within the hold-down of the previous switch; and the standby the data path uses is the
+/// member a failure of the active one would switch to.
 #[test]
 fn random_event_sequences_keep_the_invariants() {
     const IDS: [u32; 5] = [1, 2, 3, 4, 5];
@@ -383,6 +384,19 @@ fn random_event_sequences_keep_the_invariants() {
                     assert_ne!(cfg.failback, Failback::Never, "{ctx}: failback under Never");
                 }
                 last_switch = Some(now);
+            }
+            if let Some(active) = s.active() {
+                let mut failed = s.clone();
+                let to = failed
+                    .set_link(active, false, now)
+                    .ok()
+                    .flatten()
+                    .and_then(|sw| sw.to);
+                assert_eq!(
+                    to,
+                    s.standby(now),
+                    "{ctx}: standby differs from the failover"
+                );
             }
             let any_usable = IDS.iter().any(|&id| usable(id));
             match s.active() {
