@@ -17,6 +17,8 @@ if [ ${#benches[@]} -eq 0 ]; then
 fi
 
 tools/build/setup.sh
+# The stream generator and receiver the benchmarks run in the VM.
+(cd tools && "$(pvio_cargo)" build --release --quiet)
 tools/build/kernel.sh bench
 tools/build/modules.sh bench
 out=$PVIO_ROOT/results/bench-$(date +%Y%m%d-%H%M%S)

@@ -1,0 +1,147 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vnic_failover against bonding active-backup (miimon 100 and 10), in one VM run.
+#
+#   ns H: vnic0 or bond0 (192.0.2.1) -- ha, hb
+#   ns P: br0 (192.0.2.2)            -- pa, pb  (veth peers)
+#
+# Failover: a sequence-numbered UDP stream at $RATE datagrams/s runs for
+# $SECONDS_RUN s; after 2 s the active member's peer (pa) goes down, so ha
+# loses carrier. The receiver reports the longest run of lost datagrams; at a
+# fixed rate that is the outage (loss window). Both directions are measured:
+# H->P (the vNIC must move its transmit) and P->H (the peer must learn the
+# new port, from the gratuitous ARP). Each case runs $REPEAT times; the median
+# is reported.
+#
+# Overhead: the highest rate the stream reaches through the vNIC against the
+# bare member (ha alone, same addresses).
+#
+# usage: bench.sh OUTDIR
+set -u
+out=${1:?usage: bench.sh OUTDIR}
+mkdir -p "$out"
+cd "$(dirname "$0")/../../.." || exit 1
+. tools/build/env.sh
+UDPSEQ=$PVIO_ROOT/tools/target/release/udp-seq
+KO=$PVIO_ROOT/vnic_failover/vnic_failover.ko
+RATE=${RATE:-10000}
+SECONDS_RUN=${SECONDS_RUN:-5}
+REPEAT=${REPEAT:-3}
+H=bench-h
+P=bench-p
+log() { echo "bench: $*" | tee -a "$out/summary.txt"; }
+
+topology() { # master-kind [bond options...]
+	ip netns del $H 2>/dev/null; ip netns del $P 2>/dev/null
+	ip netns add $H && ip netns add $P
+	ip -n $P link add br0 address 02:00:00:00:00:02 type bridge
+	ip -n $P link set br0 up
+	ip -n $P addr add 192.0.2.2/24 dev br0
+	for m in a b; do
+		ip -n $H link add h$m type veth peer name p$m netns $P
+		ip -n $P link set p$m master br0
+		ip -n $P link set p$m up
+	done
+	case $1 in
+	vnic) ip -n $H link add m0 type vnic_failover ;;
+	bond) shift; ip -n $H link add m0 type bond mode active-backup "$@" ;;
+	bare) ip -n $H link set ha up; ip -n $H addr add 192.0.2.1/24 dev ha; return ;;
+	esac
+	ip -n $H link set ha master m0 && ip -n $H link set hb master m0
+	ip -n $H link set m0 up
+	ip -n $H addr add 192.0.2.1/24 dev m0
+	ip netns exec $H sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	# Let the first member settle and neighbours resolve.
+	sleep 1
+	ip netns exec $H ping -q -c 2 -i 0.2 192.0.2.2 >/dev/null
+	ip netns exec $P ping -q -c 2 -i 0.2 192.0.2.1 >/dev/null
+}
+
+# One failover run; prints the receiver's JSON line.
+failover_run() { # direction(hp|ph)
+	local rx tx dst
+	if [ "$1" = hp ]; then rx=$P tx=$H dst=192.0.2.2; else rx=$H tx=$P dst=192.0.2.1; fi
+	ip netns exec $rx "$UDPSEQ" recv --bind 0.0.0.0:9000 --rate $RATE --seconds $SECONDS_RUN \
+		--idle 1 >"$out/recv.json" &
+	local rpid=$!
+	sleep 0.3
+	ip netns exec $tx "$UDPSEQ" send --to $dst:9000 --rate $RATE --seconds $SECONDS_RUN \
+		>"$out/send.json" &
+	local spid=$!
+	sleep 2
+	ip -n $P link set pa down
+	wait $spid
+	wait $rpid
+	ip -n $P link set pa up
+	cat "$out/recv.json"
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print (NR ? a[int((NR + 1) / 2)] : "nan") }'; }
+
+# Runs a failover case REPEAT times per direction; sets W_hp and W_ph (ms).
+measure_failover() { # label kind [bond options...]
+	local label=$1 dir i
+	shift
+	for dir in hp ph; do
+		: >"$out/$label-$dir.jsonl"
+		for i in $(seq "$REPEAT"); do
+			topology "$@"
+			failover_run $dir >>"$out/$label-$dir.jsonl"
+		done
+		local w
+		w=$(jq -r .loss_window_ms "$out/$label-$dir.jsonl" | median)
+		eval "W_$dir=$w"
+		log "$label $dir: loss window median ${w} ms ($(jq -r .loss_window_ms "$out/$label-$dir.jsonl" | tr '\n' ' '))"
+	done
+}
+
+# The highest rate through a setup: ask for far more than it can carry.
+max_pps() { # kind [bond options...]
+	topology "$@"
+	ip netns exec $P "$UDPSEQ" recv --bind 0.0.0.0:9000 --rate 2000000 --seconds 3 --idle 1 \
+		>"$out/pps.json" &
+	local rpid=$!
+	sleep 0.3
+	ip netns exec $H "$UDPSEQ" send --to 192.0.2.2:9000 --rate 2000000 --seconds 3 >/dev/null
+	wait $rpid
+	jq -r .pps "$out/pps.json"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
+
+: >"$out/summary.txt"
+[ -x "$UDPSEQ" ] || { log "no $UDPSEQ: build tools first"; exit 1; }
+insmod "$KO" || { log "cannot load $KO"; exit 1; }
+log "rate $RATE datagrams/s, $SECONDS_RUN s per run, $REPEAT runs per case, $(nproc) vCPUs (TCG)"
+
+measure_failover vnic vnic
+V_hp=$W_hp V_ph=$W_ph
+dmesg | grep -o 'active member hb (link down, [0-9]* us)' | grep -o '[0-9]* us' >"$out/switch_us.txt"
+switch_us=$(sed 's/ us//' "$out/switch_us.txt" | median)
+log "vnic switch duration (event to pointer flip) median ${switch_us} us"
+measure_failover bond100 bond miimon 100
+B100_hp=$W_hp B100_ph=$W_ph
+measure_failover bond10 bond miimon 10
+B10_hp=$W_hp B10_ph=$W_ph
+
+for dir in hp ph; do
+	eval "v=\$V_$dir b100=\$B100_$dir b10=\$B10_$dir"
+	log "ratio $dir: vnic/bond(miimon=100) $(ratio "$v" "$b100"), vnic/bond(miimon=10) $(ratio "$v" "$b10")"
+done
+
+bare=$(max_pps bare)
+vnic=$(max_pps vnic)
+bond=$(max_pps bond miimon 100)
+log "forwarding: bare member $bare pps, vnic $vnic pps, bond $bond pps"
+log "ratio forwarding: vnic/bare $(ratio "$vnic" "$bare"), bond/bare $(ratio "$bond" "$bare")"
+
+# Memory: the module, and the slab it costs for one vNIC with two members.
+topology bare
+slab0=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
+ip -n $H link add m0 type vnic_failover && ip -n $H link set hb master m0
+slab1=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
+log "memory: module $(awk '$1 == "vnic_failover" { print $2 }' /proc/modules) bytes, one vNIC with a member about $((slab1 - slab0)) KiB of slab"
+
+ip netns del $H; ip netns del $P
+rmmod vnic_failover
