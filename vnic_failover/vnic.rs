@@ -181,7 +181,10 @@ impl VnicData {
             None => self.standby.is_empty(),
         };
         if !unchanged {
-            drop(self.standby.replace(next.map(|m| vnic.port(&m.link).hold())));
+            drop(
+                self.standby
+                    .replace(next.map(|m| vnic.port(&m.link).hold())),
+            );
         }
     }
 

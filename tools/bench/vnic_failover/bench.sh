@@ -8,8 +8,9 @@
 #
 # Failover: a sequence-numbered UDP stream at $RATE datagrams/s runs for
 # $SECONDS_RUN s; after 2 s the active member's peer (pa) goes down, so ha
-# loses carrier. The receiver reports the longest run of lost datagrams; at a
-# fixed rate that is the outage (loss window). Both directions are measured:
+# loses carrier. The receiver reports the longest run of lost datagrams and the
+# outage (loss window), measured between the send times of the datagrams that
+# arrived on either side of the gap. Both directions are measured:
 # H->P (the vNIC must move its transmit) and P->H (the peer must learn the
 # new port, from the gratuitous ARP). Each case runs $REPEAT times; the median
 # is reported.
@@ -74,7 +75,7 @@ failover_run() { # direction(hp|ph)
 	wait $spid
 	wait $rpid
 	ip -n $P link set pa up
-	cat "$out/recv.json"
+	jq -c --slurpfile s "$out/send.json" '. + {send_rate: $s[0].rate}' "$out/recv.json"
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR ? a[int((NR + 1) / 2)] : "nan") }'; }
@@ -92,7 +93,7 @@ measure_failover() { # label kind [bond options...]
 		local w
 		w=$(jq -r .loss_window_ms "$out/$label-$dir.jsonl" | median)
 		eval "W_$dir=$w"
-		log "$label $dir: loss window median ${w} ms ($(jq -r .loss_window_ms "$out/$label-$dir.jsonl" | tr '\n' ' '))"
+		log "$label $dir: loss window median ${w} ms (runs: $(jq -r .loss_window_ms "$out/$label-$dir.jsonl" | tr '\n' ' ')ms; lost $(jq -r .lost "$out/$label-$dir.jsonl" | tr '\n' ' '); sender reached $(jq -r .send_rate "$out/$label-$dir.jsonl" | tr '\n' ' ')/s)"
 	done
 }
 
@@ -115,6 +116,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else
 insmod "$KO" || { log "cannot load $KO"; exit 1; }
 log "rate $RATE datagrams/s, $SECONDS_RUN s per run, $REPEAT runs per case, $(nproc) vCPUs (TCG)"
 
+# FAILOVER=0 measures only forwarding and memory.
+if [ "${FAILOVER:-1}" != 0 ]; then
 measure_failover vnic vnic
 V_hp=$W_hp V_ph=$W_ph
 dmesg | grep -o 'active member hb (link down, [0-9]* us)' | grep -o '[0-9]* us' >"$out/switch_us.txt"
@@ -129,6 +132,7 @@ for dir in hp ph; do
 	eval "v=\$V_$dir b100=\$B100_$dir b10=\$B10_$dir"
 	log "ratio $dir: vnic/bond(miimon=100) $(ratio "$v" "$b100"), vnic/bond(miimon=10) $(ratio "$v" "$b10")"
 done
+fi
 
 bare=$(max_pps bare)
 vnic=$(max_pps vnic)

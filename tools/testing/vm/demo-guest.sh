@@ -55,8 +55,37 @@ run ip -s link show rd0
 run rmmod rust_netdev_dummy
 run ip link show rd0
 
+section "vnic_failover: a vNIC over a pool of members, failing over in the notifier path"
+echo "  ns demo-h: vnic0 over ha, hb; ns demo-p: a bridge over their veth peers pa, pb."
+ip netns add demo-h && ip netns add demo-p
+ip -n demo-p link add br0 address 02:00:00:00:00:02 type bridge
+ip -n demo-p link set br0 up && ip -n demo-p addr add 192.0.2.2/24 dev br0
+for m in a b; do
+	ip -n demo-h link add h$m type veth peer name p$m netns demo-p
+	ip -n demo-p link set p$m master br0 && ip -n demo-p link set p$m up
+done
+mark=$(pvio_kmsg_mark)
+run insmod vnic_failover/vnic_failover.ko
+run ip -n demo-h link add vnic0 type vnic_failover
+run ip -n demo-h link set ha master vnic0
+run ip -n demo-h link set hb master vnic0
+run ip -n demo-h link set vnic0 up
+run ip -n demo-h addr add 192.0.2.1/24 dev vnic0
+run ip netns exec demo-h ping -q -c 3 -i 0.2 -W 1 192.0.2.2
+echo "  The active member's peer goes down: ha loses carrier."
+run ip -n demo-p link set pa down
+run ip netns exec demo-h ping -q -c 3 -i 0.2 -W 1 192.0.2.2
+run bridge -n demo-p fdb show br br0 dynamic
+run ip -n demo-h link set lo master vnic0
+run ip -n demo-h link set hb nomaster
+run ip -n demo-h -br link
+echo "  What the driver logged:"
+klog_since "$mark" vnic_failover
+ip netns del demo-h; ip netns del demo-p
+run rmmod vnic_failover
+
 section "Module skeletons (no features yet): load and unload"
-for m in vke/vke vnic_failover/vnic_failover irq_balancer/irq_balancer; do
+for m in vke/vke irq_balancer/irq_balancer; do
 	name=$(basename $m)
 	if insmod $m.ko && [ -d /sys/module/$name ] && rmmod $name; then
 		echo "  $name: loaded and unloaded"

@@ -5,7 +5,7 @@
 
 use clap::{Parser, Subcommand};
 use std::net::{SocketAddr, UdpSocket};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use udp_seq::{decode, encode, Tally};
 
 #[derive(Parser)]
@@ -17,7 +17,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Sends `rate * seconds` datagrams numbered from 0, paced every millisecond.
+    /// Sends `rate * seconds` datagrams numbered from 0 and stamped with their send time.
     Send {
         /// Destination address.
         #[arg(long)]
@@ -28,7 +28,7 @@ enum Command {
         /// How long to send.
         #[arg(long, default_value_t = 5.0)]
         seconds: f64,
-        /// Datagram payload size in bytes (at least 8).
+        /// Datagram payload size in bytes (at least 16).
         #[arg(long, default_value_t = 64)]
         size: usize,
     },
@@ -49,18 +49,27 @@ enum Command {
     },
 }
 
+/// The wall clock in ns: sender and receiver run on one machine and share it.
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
 fn send(to: SocketAddr, rate: u64, seconds: f64, size: usize) -> std::io::Result<()> {
     let sock = UdpSocket::bind(if to.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" })?;
     sock.connect(to)?;
     let total = (rate as f64 * seconds) as u64;
-    let mut buf = vec![0u8; size.max(udp_seq::SEQ_LEN)];
+    let mut buf = vec![0u8; size.max(udp_seq::HEADER_LEN)];
     let start = Instant::now();
     let (mut seq, mut errors) = (0u64, 0u64);
-    while seq < total {
+    // A sender that cannot keep up stops at the end of its time anyway.
+    let deadline = Duration::from_secs_f64(seconds + 0.5);
+    while seq < total && start.elapsed() < deadline {
         // Catch up to where the schedule says we should be, then sleep a little.
         let due = ((start.elapsed().as_secs_f64() * rate as f64) as u64 + 1).min(total);
         while seq < due {
-            encode(seq, &mut buf).ok_or(std::io::ErrorKind::InvalidInput)?;
+            encode(seq, now_ns(), &mut buf).ok_or(std::io::ErrorKind::InvalidInput)?;
             if sock.send(&buf).is_err() {
                 errors += 1;
             }
@@ -88,8 +97,8 @@ fn recv(bind: SocketAddr, rate: u64, seconds: f64, idle: f64) -> std::io::Result
     loop {
         match sock.recv(&mut buf) {
             Ok(n) => {
-                if let Some(seq) = buf.get(..n).and_then(decode) {
-                    tally.record(seq);
+                if let Some((seq, sent)) = buf.get(..n).and_then(decode) {
+                    tally.record(seq, sent);
                 }
                 last = Instant::now();
                 if first.is_none() {
@@ -109,7 +118,12 @@ fn recv(bind: SocketAddr, rate: u64, seconds: f64, idle: f64) -> std::io::Result
         }
     }
     let s = tally.summary();
-    let window_ms = s.longest_gap as f64 * 1000.0 / rate as f64;
+    // The outage by send times; at the nominal rate as a fallback when the losses touch an end.
+    let window_ms = if s.longest_outage_ns > 0 {
+        s.longest_outage_ns as f64 / 1e6
+    } else {
+        s.longest_gap as f64 * 1000.0 / rate as f64
+    };
     // The rate achieved between the first and the last arrival.
     let span = first.map_or(0.0, |f| last.duration_since(f).as_secs_f64());
     let pps = if span > 0.0 {
