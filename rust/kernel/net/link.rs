@@ -449,10 +449,10 @@ impl<T: LinkType> Adapter<T> {
     /// `port` must be valid and RTNL held.
     unsafe fn linked_master(port: *mut bindings::net_device) -> *mut bindings::net_device {
         let ours: bindings::rx_handler_func_t = Some(Self::handle_frame);
-        // SAFETY: the caller guarantees validity and RTNL, under which the handler changes. A
-        // handler equal to ours is the receive handler of a link type (possibly another one
+        // A handler equal to ours is the receive handler of a link type (possibly another one
         // whose identical code was merged with ours), so its data is a master whose private
         // area is a `Private`, which tells the type.
+        // SAFETY: the caller guarantees validity and RTNL, under which the handler changes.
         unsafe {
             #[allow(unpredictable_function_pointer_comparisons)]
             let linked = (*port).rx_handler == ours;
@@ -585,10 +585,10 @@ impl<T: LinkType> Adapter<T> {
     unsafe extern "C" fn handle_frame(
         pskb: *mut *mut bindings::sk_buff,
     ) -> bindings::rx_handler_result_t {
-        // SAFETY: `pskb` points to a valid buffer received on its `dev`, a linked port whose
-        // handler data is its master (published before the handler by
-        // `netdev_rx_handler_register`), alive until the handler is unregistered, which waits
+        // The port's handler data is its master, published before the handler by
+        // `netdev_rx_handler_register` and alive until the handler is unregistered, which waits
         // for us.
+        // SAFETY: `pskb` points to a valid buffer received on its `dev`, a linked port.
         let (port, master) = unsafe {
             let port = (**pskb)
                 .__bindgen_anon_1
