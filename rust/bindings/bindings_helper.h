@@ -26,6 +26,7 @@
 #include <linux/slab.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <net/genetlink.h>
 #include <net/rtnetlink.h>
 
 /* `bindgen` gets confused at certain things. */

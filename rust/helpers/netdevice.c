@@ -46,3 +46,8 @@ void rust_helper_dev_core_stats_tx_dropped_inc(struct net_device *dev)
 {
 	dev_core_stats_tx_dropped_inc(dev);
 }
+
+struct net *rust_helper_dev_net(const struct net_device *dev)
+{
+	return dev_net(dev);
+}

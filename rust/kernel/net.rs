@@ -4,9 +4,12 @@
 
 pub mod dev;
 pub mod extack;
+pub mod genetlink;
 pub mod link;
+pub mod namespace;
 pub mod notifier;
 #[cfg(CONFIG_RUST_PHYLIB_ABSTRACTIONS)]
 pub mod phy;
 pub mod rcu_dev;
+pub mod rtnl;
 pub mod skbuff;

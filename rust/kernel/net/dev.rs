@@ -7,7 +7,7 @@
 use crate::{
     bindings,
     error::{code::*, to_result, Result},
-    net::{extack::ExtAck, skbuff::SkBuff},
+    net::{extack::ExtAck, namespace::Net, skbuff::SkBuff},
     str::CStr,
     types::{ARef, AlwaysRefCounted, Opaque},
 };
@@ -164,6 +164,13 @@ impl Device {
         // INVARIANT: the last byte is NUL whatever the C side left there.
         name.0[IFNAMSIZ - 1] = 0;
         name
+    }
+
+    /// Returns the network namespace the device is in.
+    pub fn net(&self) -> &Net {
+        // SAFETY: by the type invariant the device is valid and RTNL is held, under which it
+        // moves between namespaces; a namespace is dismantled only after its devices left it.
+        unsafe { Net::from_raw(bindings::dev_net(self.as_raw())) }
     }
 
     /// Returns the current MTU.

@@ -40,6 +40,18 @@ impl ExtAck {
         // its request, so nothing writes it concurrently.
         unsafe { (*self.0.get())._msg = msg.as_char_ptr() };
     }
+
+    /// Reports that the request lacks attribute `ty` at its top level (`NL_SET_ERR_ATTR_MISS`):
+    /// user space tools name the attribute from it.
+    pub fn set_missing(&self, ty: u16) {
+        // SAFETY: as in `set_message`.
+        unsafe {
+            let raw = self.0.get();
+            (*raw).miss_type = ty.into();
+            (*raw).miss_nest = core::ptr::null();
+        }
+        self.set_message(crate::c_str!("required attribute missing"));
+    }
 }
 
 /// Sets `msg` on an optional acknowledgement and returns `err`, for `return Err(...)` paths.

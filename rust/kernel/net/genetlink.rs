@@ -1,0 +1,762 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Generic netlink families.
+//!
+//! A [`Spec`] describes a family as its YAML specification does (name, version, operations with
+//! their request attributes, multicast groups); a [`Family`] is the family itself, a `static` so
+//! that any context can send its notifications, and [`Family::register`] makes it reachable
+//! from user space until the returned [`Registration`] is dropped.
+//!
+//! Requests are parsed and validated by the core against each operation's [`Policy`] before a
+//! handler runs, strictly (unknown attributes and trailing data are refused). Handlers read the
+//! request through a [`Request`], answer with [`Request::reply`] or, for dumps, fill a [`Dump`]
+//! a message at a time. Families are namespace-aware: handlers act in [`Request::net`].
+//!
+//! C header: [`include/net/genetlink.h`](srctree/include/net/genetlink.h)
+
+use crate::{
+    alloc::{flags, KBox, KVec},
+    bindings,
+    error::{code::*, from_result, to_result, Error, Result},
+    net::{extack::ExtAck, namespace::Net},
+    str::CStr,
+    sync::rcu,
+    types::Opaque,
+    ThisModule,
+};
+use core::{
+    ffi::c_void,
+    marker::PhantomData,
+    ptr,
+    sync::atomic::{AtomicBool, AtomicPtr, Ordering},
+};
+
+/// Handles a request (`doit`).
+pub type DoFn = fn(&Request<'_>) -> Result;
+
+/// Fills one round of a dump (`dumpit`); called until a round adds nothing.
+pub type DumpFn = fn(&Request<'_>, &mut Dump<'_>) -> Result;
+
+/// The description of a family.
+pub trait Spec: Sized + 'static {
+    /// The family name user space resolves (at most 15 bytes).
+    const NAME: &'static CStr;
+
+    /// The family version.
+    const VERSION: u8 = 1;
+
+    /// The operations, in any order, each command at most once.
+    const OPERATIONS: &'static [Operation];
+
+    /// The multicast groups; [`Family::multicast`] names one by its index here.
+    const GROUPS: &'static [&'static CStr] = &[];
+}
+
+/// An operation of a family.
+pub struct Operation {
+    /// The command number.
+    pub cmd: u8,
+    /// The attributes a request may carry: `policy[i]` is attribute `i + 1`; any other is refused.
+    pub policy: &'static [Policy],
+    /// The handler of a single request, if the operation has one.
+    pub doit: Option<DoFn>,
+    /// The handler of a dump request (`NLM_F_DUMP`), if the operation has one.
+    pub dumpit: Option<DumpFn>,
+    /// Whether the caller needs `CAP_NET_ADMIN` (`GENL_ADMIN_PERM`, the `admin-perm` flag of a
+    /// YAML specification).
+    pub admin: bool,
+}
+
+/// What a request attribute must be; the core refuses a request that does not comply.
+#[derive(Clone, Copy, Debug)]
+pub enum Policy {
+    /// Refused in this operation's requests.
+    Reject,
+    /// A flag (no payload).
+    Flag,
+    /// A `u8`.
+    U8,
+    /// A `u8` of at most the given value.
+    U8Max(u8),
+    /// A `u32`.
+    U32,
+    /// A `u32` of at most the given value, which must not exceed `i16::MAX` (the core keeps
+    /// bounds as `s16`); with a larger one, the attribute is refused.
+    U32Max(u16),
+    /// An unsigned integer of 4 or 8 bytes (`NLA_UINT`).
+    Uint,
+    /// A NUL-terminated string of at most `max_len` bytes before the NUL.
+    String {
+        /// The longest string accepted.
+        max_len: u16,
+    },
+}
+
+impl Policy {
+    fn to_raw(self) -> bindings::nla_policy {
+        // SAFETY: all-zero is a valid `nla_policy`: no type constraint, no validation.
+        let mut raw: bindings::nla_policy = unsafe { core::mem::zeroed() };
+        let (kind, max) = match self {
+            Policy::Reject => (bindings::NLA_REJECT, None),
+            Policy::Flag => (bindings::NLA_FLAG, None),
+            Policy::U8 => (bindings::NLA_U8, None),
+            Policy::U8Max(max) => (bindings::NLA_U8, Some(i16::from(max))),
+            Policy::U32 => (bindings::NLA_U32, None),
+            // A policy's bound is an `s16`: larger bounds are the handler's to check.
+            Policy::U32Max(max) => (bindings::NLA_U32, Some(i16::try_from(max).unwrap_or(-1))),
+            Policy::Uint => (bindings::NLA_UINT, None),
+            Policy::String { max_len } => {
+                raw.len = max_len;
+                (bindings::NLA_NUL_STRING, None)
+            }
+        };
+        raw.type_ = kind as u8;
+        match max {
+            Some(max) if max >= 0 => {
+                raw.validation_type = bindings::nla_policy_validation_NLA_VALIDATE_MAX as u8;
+                raw.__bindgen_anon_1.__bindgen_anon_1.max = max;
+            }
+            Some(_) => raw.type_ = bindings::NLA_REJECT as u8,
+            None => {}
+        }
+        raw
+    }
+}
+
+/// Returns the operation of `cmd` in `F`.
+fn operation<F: Spec>(cmd: u8) -> Option<&'static Operation> {
+    F::OPERATIONS.iter().find(|op| op.cmd == cmd)
+}
+
+/// The tables the core reads while a family is registered.
+struct Tables {
+    ops: KVec<bindings::genl_ops>,
+    // Read by the core through `ops`.
+    _policies: KVec<KVec<bindings::nla_policy>>,
+    groups: KVec<bindings::genl_multicast_group>,
+}
+
+impl Tables {
+    fn new<F: Spec>() -> Result<Self> {
+        let mut ops = KVec::with_capacity(F::OPERATIONS.len(), flags::GFP_KERNEL)?;
+        let mut policies = KVec::with_capacity(F::OPERATIONS.len(), flags::GFP_KERNEL)?;
+        for op in F::OPERATIONS {
+            if operation::<F>(op.cmd).is_some_and(|first| !ptr::eq(first, op)) {
+                return Err(EINVAL);
+            }
+            // Entry 0 is unused: attribute types start at 1.
+            let mut policy = KVec::with_capacity(op.policy.len() + 1, flags::GFP_KERNEL)?;
+            policy.push(Policy::Reject.to_raw(), flags::GFP_KERNEL)?;
+            for p in op.policy {
+                policy.push(p.to_raw(), flags::GFP_KERNEL)?;
+            }
+            // SAFETY: all-zero is a valid `genl_ops` (no handlers).
+            let mut raw: bindings::genl_ops = unsafe { core::mem::zeroed() };
+            raw.cmd = op.cmd;
+            if op.doit.is_some() {
+                raw.doit = Some(doit::<F>);
+            }
+            if op.dumpit.is_some() {
+                raw.dumpit = Some(dumpit::<F>);
+            }
+            if !op.policy.is_empty() {
+                raw.policy = policy.as_ptr();
+                raw.maxattr = u32::try_from(op.policy.len()).map_err(|_| EINVAL)?;
+            }
+            if op.admin {
+                raw.flags = bindings::GENL_ADMIN_PERM as u8;
+            }
+            ops.push(raw, flags::GFP_KERNEL)?;
+            // Moving the inner vector keeps its buffer, which `raw.policy` points to.
+            policies.push(policy, flags::GFP_KERNEL)?;
+        }
+        let mut groups = KVec::with_capacity(F::GROUPS.len(), flags::GFP_KERNEL)?;
+        for name in F::GROUPS {
+            // SAFETY: all-zero is a valid `genl_multicast_group`.
+            let mut raw: bindings::genl_multicast_group = unsafe { core::mem::zeroed() };
+            copy_name(&mut raw.name, name)?;
+            groups.push(raw, flags::GFP_KERNEL)?;
+        }
+        Ok(Self {
+            ops,
+            _policies: policies,
+            groups,
+        })
+    }
+}
+
+/// Copies `name` into a fixed-size C name buffer; fails if it does not fit with its NUL.
+fn copy_name(dst: &mut [crate::ffi::c_char], name: &CStr) -> Result {
+    let src = name.as_bytes_with_nul();
+    if src.len() > dst.len() {
+        return Err(ENAMETOOLONG);
+    }
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s as crate::ffi::c_char;
+    }
+    Ok(())
+}
+
+/// A generic netlink family, meant to be a `static`.
+///
+/// # Invariants
+///
+/// `tables` is null or owns a `Tables` (from `KBox::into_raw`) that `raw` points to; it is set
+/// by [`Family::register`] before `raw` is registered and cleared only after `raw` is
+/// unregistered. `live` is true only while `raw` is registered.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::net::genetlink::{Family, Operation, Policy, Request, Spec};
+///
+/// struct Echo;
+///
+/// fn echo(req: &Request<'_>) -> Result {
+///     let value = req.required_u32(1)?;
+///     req.reply(1, |msg| msg.put_u32(1, value))
+/// }
+///
+/// impl Spec for Echo {
+///     const NAME: &'static CStr = kernel::c_str!("rust-doc-echo");
+///     const OPERATIONS: &'static [Operation] = &[Operation {
+///         cmd: 1,
+///         policy: &[Policy::U32],
+///         doit: Some(echo),
+///         dumpit: None,
+///         admin: false,
+///     }];
+/// }
+///
+/// static ECHO: Family<Echo> = Family::new();
+/// // SAFETY: doctests are built into the kernel, whose `THIS_MODULE` is null.
+/// static BUILT_IN: ThisModule = unsafe { ThisModule::from_ptr(core::ptr::null_mut()) };
+///
+/// let reg = ECHO.register(&BUILT_IN)?;
+/// // A family is registered once at a time.
+/// assert!(ECHO.register(&BUILT_IN).is_err());
+/// drop(reg);
+/// let again = ECHO.register(&BUILT_IN)?;
+/// drop(again);
+/// # Ok::<(), Error>(())
+/// ```
+pub struct Family<F: Spec> {
+    raw: Opaque<bindings::genl_family>,
+    tables: AtomicPtr<Tables>,
+    live: AtomicBool,
+    _f: PhantomData<F>,
+}
+
+// SAFETY: `raw` is written only by `register` while `tables` marks it as taken and nothing else
+// uses it, and afterwards read by the core under its own locks; `multicast` reads it under RCU
+// while `live` says it is registered.
+unsafe impl<F: Spec> Sync for Family<F> {}
+
+impl<F: Spec> Default for Family<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<F: Spec> Family<F> {
+    /// Creates the family, unregistered.
+    pub const fn new() -> Self {
+        // INVARIANT: no tables, not live.
+        Self {
+            raw: Opaque::uninit(),
+            tables: AtomicPtr::new(ptr::null_mut()),
+            live: AtomicBool::new(false),
+            _f: PhantomData,
+        }
+    }
+
+    /// Registers the family (`genl_register_family`). It stays registered until the returned
+    /// [`Registration`] is dropped. Fails with `EBUSY` if it is registered already, `EEXIST` if
+    /// another family has the name, `EINVAL` if two operations share a command.
+    pub fn register(&'static self, module: &'static ThisModule) -> Result<Registration<F>> {
+        let mut tables = KBox::new(Tables::new::<F>()?, flags::GFP_KERNEL)?;
+        let n_ops = u8::try_from(tables.ops.len()).map_err(|_| EINVAL)?;
+        let n_groups = u8::try_from(tables.groups.len()).map_err(|_| EINVAL)?;
+        let last_cmd = F::OPERATIONS.iter().map(|op| op.cmd).max().unwrap_or(0);
+        // SAFETY: all-zero is a valid, unregistered `genl_family`.
+        let mut family: bindings::genl_family = unsafe { core::mem::zeroed() };
+        copy_name(&mut family.name, F::NAME)?;
+        family.version = F::VERSION.into();
+        family.set_netnsok(1);
+        // Handlers take the locks they need (RTNL), not the global genetlink mutex.
+        family.set_parallel_ops(1);
+        family.n_ops = n_ops;
+        family.n_mcgrps = n_groups;
+        // Every command is new: reject unknown attributes and flags strictly.
+        family.resv_start_op = last_cmd.saturating_add(1);
+        family.ops = tables.ops.as_ptr();
+        family.mcgrps = tables.groups.as_mut_ptr();
+        family.module = module.as_ptr();
+
+        let tables = KBox::into_raw(tables);
+        if self
+            .tables
+            .compare_exchange(ptr::null_mut(), tables, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            // SAFETY: `tables` came from `KBox::into_raw` above and was not published.
+            drop(unsafe { KBox::from_raw(tables) });
+            return Err(EBUSY);
+        }
+        let raw = self.raw.get();
+        // SAFETY: taking `tables` made `raw` ours: it is unregistered and no one else writes it
+        // (type invariant). The tables it points to live until it is unregistered.
+        let ret = unsafe {
+            raw.write(family);
+            bindings::genl_register_family(raw)
+        };
+        if let Err(e) = to_result(ret) {
+            self.tables.store(ptr::null_mut(), Ordering::Release);
+            // SAFETY: the family is not registered, so nothing reads the tables any more.
+            drop(unsafe { KBox::from_raw(tables) });
+            return Err(e);
+        }
+        // INVARIANT: the family is registered.
+        self.live.store(true, Ordering::Release);
+        Ok(Registration { family: self })
+    }
+
+    /// Sends a notification to the listeners of group `group` (an index in [`Spec::GROUPS`])
+    /// in `net`, built by `build` into a message of command `cmd`.
+    ///
+    /// Does nothing when the family is not registered or no one listens. `build` runs in an RCU
+    /// read-side critical section: it must not sleep.
+    pub fn multicast(
+        &self,
+        net: &Net,
+        group: usize,
+        cmd: u8,
+        build: impl FnOnce(&mut Message<'_>) -> Result,
+    ) -> Result {
+        if group >= F::GROUPS.len() {
+            return Err(EINVAL);
+        }
+        let group = u32::try_from(group).map_err(|_| EINVAL)?;
+        // Unregistering waits for this section to end (see `Registration::drop`).
+        let _guard = rcu::read_lock();
+        if !self.live.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let raw = self.raw.get();
+        // SAFETY: the family is registered (`live`) and stays so until the guard is dropped;
+        // `net` is valid.
+        if unsafe { bindings::genl_has_listeners(raw, net.as_raw(), group) } == 0 {
+            return Ok(());
+        }
+        // SAFETY: allocation may be attempted in any context with `GFP_ATOMIC`.
+        let skb = unsafe { bindings::genlmsg_new(MESSAGE_SIZE, bindings::GFP_ATOMIC) };
+        if skb.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `skb` is a new message; the family is registered.
+        if let Err(e) = unsafe { fill(skb, 0, 0, raw, 0, cmd, build) } {
+            // SAFETY: `skb` is ours and not sent.
+            unsafe { bindings::nlmsg_free(skb) };
+            return Err(e);
+        }
+        // SAFETY: the family is registered, `net` is valid, and the call consumes `skb`.
+        let ret = unsafe {
+            bindings::genlmsg_multicast_netns(
+                raw,
+                net.as_raw(),
+                skb,
+                0,
+                group,
+                bindings::GFP_ATOMIC,
+            )
+        };
+        // `ESRCH`: the last listener left meanwhile.
+        match to_result(ret) {
+            Err(e) if e == ESRCH => Ok(()),
+            r => r,
+        }
+    }
+}
+
+/// The payload room of a reply or a notification: one page, less the headers.
+const MESSAGE_SIZE: usize = 3584;
+
+/// A registered [`Family`]; dropping it unregisters the family.
+pub struct Registration<F: Spec> {
+    family: &'static Family<F>,
+}
+
+impl<F: Spec> Drop for Registration<F> {
+    fn drop(&mut self) {
+        let family = self.family;
+        family.live.store(false, Ordering::Release);
+        // SAFETY: waits for `multicast` callers that saw the family live; may sleep, as dropping
+        // a registration happens in process context.
+        unsafe { bindings::synchronize_rcu() };
+        // SAFETY: the family is registered (type invariant of `Family`, `live` was true); after
+        // this returns no handler runs and the core no longer reads the tables.
+        unsafe { bindings::genl_unregister_family(family.raw.get()) };
+        let tables = family.tables.swap(ptr::null_mut(), Ordering::AcqRel);
+        if !tables.is_null() {
+            // SAFETY: `tables` came from `KBox::into_raw` in `register`; nothing reads it now.
+            drop(unsafe { KBox::from_raw(tables) });
+        }
+    }
+}
+
+/// Adds a genetlink header for `cmd` to `skb` and lets `build` add the attributes.
+///
+/// # Safety
+///
+/// `skb` must be a message being built, owned by the caller, and `family` a registered family.
+unsafe fn fill(
+    skb: *mut bindings::sk_buff,
+    portid: u32,
+    seq: u32,
+    family: *const bindings::genl_family,
+    flags: crate::ffi::c_int,
+    cmd: u8,
+    build: impl FnOnce(&mut Message<'_>) -> Result,
+) -> Result {
+    // SAFETY: as the caller guarantees.
+    let hdr = unsafe { bindings::genlmsg_put(skb, portid, seq, family, flags, cmd) };
+    if hdr.is_null() {
+        return Err(EMSGSIZE);
+    }
+    let mut msg = Message {
+        skb,
+        _p: PhantomData,
+    };
+    let built = build(&mut msg);
+    // SAFETY: `hdr` is the header added above to `skb`.
+    unsafe {
+        match built {
+            Ok(()) => bindings::genlmsg_end(skb, hdr),
+            Err(_) => bindings::genlmsg_cancel(skb, hdr),
+        }
+    }
+    built
+}
+
+/// A request being handled: its attributes, namespace and extended acknowledgement.
+///
+/// # Invariants
+///
+/// `info` is the valid `genl_info` of the request being handled for `'a`; `attrs` is null or
+/// has `maxattr + 1` entries, each null or a validated attribute.
+pub struct Request<'a> {
+    info: *const bindings::genl_info,
+    maxattr: usize,
+    _p: PhantomData<&'a bindings::genl_info>,
+}
+
+impl<'a> Request<'a> {
+    /// # Safety
+    ///
+    /// `info` must be the `genl_info` of a request of operation `op`, valid for `'a`.
+    unsafe fn from_raw(info: *const bindings::genl_info, op: &Operation) -> Self {
+        // INVARIANT: the core parsed the request with `op.policy` (`maxattr` entries plus 0).
+        Self {
+            info,
+            maxattr: op.policy.len(),
+            _p: PhantomData,
+        }
+    }
+
+    /// Returns the namespace of the socket that sent the request.
+    pub fn net(&self) -> &'a Net {
+        // SAFETY: by the type invariant `info` is valid; the sending socket holds its namespace
+        // for the duration of the request.
+        unsafe { Net::from_raw(bindings::genl_info_net(self.info)) }
+    }
+
+    /// Returns the extended acknowledgement of the request, for error messages.
+    pub fn extack(&self) -> Option<&'a ExtAck> {
+        // SAFETY: by the type invariant `info` is valid; its `extack` is valid or null.
+        unsafe { ExtAck::from_raw((*self.info).extack) }
+    }
+
+    /// Returns attribute `ty` of the request, if present.
+    fn attr(&self, ty: u16) -> Option<*const bindings::nlattr> {
+        let ty = usize::from(ty);
+        if ty == 0 || ty > self.maxattr {
+            return None;
+        }
+        // SAFETY: by the type invariant `attrs` is null or has `maxattr + 1` entries.
+        let attr = unsafe {
+            let attrs = (*self.info).attrs;
+            if attrs.is_null() {
+                return None;
+            }
+            *attrs.add(ty)
+        };
+        (!attr.is_null()).then_some(attr.cast_const())
+    }
+
+    /// Returns the payload of attribute `ty`, if present.
+    fn payload(&self, ty: u16) -> Option<&'a [u8]> {
+        let attr = self.attr(ty)?;
+        // SAFETY: a present attribute is valid for the request; its payload has `nla_len` bytes.
+        unsafe {
+            let len = usize::try_from(bindings::nla_len(attr)).ok()?;
+            Some(core::slice::from_raw_parts(
+                bindings::nla_data(attr).cast::<u8>(),
+                len,
+            ))
+        }
+    }
+
+    /// Returns whether attribute `ty` is present (a flag is set).
+    pub fn has(&self, ty: u16) -> bool {
+        self.attr(ty).is_some()
+    }
+
+    /// Returns attribute `ty` as a `u8`.
+    pub fn u8(&self, ty: u16) -> Option<u8> {
+        self.payload(ty)?.first().copied()
+    }
+
+    /// Returns attribute `ty` as a `u32`.
+    pub fn u32(&self, ty: u16) -> Option<u32> {
+        let bytes = self.payload(ty)?.get(..4)?;
+        Some(u32::from_ne_bytes(bytes.try_into().ok()?))
+    }
+
+    /// Returns attribute `ty` as an unsigned integer of 4 or 8 bytes (`NLA_UINT`).
+    pub fn uint(&self, ty: u16) -> Option<u64> {
+        let bytes = self.payload(ty)?;
+        match bytes.len() {
+            4 => Some(u32::from_ne_bytes(bytes.try_into().ok()?).into()),
+            8 => Some(u64::from_ne_bytes(bytes.try_into().ok()?)),
+            _ => None,
+        }
+    }
+
+    /// Returns attribute `ty` as a `u32`, or fails with `EINVAL` and reports it missing.
+    pub fn required_u32(&self, ty: u16) -> Result<u32> {
+        self.u32(ty).ok_or_else(|| self.missing(ty))
+    }
+
+    /// Reports attribute `ty` as missing (`NL_SET_ERR_ATTR_MISS`) and returns `EINVAL`.
+    pub fn missing(&self, ty: u16) -> Error {
+        if let Some(extack) = self.extack() {
+            extack.set_missing(ty);
+        }
+        EINVAL
+    }
+
+    /// Answers the request with one message of command `cmd`, built by `build`.
+    pub fn reply(&self, cmd: u8, build: impl FnOnce(&mut Message<'_>) -> Result) -> Result {
+        // SAFETY: allocation may sleep in a request handler.
+        let skb = unsafe { bindings::genlmsg_new(MESSAGE_SIZE, bindings::GFP_KERNEL) };
+        if skb.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: by the type invariant `info` is valid; its family is registered while the
+        // request is handled; `skb` is new and ours.
+        let built = unsafe {
+            let info = &*self.info;
+            fill(
+                skb,
+                info.snd_portid,
+                info.snd_seq,
+                info.family,
+                0,
+                cmd,
+                build,
+            )
+        };
+        if let Err(e) = built {
+            // SAFETY: `skb` is ours and not sent.
+            unsafe { bindings::nlmsg_free(skb) };
+            return Err(e);
+        }
+        // SAFETY: `info` is valid; the call consumes `skb`.
+        to_result(unsafe { bindings::genlmsg_reply(skb, self.info.cast_mut()) })
+    }
+}
+
+/// One round of a dump: messages are added until one does not fit, and the round's cursor
+/// tells the next round where to resume.
+///
+/// # Invariants
+///
+/// `skb` and `cb` are the valid buffer and callback of the dump round being handled, for `'a`.
+pub struct Dump<'a> {
+    skb: *mut bindings::sk_buff,
+    cb: *mut bindings::netlink_callback,
+    added: usize,
+    full: bool,
+    _p: PhantomData<&'a mut bindings::netlink_callback>,
+}
+
+impl Dump<'_> {
+    /// Returns the cursor: 0 in the first round, then what the previous round set.
+    pub fn cursor(&self) -> u64 {
+        // SAFETY: by the type invariant `cb` is valid; `args` belongs to the dump's handler.
+        unsafe { (*self.cb).__bindgen_anon_1.args[0] as u64 }
+    }
+
+    /// Sets the cursor for the next round.
+    pub fn set_cursor(&mut self, cursor: u64) {
+        // SAFETY: as in `cursor`.
+        unsafe { (*self.cb).__bindgen_anon_1.args[0] = cursor as crate::ffi::c_long };
+    }
+
+    /// Adds a message of command `cmd` built by `build`. Returns `false`, adding nothing, if the
+    /// message does not fit in this round: stop there and resume from the cursor next round.
+    pub fn add(&mut self, cmd: u8, build: impl FnOnce(&mut Message<'_>) -> Result) -> Result<bool> {
+        // SAFETY: by the type invariant `skb` and `cb` are valid; a dump's `data` is its
+        // `genl_dumpit_info`, whose family is registered while the dump runs.
+        let built = unsafe {
+            let cb = &*self.cb;
+            let info = &(*cb.data.cast::<bindings::genl_dumpit_info>()).info;
+            let portid = bindings::netlink_cb_portid(cb.skb);
+            let seq = (*cb.nlh).nlmsg_seq;
+            let multi = bindings::NLM_F_MULTI as crate::ffi::c_int;
+            fill(self.skb, portid, seq, info.family, multi, cmd, build)
+        };
+        match built {
+            Ok(()) => {
+                self.added += 1;
+                Ok(true)
+            }
+            Err(e) if e == EMSGSIZE => {
+                self.full = true;
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A message being built: attributes are appended in order.
+///
+/// # Invariants
+///
+/// `skb` is a message under construction, owned by the code that lent the `Message`.
+pub struct Message<'a> {
+    skb: *mut bindings::sk_buff,
+    _p: PhantomData<&'a mut bindings::sk_buff>,
+}
+
+impl Message<'_> {
+    /// Appends attribute `ty` with `data` as payload; `EMSGSIZE` if it does not fit.
+    pub fn put_bytes(&mut self, ty: u16, data: &[u8]) -> Result {
+        let len = crate::ffi::c_int::try_from(data.len()).map_err(|_| EMSGSIZE)?;
+        // SAFETY: by the type invariant `skb` is ours to append to; `data` is valid for `len`
+        // bytes.
+        to_result(unsafe {
+            bindings::nla_put(self.skb, ty.into(), len, data.as_ptr().cast::<c_void>())
+        })
+    }
+
+    /// Appends a flag attribute.
+    pub fn put_flag(&mut self, ty: u16) -> Result {
+        self.put_bytes(ty, &[])
+    }
+
+    /// Appends a `u8` attribute.
+    pub fn put_u8(&mut self, ty: u16, value: u8) -> Result {
+        self.put_bytes(ty, &[value])
+    }
+
+    /// Appends a `u32` attribute.
+    pub fn put_u32(&mut self, ty: u16, value: u32) -> Result {
+        self.put_bytes(ty, &value.to_ne_bytes())
+    }
+
+    /// Appends an unsigned integer attribute (`NLA_UINT`): 4 bytes if the value fits, else 8.
+    pub fn put_uint(&mut self, ty: u16, value: u64) -> Result {
+        match u32::try_from(value) {
+            Ok(small) => self.put_u32(ty, small),
+            Err(_) => self.put_bytes(ty, &value.to_ne_bytes()),
+        }
+    }
+
+    /// Appends a string attribute, with its NUL.
+    pub fn put_string(&mut self, ty: u16, value: &CStr) -> Result {
+        self.put_bytes(ty, value.as_bytes_with_nul())
+    }
+
+    /// Appends a nested attribute whose content `build` adds; nothing is left of it if `build`
+    /// fails.
+    pub fn nest(&mut self, ty: u16, build: impl FnOnce(&mut Message<'_>) -> Result) -> Result {
+        // SAFETY: by the type invariant `skb` is ours to append to.
+        let start = unsafe { bindings::nla_nest_start(self.skb, ty.into()) };
+        if start.is_null() {
+            return Err(EMSGSIZE);
+        }
+        let built = build(self);
+        // SAFETY: `start` is the nest added above, the last one open in `skb`.
+        unsafe {
+            match built {
+                Ok(()) => {
+                    bindings::nla_nest_end(self.skb, start);
+                }
+                Err(_) => bindings::nla_nest_cancel(self.skb, start),
+            }
+        }
+        built
+    }
+}
+
+/// `genl_ops.doit` of every operation of `F`.
+///
+/// # Safety
+///
+/// Called by the core with the valid `genl_info` of a request to family `F`.
+unsafe extern "C" fn doit<F: Spec>(
+    _skb: *mut bindings::sk_buff,
+    info: *mut bindings::genl_info,
+) -> crate::ffi::c_int {
+    from_result(|| {
+        // SAFETY: `info` and its header are valid for the request.
+        let cmd = unsafe { (*(*info).genlhdr).cmd };
+        let op = operation::<F>(cmd).ok_or(EOPNOTSUPP)?;
+        let handler = op.doit.ok_or(EOPNOTSUPP)?;
+        // SAFETY: `info` is the request's, parsed with `op`'s policy.
+        handler(&unsafe { Request::from_raw(info, op) })?;
+        Ok(0)
+    })
+}
+
+/// `genl_ops.dumpit` of every operation of `F`.
+///
+/// # Safety
+///
+/// Called by the core with the valid buffer and callback of a dump round of family `F`.
+unsafe extern "C" fn dumpit<F: Spec>(
+    skb: *mut bindings::sk_buff,
+    cb: *mut bindings::netlink_callback,
+) -> crate::ffi::c_int {
+    from_result(|| {
+        let dump_info = {
+            // SAFETY: a genetlink dump's `data` is its `genl_dumpit_info`, valid while it runs.
+            unsafe { (*cb).data.cast::<bindings::genl_dumpit_info>() }
+        };
+        // SAFETY: as above.
+        let info = unsafe { ptr::addr_of!((*dump_info).info) };
+        // SAFETY: as above.
+        let cmd = unsafe { (*(*info).genlhdr).cmd };
+        let op = operation::<F>(cmd).ok_or(EOPNOTSUPP)?;
+        let handler = op.dumpit.ok_or(EOPNOTSUPP)?;
+        // INVARIANT: `skb` and `cb` are this round's.
+        let mut dump = Dump {
+            skb,
+            cb,
+            added: 0,
+            full: false,
+            _p: PhantomData,
+        };
+        // SAFETY: `info` is the dump request's, parsed with `op`'s policy.
+        handler(&unsafe { Request::from_raw(info, op) }, &mut dump)?;
+        if dump.full && dump.added == 0 {
+            // A single message larger than a whole round: it would never be sent.
+            return Err(EMSGSIZE);
+        }
+        // A positive length asks for another round; 0 ends the dump.
+        // SAFETY: `skb` is valid.
+        Ok(unsafe { (*skb).len } as crate::ffi::c_int)
+    })
+}
