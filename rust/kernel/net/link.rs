@@ -28,6 +28,7 @@ use crate::{
     net::{
         dev::{Device, Netdev},
         extack::{self, ExtAck},
+        rtnl,
         skbuff::SkBuff,
     },
     prelude::*,
@@ -84,6 +85,14 @@ pub trait LinkType: Sized + 'static {
     fn change_mtu(_dev: &Master<Self>, _mtu: u32) -> Result {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
+
+    /// Runs when the device's timer, armed by [`Master::schedule`], expires; RTNL is held.
+    ///
+    /// The timer is a delayed work item that takes RTNL only if it is free and otherwise tries
+    /// again a jiffy later, so `ndo_uninit` can cancel it while holding RTNL.
+    fn timer(_dev: &Master<Self>) {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// What a port's receive handler does with a frame.
@@ -133,10 +142,14 @@ impl Setup<'_> {
 /// The private area of a device of a link type.
 ///
 /// `kind` tells the link type apart even where the code of two types' callbacks was merged.
+/// `timer` is initialised in `setup` and cancelled in `ndo_uninit`; its callback finds the
+/// device through `dev`.
 #[repr(C)]
 struct Private {
     kind: TypeId,
     data: *const c_void,
+    dev: *mut bindings::net_device,
+    timer: Opaque<bindings::delayed_work>,
 }
 
 /// Returns the private area of a device of a link type.
@@ -255,10 +268,52 @@ impl<T: LinkType> Master<T> {
         Some(unsafe { Self::from_raw(master) })
     }
 
+    /// Returns `dev` as a device of type `T` if it is one and is registered.
+    pub fn of_device(dev: &Device) -> Option<&Self> {
+        let raw = dev.as_raw();
+        let ours: Option<unsafe extern "C" fn(*mut bindings::net_device)> =
+            Some(Adapter::<T>::destructor);
+        // SAFETY: `dev` is valid and RTNL is held (`&Device`). Only devices set up by a link
+        // type have our destructor, so their private area is a `Private`, which tells the type.
+        // A registered device has passed `ndo_init` and, with RTNL held, cannot pass
+        // `ndo_uninit` while borrowed.
+        unsafe {
+            #[allow(unpredictable_function_pointer_comparisons)]
+            let linked = (*raw).priv_destructor == ours;
+            if !linked
+                || (*private(raw)).kind != TypeId::of::<T>()
+                || (*private(raw)).data.is_null()
+                || u32::from((*raw).reg_state) != bindings::netdev_reg_state_NETREG_REGISTERED
+            {
+                return None;
+            }
+            Some(Self::from_raw(raw))
+        }
+    }
+
     /// Returns the device's private data.
     pub fn data(&self) -> &T::Data {
         // SAFETY: by the type invariant the data is built and outlives `&self`.
         unsafe { data::<T>(self.as_raw()) }
+    }
+
+    /// Arms the device's timer to call [`LinkType::timer`] in `delay_ms` milliseconds, or
+    /// moves it if it is armed already.
+    ///
+    /// The link type must implement [`LinkType::timer`] (checked at build time).
+    pub fn schedule(&self, delay_ms: u32) {
+        crate::build_assert!(T::HAS_TIMER, "schedule() needs LinkType::timer");
+        let delay = crate::time::msecs_to_jiffies(delay_ms);
+        // SAFETY: by the type invariant the device is valid and its timer initialised (`setup`);
+        // it is cancelled in `ndo_uninit`, which has not run while RTNL is held for `&self`
+        // (or runs this very call), and `system_wq` lives forever.
+        unsafe {
+            bindings::mod_delayed_work(
+                bindings::system_wq,
+                (*private(self.as_raw())).timer.get(),
+                delay,
+            )
+        };
     }
 
     /// Returns the port of `link` as a device under the RTNL this master holds.
@@ -405,7 +460,10 @@ impl<T: LinkType> Adapter<T> {
             private(dev).write(Private {
                 kind: TypeId::of::<T>(),
                 data: core::ptr::null(),
+                dev,
+                timer: Opaque::uninit(),
             });
+            bindings::init_delayed_work((*private(dev)).timer.get(), Some(Self::run_timer));
             (*dev).set_pcpu_stat_type(bindings::netdev_stat_type_NETDEV_PCPU_STAT_TSTATS);
             // Lockless transmit and no qdisc, as for other software devices: with a tx lock,
             // every device of the type would share its lockdep class.
@@ -476,6 +534,10 @@ impl<T: LinkType> Adapter<T> {
         // SAFETY: `ndo_uninit` follows a successful `ndo_init`, so the data is built; RTNL is
         // held.
         T::uninit(unsafe { Master::from_raw(dev) });
+        // SAFETY: the timer was initialised in `setup`. Its callback only tries RTNL, which we
+        // hold, so waiting for it cannot deadlock; it cannot re-arm itself while being
+        // cancelled. Nothing arms it after this: no `Master` of the device is reachable any more.
+        unsafe { bindings::cancel_delayed_work_sync((*private(dev)).timer.get()) };
         loop {
             let mut port: *mut bindings::net_device = core::ptr::null_mut();
             // SAFETY: `dev` is valid and RTNL is held, under which its lower list changes. The
@@ -539,6 +601,37 @@ impl<T: LinkType> Adapter<T> {
             bindings::netdev_rx_handler_unregister(port);
             bindings::netdev_upper_dev_unlink(port, master);
             Self::mark_port(port, false);
+        }
+    }
+
+    /// The callback of the device's timer.
+    ///
+    /// # Safety
+    ///
+    /// Called by the workqueue with the `work` of a `Private`'s `timer`, which `ndo_uninit`
+    /// cancels before the device can be freed.
+    unsafe extern "C" fn run_timer(work: *mut bindings::work_struct) {
+        // A `delayed_work` starts with its `work`.
+        let offset = core::mem::offset_of!(Private, timer);
+        // SAFETY: `work` is the timer of a `Private`, the private area of a live device.
+        let dev = unsafe { (*work.cast::<u8>().sub(offset).cast::<Private>()).dev };
+        let Some(_rtnl) = rtnl::Guard::try_lock() else {
+            // SAFETY: the device is live (see above); a timer being cancelled is not re-armed.
+            unsafe {
+                bindings::mod_delayed_work(bindings::system_wq, (*private(dev)).timer.get(), 1)
+            };
+            return;
+        };
+        // SAFETY: the device is valid and RTNL is held; only a registered device has its data
+        // built and a `Master`.
+        unsafe {
+            // Only `schedule` arms the timer, and it requires `timer`: the test keeps the
+            // default out of the build.
+            if T::HAS_TIMER
+                && u32::from((*dev).reg_state) == bindings::netdev_reg_state_NETREG_REGISTERED
+            {
+                T::timer(Master::from_raw(dev));
+            }
         }
     }
 
