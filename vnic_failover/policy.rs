@@ -121,6 +121,23 @@ pub enum Error {
     NotFound,
 }
 
+/// What the selector knows of a member, for user space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberInfo {
+    /// Its priority (higher is preferred).
+    pub priority: u32,
+    /// Its quality (e.g. link speed; higher is preferred between equal priorities).
+    pub quality: u32,
+    /// Whether its link is up.
+    pub link_up: bool,
+    /// Why it is marked failed, if it is.
+    pub failed: Option<Health>,
+    /// Its down transitions within the flap window.
+    pub flaps: u32,
+    /// Whether it has served its up-delay and may take over.
+    pub eligible: bool,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Member {
     id: MemberId,
@@ -207,6 +224,19 @@ impl Selector {
     /// failbacks; not the first activation, nor losing every member).
     pub fn switches(&self) -> u64 {
         self.switches
+    }
+
+    /// Returns what the selector knows of member `id` at `now`.
+    pub fn member(&self, id: MemberId, now: Millis) -> Option<MemberInfo> {
+        let m = self.find(id)?;
+        Some(MemberInfo {
+            priority: m.priority,
+            quality: m.quality,
+            link_up: m.link_up,
+            failed: m.failed,
+            flaps: m.flaps,
+            eligible: m.eligible(&self.config, now),
+        })
     }
 
     /// Returns how many members the pool holds.
@@ -338,10 +368,19 @@ impl Selector {
     /// change the decision.
     pub fn next_deadline(&self, now: Millis) -> Option<Millis> {
         let hold_end = self.hold_down_end()?;
+        let active = self
+            .active
+            .and_then(|id| self.find(id))
+            .filter(|a| a.usable());
+        // Only a member of higher priority than a usable active one can take over from it.
+        let may_take_over = |m: &Member| match active {
+            Some(a) => m.priority > a.priority && self.config.failback != Failback::Never,
+            None => true,
+        };
         self.members
             .iter()
             .flatten()
-            .filter(|m| m.usable() && Some(m.id) != self.active)
+            .filter(|m| m.usable() && Some(m.id) != self.active && may_take_over(m))
             .filter_map(|m| m.eligible_at(&self.config))
             .map(|t| t.max(hold_end))
             .filter(|&t| t > now)

@@ -409,3 +409,40 @@ fn random_event_sequences_keep_the_invariants() {
         }
     }
 }
+
+#[test]
+fn member_info_reports_rank_link_health_flaps_and_eligibility() {
+    let mut s = pool(Failback::Always);
+    assert_eq!(s.member(C, 0), None);
+    let a = s.member(A, 0).unwrap();
+    assert_eq!(
+        (a.priority, a.quality, a.link_up, a.failed),
+        (2, 1000, true, None)
+    );
+    // Up since 0 with a 200 ms up-delay.
+    assert!(!a.eligible);
+    assert!(s.member(A, 200).unwrap().eligible);
+    s.set_link(B, false, 300).unwrap();
+    let b = s.member(B, 300).unwrap();
+    assert_eq!((b.link_up, b.flaps, b.eligible), (false, 1, false));
+    s.set_health(A, Some(Health::Admin), 400).unwrap();
+    assert_eq!(s.member(A, 400).unwrap().failed, Some(Health::Admin));
+    assert!(!s.member(A, 400).unwrap().eligible);
+}
+
+#[test]
+fn next_deadline_is_when_a_pending_failback_becomes_possible() {
+    let mut s = pool(Failback::Always);
+    assert_eq!(
+        s.set_link(A, false, 5000).unwrap(),
+        switch(Some(A), Some(B), Reason::LinkDown)
+    );
+    // Nothing pending while A is down.
+    assert_eq!(s.next_deadline(5000), None);
+    s.set_link(A, true, 5100).unwrap();
+    // A's up-delay ends at 5300, the hold-down at 6000: the later one decides.
+    assert_eq!(s.next_deadline(5100), Some(6000));
+    assert_eq!(s.tick(5999), None);
+    assert_eq!(s.tick(6000), switch(Some(B), Some(A), Reason::Failback));
+    assert_eq!(s.next_deadline(6000), None);
+}
