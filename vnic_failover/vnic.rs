@@ -12,7 +12,10 @@
 //! would switch to. Frames are delivered from the member transmit uses; frames received on any
 //! other member reach only sockets bound to it, as on an inactive bond port.
 
-use crate::policy::{self, MemberId, Reason, Selector, Switch};
+use crate::{
+    netlink,
+    policy::{self, Health, MemberId, MemberInfo, Reason, Selector, Switch},
+};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{
     c_str,
@@ -55,11 +58,9 @@ impl Pool {
     }
 }
 
-/// Figures about switches, read without locks.
+/// Figures about the last switch, read without locks.
 #[derive(Default)]
 pub(crate) struct Counters {
-    /// Changes of the active member from one member to another.
-    pub(crate) failovers: AtomicU64,
     /// Why the last change happened (`Reason` as a number, see [`reason_code`]).
     pub(crate) last_reason: AtomicU64,
     /// When the last change happened (monotonic, ns).
@@ -112,7 +113,10 @@ fn reason_name(reason: Reason) -> &'static str {
         Reason::Activated => "activated",
         Reason::LinkDown => "link down",
         Reason::Removed => "removed",
-        Reason::Failed(_) => "failed",
+        Reason::Failed(Health::TxTimeout) => "tx timeout",
+        Reason::Failed(Health::TxErrors) => "tx errors",
+        Reason::Failed(Health::ProbeFailed) => "probe failed",
+        Reason::Failed(Health::Admin) => "failed by admin",
         Reason::Failback => "failback",
     }
 }
@@ -137,9 +141,6 @@ impl VnicData {
         vnic.set_carrier(target.is_some());
 
         let c = &self.counters;
-        if switch.from.is_some() && switch.to.is_some() {
-            c.failovers.fetch_add(1, Ordering::Relaxed);
-        }
         c.last_reason
             .store(reason_code(switch.reason), Ordering::Relaxed);
         c.last_switch_ns
@@ -148,6 +149,7 @@ impl VnicData {
         c.last_switch_duration_ns
             .store(took_ns.try_into().unwrap_or(0), Ordering::Relaxed);
 
+        netlink::notify_switch(vnic, &self.status(pool), switch.from);
         if let Some(dev) = target {
             vnic.notify_peers();
             pr_info!(
@@ -166,15 +168,34 @@ impl VnicData {
         }
     }
 
-    /// Applies a selector result, if it is a switch, and points the standby slot at the member
-    /// that would take over next.
+    /// Returns the state user space sees.
+    fn status(&self, pool: &Pool) -> Status {
+        let c = &self.counters;
+        Status {
+            active: pool.selector.active(),
+            standby: pool.selector.standby(now_ms()),
+            config: pool.selector.config(),
+            failovers: pool.selector.switches(),
+            last_reason: c.last_reason.load(Ordering::Relaxed) as u32,
+            last_switch_ns: c.last_switch_ns.load(Ordering::Relaxed),
+            last_switch_duration_ns: c.last_switch_duration_ns.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Applies a selector result, if it is a switch, points the standby slot at the member
+    /// that would take over next, and arms the timer for the next pending decision (an
+    /// up-delay or a hold-down running out).
     fn settle(&self, vnic: &Master<Vnic>, pool: &Pool, result: Option<Switch>, started: Ktime) {
         if let Some(switch) = result {
             self.apply(vnic, pool, switch, started);
         }
+        let now = now_ms();
+        if let Some(deadline) = pool.selector.next_deadline(now) {
+            vnic.schedule(u32::try_from(deadline - now).unwrap_or(u32::MAX));
+        }
         let next = pool
             .selector
-            .standby(now_ms())
+            .standby(now)
             .and_then(|id| pool.iter().find(|m| m.id == id));
         let unchanged = match next {
             Some(m) => self.standby.holds(m.link.port()),
@@ -253,6 +274,87 @@ impl VnicData {
     }
 }
 
+/// What user space sees of a vNIC (see `netlink`).
+pub(crate) struct Status {
+    /// The active member's index.
+    pub(crate) active: Option<MemberId>,
+    /// The index of the member that would take over next.
+    pub(crate) standby: Option<MemberId>,
+    /// The policy's tunables.
+    pub(crate) config: policy::Config,
+    /// Switches from one member to another.
+    pub(crate) failovers: u64,
+    /// Why the last switch happened ([`reason_code`], 0 for none yet).
+    pub(crate) last_reason: u32,
+    /// When it happened (monotonic, ns).
+    pub(crate) last_switch_ns: u64,
+    /// How long it took from the event to the flip (ns).
+    pub(crate) last_switch_duration_ns: u64,
+}
+
+/// Returns what user space sees of `vnic`.
+pub(crate) fn status(vnic: &Master<Vnic>) -> Status {
+    let data = vnic.data();
+    let pool = data.pool.lock();
+    data.status(&pool)
+}
+
+/// Calls `f` with every member and what the selector knows of it, in pool order.
+pub(crate) fn for_each_member(
+    vnic: &Master<Vnic>,
+    mut f: impl FnMut(&Device, &MemberInfo) -> Result,
+) -> Result {
+    let pool = vnic.data().pool.lock();
+    let now = now_ms();
+    for m in pool.iter() {
+        if let Some(info) = pool.selector.member(m.id, now) {
+            f(vnic.port(&m.link), &info)?;
+        }
+    }
+    Ok(())
+}
+
+/// Changes the policy's tunables; a switch they allow happens at once.
+pub(crate) fn configure(vnic: &Master<Vnic>, change: impl FnOnce(&mut policy::Config)) {
+    let data = vnic.data();
+    let started = Ktime::ktime_get();
+    let mut pool = data.pool.lock();
+    let mut config = pool.selector.config();
+    change(&mut config);
+    let result = pool.selector.set_config(config, now_ms());
+    data.settle(vnic, &pool, result, started);
+}
+
+/// Sets a member's priority and, with `admin_failed`, marks it failed by the administrator or
+/// clears that mark (other failures stay).
+pub(crate) fn set_member(
+    vnic: &Master<Vnic>,
+    member: &Device,
+    priority: Option<u32>,
+    admin_failed: Option<bool>,
+) -> Result {
+    let data = vnic.data();
+    let started = Ktime::ktime_get();
+    let mut pool = data.pool.lock();
+    let id = member_id(member);
+    let now = now_ms();
+    let info = pool.selector.member(id, now).ok_or(EINVAL)?;
+    if let Some(priority) = priority {
+        let result = pool.selector.set_rank(id, priority, info.quality, now);
+        data.settle(vnic, &pool, result.ok().flatten(), started);
+    }
+    if let Some(admin_failed) = admin_failed {
+        let failed = match (admin_failed, info.failed) {
+            (true, _) => Some(Health::Admin),
+            (false, Some(Health::Admin)) => None,
+            (false, other) => other,
+        };
+        let result = pool.selector.set_health(id, failed, now_ms());
+        data.settle(vnic, &pool, result.ok().flatten(), started);
+    }
+    Ok(())
+}
+
 const NOT_ETHERNET: &CStr = c_str!("vnic_failover: members must be Ethernet devices");
 const SELF: &CStr = c_str!("vnic_failover: a vNIC cannot be its own port");
 const LOOPBACK: &CStr = c_str!("vnic_failover: a loopback device cannot be a member");
@@ -299,6 +401,14 @@ impl LinkType for Vnic {
             let _ = pool.selector.remove(m.id, now_ms());
             vnic.unlink_port(m.link);
         }
+    }
+
+    fn timer(vnic: &Master<Self>) {
+        let data = vnic.data();
+        let started = Ktime::ktime_get();
+        let mut pool = data.pool.lock();
+        let result = pool.selector.tick(now_ms());
+        data.settle(vnic, &pool, result, started);
     }
 
     fn start_xmit(vnic: &Live<Self>, skb: SkBuff) {

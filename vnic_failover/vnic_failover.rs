@@ -8,15 +8,17 @@
 //!
 //! - `vnic`: the device, its members and the switch.
 //! - `events`: member state changes from the netdevice notifier.
+//! - `netlink`: the `vnic-failover` generic netlink family.
 //! - `policy`: which member should be active (plain Rust, tested on the host).
 //! - `stats`: folding member counters (plain Rust, tested on the host).
 
 use kernel::{
-    net::{link, notifier},
+    net::{genetlink, link, notifier},
     prelude::*,
 };
 
 mod events;
+mod netlink;
 // Its items are `pub` for the host crate that tests it (tools/vnic-policy).
 #[allow(dead_code, unreachable_pub)]
 mod policy;
@@ -34,13 +36,16 @@ module! {
 }
 
 struct Module {
-    // Dropped in this order: deleting the vNICs still sees member events.
+    // Dropped in this order: deleting the vNICs still sees member events, and user space sees
+    // the family until no vNIC is left.
     _link: Pin<KBox<link::Registration<vnic::Vnic>>>,
     _events: Pin<KBox<notifier::Registration<events::MemberEvents>>>,
+    _family: genetlink::Registration<netlink::VnicFamily>,
 }
 
 impl kernel::Module for Module {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let family = netlink::FAMILY.register(module)?;
         let events = KBox::pin_init(
             notifier::Registration::new(events::MemberEvents),
             GFP_KERNEL,
@@ -49,6 +54,7 @@ impl kernel::Module for Module {
         Ok(Module {
             _link: link,
             _events: events,
+            _family: family,
         })
     }
 }
