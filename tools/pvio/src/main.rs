@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `pvio`: the control CLI of the pvio kernel modules, over their generic netlink families.
+//!
+//! ```text
+//! pvio vnic show [VNIC] [--json]
+//! pvio vnic set VNIC [--failback always|better|never] [--up-delay MS] [--hold-down MS]
+//! pvio vnic member MEMBER [--priority N] [--fail | --unfail]
+//! pvio vnic monitor [--count N] [--json]
+//! ```
+
+mod genl;
+mod vnic;
+
+use clap::{Args, Parser, Subcommand};
+use genl::{attr, Client, Error};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "pvio", version, about = "Control the pvio kernel modules")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// vnic_failover devices (family vnic-failover).
+    #[command(subcommand)]
+    Vnic(VnicCommand),
+}
+
+#[derive(Subcommand)]
+enum VnicCommand {
+    /// Show one vNIC or every vNIC of the namespace.
+    Show {
+        /// The vNIC; all of them if left out.
+        vnic: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set the failover policy of a vNIC.
+    Set(SetArgs),
+    /// Set a member's priority, or fail it administratively.
+    Member(MemberArgs),
+    /// Print switch events as they happen.
+    Monitor {
+        /// Stop after this many events.
+        #[arg(long)]
+        count: Option<usize>,
+        /// Print JSON, one object per line.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct SetArgs {
+    /// The vNIC.
+    vnic: String,
+    /// When a member of higher priority takes over again.
+    #[arg(long, value_parser = ["always", "better", "never"])]
+    failback: Option<String>,
+    /// Milliseconds a recovered member waits before it may take over.
+    #[arg(long)]
+    up_delay: Option<u32>,
+    /// Milliseconds after a switch without failback.
+    #[arg(long)]
+    hold_down: Option<u32>,
+}
+
+#[derive(Args)]
+struct MemberArgs {
+    /// The member device.
+    member: String,
+    /// Its priority (higher is preferred).
+    #[arg(long)]
+    priority: Option<u32>,
+    /// Mark it failed: the vNIC stops using it.
+    #[arg(long, conflicts_with = "unfail")]
+    fail: bool,
+    /// Take the administrative failure back.
+    #[arg(long)]
+    unfail: bool,
+}
+
+/// Resolves an interface name in the current namespace.
+fn ifindex(name: &str) -> Result<u32, Error> {
+    nix::net::if_::if_nametoindex(name).map_err(|e| Error::Other(format!("{name}: {e}")))
+}
+
+fn vnic(command: VnicCommand) -> Result<(), Error> {
+    let mut client = Client::connect(vnic::FAMILY)?;
+    match command {
+        VnicCommand::Show { vnic: name, json } => {
+            let replies = match name {
+                Some(name) => {
+                    let attrs = vec![attr(vnic::vnic_attr::IFINDEX, ifindex(&name)?)?];
+                    client.request(vnic::cmd::DEV_GET, attrs, false)?
+                }
+                None => client.request(vnic::cmd::DEV_GET, Vec::new(), true)?,
+            };
+            let vnics: Vec<_> = replies.iter().map(vnic::decode).collect();
+            if json {
+                let text = serde_json::to_string_pretty(&vnics)
+                    .map_err(|e| Error::Other(e.to_string()))?;
+                println!("{text}");
+            } else {
+                for v in &vnics {
+                    print!("{v}");
+                }
+            }
+        }
+        VnicCommand::Set(args) => {
+            let mut attrs = vec![attr(vnic::vnic_attr::IFINDEX, ifindex(&args.vnic)?)?];
+            if let Some(fb) = args.failback.as_deref().and_then(vnic::failback_value) {
+                attrs.push(attr(vnic::vnic_attr::FAILBACK, fb)?);
+            }
+            if let Some(ms) = args.up_delay {
+                attrs.push(attr(vnic::vnic_attr::UP_DELAY, ms)?);
+            }
+            if let Some(ms) = args.hold_down {
+                attrs.push(attr(vnic::vnic_attr::HOLD_DOWN, ms)?);
+            }
+            client.request(vnic::cmd::DEV_SET, attrs, false)?;
+        }
+        VnicCommand::Member(args) => {
+            let mut attrs = vec![attr(vnic::member_attr::IFINDEX, ifindex(&args.member)?)?];
+            if let Some(p) = args.priority {
+                attrs.push(attr(vnic::member_attr::PRIORITY, p)?);
+            }
+            if args.fail || args.unfail {
+                attrs.push(attr(vnic::member_attr::ADMIN_FAILED, u8::from(args.fail))?);
+            }
+            client.request(vnic::cmd::MEMBER_SET, attrs, false)?;
+        }
+        VnicCommand::Monitor { count, json } => {
+            client.subscribe(vnic::GROUP_MONITOR)?;
+            // Tells a script the subscription is in place.
+            eprintln!("monitoring {}", vnic::FAMILY);
+            let mut seen = 0;
+            while count.is_none_or(|n| seen < n) {
+                let Some(msg) = client.next_event() else {
+                    break;
+                };
+                let msg = msg?;
+                if msg.cmd() != &vnic::cmd::SWITCH_NTF {
+                    continue;
+                }
+                let v = vnic::decode(&msg);
+                if json {
+                    let line =
+                        serde_json::to_string(&v).map_err(|e| Error::Other(e.to_string()))?;
+                    println!("{line}");
+                } else {
+                    println!("{}", vnic::event_line(&v));
+                }
+                seen += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Vnic(command) => vnic(command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pvio: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
