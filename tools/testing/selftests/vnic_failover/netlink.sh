@@ -1,0 +1,158 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The vnic-failover generic netlink family, driven by the project's CLI
+# (tools/pvio) and by the kernel's own YNL CLI from the YAML specification:
+#
+#   ns H: vnic0 (192.0.2.1) -- members ha, hb    vnic1 -- member hc
+#   ns P: br0 (192.0.2.2)   -- pa, pb            pc
+#   ns O: vnic2 (another namespace, must stay invisible from H)
+#
+# Covers state dumps, priorities with timer-driven failback, administrative
+# failure, failback policies, switch events, refusals with extack messages,
+# permissions, namespaces, and deleting a vNIC with its timer armed.
+
+source "$(dirname "$0")/../pvio_lib.sh"
+
+MOD=vnic_failover
+ko=$(pvio_module_path vnic_failover/$MOD)
+pvio=$PVIO_ROOT/tools/target/debug/pvio
+spec=$PVIO_ROOT/Documentation/netlink/specs/vnic_failover.yaml
+H=vnl-h-$$
+P=vnl-p-$$
+O=vnl-o-$$
+tmp=$(mktemp -d)
+
+cleanup() {
+	[ -n "${monitor:-}" ] && kill "$monitor" 2>/dev/null
+	ip netns del "$H" 2>/dev/null
+	ip netns del "$P" 2>/dev/null
+	ip netns del "$O" 2>/dev/null
+	rmmod $MOD 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+h() { ip -n "$H" "$@"; }
+p() { ip -n "$P" "$@"; }
+hx() { ip netns exec "$H" "$@"; }
+pv() { hx "$pvio" "$@"; }
+ifindex() { hx cat "/sys/class/net/$1/ifindex"; }
+# Succeeds when vnic0's state satisfies a jq condition, in which $m maps member
+# names to members. Processes start slowly under TCG: one pvio, one jq.
+vnic_is() {
+	pv vnic show vnic0 --json |
+		jq -e ".[0] | (.members | map({(.name): .}) | add) as \$m | $1" >/dev/null
+}
+active_is() { vnic_is ".active == \$m.$1.ifindex"; }
+pings() { hx ping -q -c "$1" -i 0.1 -W 1 192.0.2.2 >/dev/null 2>&1; }
+# Fails (prints why) unless a command is refused with a message containing $1.
+refused_with() { # message command...
+	local msg=$1 out
+	shift
+	out=$("$@" 2>&1) && { echo "# accepted: $*"; return 1; }
+	[[ "$out" == *"$msg"* ]] || { echo "# $*: $out"; return 1; }
+}
+
+ktap_print_header
+[ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
+[ "$(id -u)" -eq 0 ] || exit "$KSFT_SKIP"
+ktap_set_plan 12
+[ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
+[ -x "$pvio" ] || ktap_exit_fail_msg "$pvio is not built: cargo build in tools/"
+
+ip netns add "$H" && ip netns add "$P" && ip netns add "$O" &&
+	p link add br0 address 02:00:00:00:00:02 type bridge && p link set br0 up &&
+	p addr add 192.0.2.2/24 dev br0 || ktap_exit_fail_msg "cannot build the topology"
+for m in a b c; do
+	h link add h$m type veth peer name p$m netns "$P" &&
+		p link set p$m master br0 && p link set p$m up ||
+		ktap_exit_fail_msg "cannot build the topology"
+done
+insmod "$ko" && h link add vnic0 type vnic_failover && h link set vnic0 up &&
+	h addr add 192.0.2.1/24 dev vnic0 && h link set ha master vnic0 && h link set hb master vnic0 &&
+	h link add vnic1 type vnic_failover && h link set hc master vnic1 &&
+	ip -n "$O" link add vnic2 type vnic_failover || ktap_exit_fail_msg "cannot create the vNICs"
+
+# 1. State of one vNIC.
+vnic_is ".name == \"vnic0\" and .ifindex == $(ifindex vnic0) and .active == \$m.ha.ifindex and
+	.standby == \$m.hb.ifindex and \$m.ha.state == \"active\" and \$m.hb.state == \"standby\" and
+	.failback == \"always\" and .up_delay_ms == 200 and .hold_down_ms == 1000 and
+	.last_reason == \"activated\" and .failovers == 0"
+pvio_result $? "dev-get: active and standby members, states, policy and last reason"
+
+# 2. A dump lists the vNICs of the caller's namespace only, in index order.
+[ "$(pv vnic show --json | jq -c '[.[].name]')" = '["vnic0","vnic1"]' ] &&
+	[ "$(ip netns exec "$O" "$pvio" vnic show --json | jq -c '[.[].name]')" = '["vnic2"]' ]
+pvio_result $? "dev-get dump: every vNIC of the namespace, none of another"
+
+# 3. A higher priority takes over once its up-delay and the hold-down have
+# passed, with no other event: the vNIC's timer does it.
+pv vnic set vnic0 --up-delay 100 --hold-down 300 && pv vnic member hb --priority 10 &&
+	slowwait 30 vnic_is '.active == $m.hb.ifindex and .last_reason == "failback" and .failovers == 1' &&
+	pings 3
+pvio_result $? "member-set priority: failback to the preferred member, driven by the timer"
+
+# 4. Switch events: subscribe, fail the active member's link.
+hx "$pvio" vnic monitor --count 1 --json >"$tmp/events" 2>"$tmp/monitor.err" &
+monitor=$!
+slowwait 30 grep -q monitoring "$tmp/monitor.err"
+p link set pb down
+slowwait 30 grep -q . "$tmp/events"
+jq -e --argjson a "$(ifindex ha)" --argjson b "$(ifindex hb)" \
+	'.name == "vnic0" and .active == $a and .previous == $b and
+	 .last_reason == "link-down" and .failovers == 2 and .last_switch_duration_ns > 0' \
+	"$tmp/events" >/dev/null
+pvio_result $? "switch-ntf: the monitor group gets the switch, its reason and duration"
+wait "$monitor" 2>/dev/null
+monitor=
+p link set pb up
+slowwait 30 active_is hb
+
+# 5. Administrative failure moves traffic at once and holds the member out.
+pv vnic member hb --fail &&
+	vnic_is '.active == $m.ha.ifindex and $m.hb.state == "failed" and $m.hb.failure == "admin" and
+		$m.hb.admin_failed and .last_reason == "admin"' &&
+	pings 3 && sleep 1 && active_is ha
+pvio_result $? "member-set admin-failed: the vNIC switches away at once and stays away"
+
+# 6. Taking the failure back: the preferred member returns after its up-delay.
+pv vnic member hb --unfail &&
+	slowwait 30 vnic_is '.active == $m.hb.ifindex and .last_reason == "failback" and ($m.hb.admin_failed | not)' 
+pvio_result $? "member-set admin-failed 0: the member serves its up-delay, then fails back"
+
+# 7. failback never keeps the current member.
+pv vnic set vnic0 --failback never && pv vnic member hb --fail && active_is ha &&
+	pv vnic member hb --unfail && sleep 1.5 && vnic_is '.active == $m.ha.ifindex and .failback == "never"' 
+pvio_result $? "dev-set failback never: a recovered preferred member does not take over"
+
+# 8. Bad requests get an errno and a reason, not a splat.
+refused_with "not a vnic_failover device" pv vnic show lo &&
+	refused_with "not a member of a vNIC" pv vnic member lo --priority 1 &&
+	refused_with "at most 600000 ms" pv vnic set vnic0 --up-delay 700000
+pvio_result $? "refusals: not a vNIC, not a member, delays out of range, with extack messages"
+
+# 9. Changes need CAP_NET_ADMIN; reading does not.
+refused_with "Operation not permitted" hx setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$pvio" vnic set vnic0 --up-delay 100 &&
+	hx setpriv --reuid=nobody --regid=nogroup --clear-groups "$pvio" vnic show vnic0 >/dev/null
+pvio_result $? "dev-set and member-set need CAP_NET_ADMIN; dev-get does not"
+
+# 10-11. The kernel's YNL library drives the family from the YAML spec, and
+# the core's policy refuses what the spec does not allow.
+hx python3 "$(dirname "$0")/ynl_check.py" "$PVIO_KSRC/tools/net/ynl" "$spec" \
+	"$(ifindex vnic0)" "$(ifindex ha)" >"$tmp/ynl" 2>&1
+sed 's/^/# /' "$tmp/ynl"
+grep -q "^ok dev-get" "$tmp/ynl" && grep -q "^ok dump" "$tmp/ynl" && grep -q "^ok missing-ifindex" "$tmp/ynl"
+pvio_result $? "ynl: dev-get and its dump per the YAML spec; a missing ifindex is named in the extack"
+grep -q "^ok failback-range" "$tmp/ynl" && grep -q "^ok admin-failed-range" "$tmp/ynl" &&
+	grep -q "^ok reject-reply-attr" "$tmp/ynl"
+pvio_result $? "policy: out-of-range failback and admin-failed, and reply-only attributes, are refused"
+
+# 12. Deleting a vNIC whose timer is armed, then unloading.
+pv vnic set vnic0 --failback always --up-delay 5000 && pv vnic member hb --fail &&
+	pv vnic member hb --unfail && h link del vnic0 && sleep 0.2 && rmmod $MOD &&
+	! h link show vnic1 >/dev/null 2>&1
+pvio_result $? "a vNIC with a pending failback is deleted, and the module unloads"
+
+ktap_finished
