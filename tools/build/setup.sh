@@ -11,7 +11,7 @@ set -euo pipefail
 DEB_PACKAGES=(
 	"$PVIO_KERNEL_PKG" rustc-web rust-web-src clang lld llvm libclang-dev
 	make bison flex bc cpio kmod libelf-dev libssl-dev xz-utils zstd
-	python3-venv qemu-system-x86 busybox-static
+	python3-venv python3-yaml python3-jsonschema qemu-system-x86 busybox-static
 	udev iproute2 iputils-ping ethtool iperf3 tcpdump jq socat netcat-openbsd procps
 )
 

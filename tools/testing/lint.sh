@@ -3,7 +3,8 @@
 #
 # Host-side checks of the project's rules, as KTAP: kernel rustfmt style, no
 # `unsafe` outside rust/, a SAFETY comment on every unsafe block of rust/, an
-# SPDX line in every source file, and formatted tools/ crates.
+# SPDX line in every source file, formatted tools/ crates, and netlink specs
+# that validate and agree with the code (spec-check.py).
 #
 # usage: lint.sh OUTPUT_KTAP
 set -uo pipefail
@@ -48,9 +49,13 @@ result() { # status description [details]
 	done)
 	result "$([ -z "$bad" ]; echo $?)" "every unsafe block and impl in rust/ has a SAFETY comment" "$(echo $bad)"
 
-	bad=$(git ls-files '*.rs' '*.c' '*.h' '*.sh' 'Makefile' '*/Makefile' 'Kbuild' '*/Kbuild' \
-		'*.mk' '*.config' '*.toml' '*.rst' '.ci/run' | while read -r f; do
-		head -n 3 "$f" | grep -q 'SPDX-License-Identifier: GPL-2.0' || echo "$f"
+	bad=$(python3 tools/testing/spec-check.py "$PVIO_KSRC" 2>&1)
+	result "$([ -z "$bad" ]; echo $?)" "netlink specs follow the kernel's schema, and code uses their numbers" \
+		"$(echo $bad | head -c 300)"
+
+	bad=$(git ls-files '*.rs' '*.c' '*.h' '*.sh' '*.py' '*.yaml' 'Makefile' '*/Makefile' 'Kbuild' \
+		'*/Kbuild' '*.mk' '*.config' '*.toml' '*.rst' '.ci/run' | while read -r f; do
+		head -n 3 "$f" | grep -qE 'SPDX-License-Identifier: .*GPL-2.0' || echo "$f"
 	done)
 	result "$([ -z "$bad" ]; echo $?)" "every source file has an SPDX line" "$(echo $bad)"
 
