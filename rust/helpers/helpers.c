@@ -28,6 +28,7 @@
 #include "skbuff.c"
 #include "slab.c"
 #include "spinlock.c"
+#include "sysfs.c"
 #include "task.c"
 #include "uaccess.c"
 #include "vmalloc.c"

@@ -37,6 +37,8 @@ use crate::{
 };
 use core::{any::TypeId, ffi::c_void, marker::PhantomData, ops::Deref, ptr::NonNull};
 
+pub mod sysfs;
+
 /// A type of network device that user space can create.
 #[vtable]
 pub trait LinkType: Sized + 'static {
@@ -45,6 +47,13 @@ pub trait LinkType: Sized + 'static {
 
     /// The private data of each device.
     type Data: Send + Sync;
+
+    /// The directory of the type's sysfs attributes under `/sys/class/net/DEV/`, if it has
+    /// any.
+    const SYSFS_DIR: Option<&'static CStr> = None;
+
+    /// The type's sysfs attributes, in [`LinkType::SYSFS_DIR`].
+    const SYSFS_ATTRS: &'static [sysfs::Attribute<Self>] = &[];
 
     /// Configures a new device before it is registered. It is already set up as Ethernet.
     fn setup(_dev: &mut Setup<'_>) {}
@@ -487,6 +496,13 @@ impl<T: LinkType> Adapter<T> {
     /// Called by `register_netdevice`, RTNL held, with a device set up by `setup`.
     unsafe extern "C" fn init(dev: *mut bindings::net_device) -> crate::ffi::c_int {
         from_result(|| {
+            // SAFETY: `dev` is being registered through the registration of `T`, which
+            // outlives it; `sysfs_groups` is read when the device is added to sysfs, after this.
+            unsafe {
+                if let Some(group) = Self::sysfs_group(dev) {
+                    (*dev).sysfs_groups[0] = group.as_ptr();
+                }
+            }
             // SAFETY: `dev` is valid and RTNL is held.
             let init = T::init(unsafe { Device::from_raw(dev) });
             let data = KBox::pin_init(init, GFP_KERNEL)?;
@@ -498,6 +514,25 @@ impl<T: LinkType> Adapter<T> {
             unsafe { (*private(dev)).data = raw.cast() };
             Ok(0)
         })
+    }
+
+    /// Returns the sysfs group of `T`, from the registration that created `dev`.
+    ///
+    /// # Safety
+    ///
+    /// `dev` must be a device of type `T` created through rtnetlink (`rtnl_link_ops` is the
+    /// `ops` of a `Registration<T>`, which outlives the device and `'a`).
+    unsafe fn sysfs_group<'a>(dev: *mut bindings::net_device) -> Option<&'a sysfs::Group<T>> {
+        // SAFETY: as the caller guarantees.
+        unsafe {
+            let ops = (*dev).rtnl_link_ops;
+            if ops.is_null() {
+                return None;
+            }
+            let offset = core::mem::offset_of!(Registration<T>, ops);
+            let reg = ops.cast::<u8>().sub(offset).cast::<Registration<T>>();
+            (*reg).sysfs.as_ref()
+        }
     }
 
     /// Returns the master whose port `port` is, or null.
@@ -846,6 +881,8 @@ impl<T: LinkType> Adapter<T> {
 pub struct Registration<T: LinkType> {
     #[pin]
     ops: Opaque<bindings::rtnl_link_ops>,
+    /// The sysfs group every device of the type gets.
+    sysfs: Option<sysfs::Group<T>>,
     _t: PhantomData<T>,
 }
 
@@ -874,6 +911,8 @@ impl<T: LinkType> Registration<T> {
             to_result(unsafe { bindings::rtnl_link_register(ops) })
         };
         try_pin_init!(Self {
+            // Built first: devices can use it as soon as the ops are registered.
+            sysfs: sysfs::Group::new()?,
             // SAFETY: on success the ops are initialised and registered; on failure they are
             // not registered, so the slot may be freed.
             ops <- unsafe { init::pin_init_from_closure(register) },
