@@ -50,6 +50,8 @@ mod vnic_attr {
     pub(super) const LAST_SWITCH_DURATION: u16 = 11;
     pub(super) const PREVIOUS: u16 = 12;
     pub(super) const MEMBER: u16 = 13;
+    pub(super) const NOTIFY_PEERS_COUNT: u16 = 14;
+    pub(super) const NOTIFY_PEERS_INTERVAL: u16 = 15;
 }
 
 /// Attributes of the `member` set.
@@ -83,6 +85,8 @@ const NO_DEVICE: &CStr = c_str!("vnic_failover: no such device");
 const NOT_VNIC: &CStr = c_str!("vnic_failover: not a vnic_failover device");
 const NOT_MEMBER: &CStr = c_str!("vnic_failover: not a member of a vNIC");
 const DELAY_TOO_LONG: &CStr = c_str!("vnic_failover: delays are at most 600000 ms");
+const INTERVAL_TOO_LONG: &CStr =
+    c_str!("vnic_failover: the peer notification interval is at most 60000 ms");
 
 impl Spec for VnicFamily {
     const NAME: &'static CStr = c_str!("vnic-failover");
@@ -102,8 +106,16 @@ impl Spec for VnicFamily {
                 Policy::Reject, // active
                 Policy::Reject, // standby
                 Policy::U32Max(2),
-                Policy::U32, // up-delay
-                Policy::U32, // hold-down
+                Policy::U32,    // up-delay
+                Policy::U32,    // hold-down
+                Policy::Reject, // failovers
+                Policy::Reject, // last-reason
+                Policy::Reject, // last-switch-time
+                Policy::Reject, // last-switch-duration
+                Policy::Reject, // previous
+                Policy::Reject, // member
+                Policy::U32Max(255),
+                Policy::U32, // notify-peers-interval
             ],
             doit: Some(dev_set),
             dumpit: None,
@@ -206,6 +218,8 @@ fn put_vnic(msg: &mut Message<'_>, vnic: &Master<Vnic>) -> Result {
         vnic_attr::LAST_SWITCH_DURATION,
         status.last_switch_duration_ns,
     )?;
+    msg.put_u32(vnic_attr::NOTIFY_PEERS_COUNT, status.notify_count)?;
+    msg.put_u32(vnic_attr::NOTIFY_PEERS_INTERVAL, status.notify_interval_ms)?;
     vnic::for_each_member(vnic, |member, info| {
         msg.nest(vnic_attr::MEMBER, |m| {
             m.put_u32(member_attr::IFINDEX, member.ifindex() as u32)?;
@@ -272,8 +286,14 @@ fn dev_set(req: &Request<'_>) -> Result {
         Some(code) => Some(failback_of(code).ok_or(EINVAL)?),
         None => None,
     };
+    let notify_count = req.u32(vnic_attr::NOTIFY_PEERS_COUNT);
+    let notify_interval = req.u32(vnic_attr::NOTIFY_PEERS_INTERVAL);
+    if notify_interval.is_some_and(|ms| ms > vnic::MAX_NOTIFY_INTERVAL_MS) {
+        return Err(fail(req.extack(), INTERVAL_TOO_LONG, ERANGE));
+    }
     let rtnl = rtnl::Guard::lock();
     let vnic = find_vnic(&rtnl, req, ifindex)?;
+    vnic::set_peer_notify(vnic, notify_count, notify_interval);
     vnic::configure(vnic, |config| {
         if let Some(failback) = failback {
             config.failback = failback;

@@ -16,13 +16,13 @@ use crate::{
     netlink,
     policy::{self, Health, MemberId, MemberInfo, Reason, Selector, Switch},
 };
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::{
     c_str,
     net::{
         dev::{Device, Netdev, ETH_ALEN},
         extack::{fail, ExtAck},
-        link::{LinkType, Live, Master, PortLink, RxVerdict, Setup},
+        link::{sysfs::Attribute, LinkType, Live, Master, PortLink, RxVerdict, Setup},
         rcu_dev::RcuDevice,
         skbuff::SkBuff,
     },
@@ -69,6 +69,36 @@ pub(crate) struct Counters {
     pub(crate) last_switch_duration_ns: AtomicU64,
 }
 
+/// Repeated peer notification after a switch, as bonding's `num_grat_arp` and
+/// `peer_notif_delay`: a peer that missed the first gratuitous ARP or neighbour advertisement
+/// (a busy switch port, a lossy link) gets another. Changed under RTNL.
+pub(crate) struct PeerNotify {
+    /// Notifications per switch (0: none).
+    pub(crate) count: AtomicU32,
+    /// Milliseconds between them.
+    pub(crate) interval_ms: AtomicU32,
+    /// Notifications still to send for the last switch.
+    left: AtomicU32,
+    /// When the next one is due (the policy's clock).
+    next_at: AtomicU64,
+}
+
+impl Default for PeerNotify {
+    fn default() -> Self {
+        Self {
+            count: AtomicU32::new(1),
+            interval_ms: AtomicU32::new(100),
+            left: AtomicU32::new(0),
+            next_at: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Most peer notifications per switch.
+pub(crate) const MAX_NOTIFY_COUNT: u32 = 255;
+/// Longest interval between peer notifications, in milliseconds.
+pub(crate) const MAX_NOTIFY_INTERVAL_MS: u32 = 60_000;
+
 /// The private data of a vNIC.
 #[pin_data]
 pub(crate) struct VnicData {
@@ -80,6 +110,7 @@ pub(crate) struct VnicData {
     #[pin]
     pool: Mutex<Pool>,
     pub(crate) counters: Counters,
+    pub(crate) notify: PeerNotify,
 }
 
 /// Returns monotonic time in milliseconds, the policy's clock.
@@ -104,6 +135,21 @@ pub(crate) fn reason_code(reason: Reason) -> u64 {
         Reason::Failed(Health::ProbeFailed) => 6,
         Reason::Failed(Health::Admin) => 7,
         Reason::Failback => 8,
+    }
+}
+
+/// Returns the user-space name of a [`reason_code`] (as in the netlink spec's `reason` enum).
+pub(crate) fn reason_label(code: u32) -> &'static str {
+    match code {
+        1 => "activated",
+        2 => "link-down",
+        3 => "removed",
+        4 => "tx-timeout",
+        5 => "tx-errors",
+        6 => "probe-failed",
+        7 => "admin",
+        8 => "failback",
+        _ => "none",
     }
 }
 
@@ -151,7 +197,15 @@ impl VnicData {
 
         netlink::notify_switch(vnic, &self.status(pool), switch.from);
         if let Some(dev) = target {
-            vnic.notify_peers();
+            let n = &self.notify;
+            let count = n.count.load(Ordering::Relaxed);
+            if count > 0 {
+                vnic.notify_peers();
+            }
+            n.left.store(count.saturating_sub(1), Ordering::Relaxed);
+            let interval = n.interval_ms.load(Ordering::Relaxed);
+            n.next_at
+                .store(now_ms().saturating_add(interval.into()), Ordering::Relaxed);
             pr_info!(
                 "{}: active member {} ({}, {} us)\n",
                 vnic.name(),
@@ -179,6 +233,8 @@ impl VnicData {
             last_reason: c.last_reason.load(Ordering::Relaxed) as u32,
             last_switch_ns: c.last_switch_ns.load(Ordering::Relaxed),
             last_switch_duration_ns: c.last_switch_duration_ns.load(Ordering::Relaxed),
+            notify_count: self.notify.count.load(Ordering::Relaxed),
+            notify_interval_ms: self.notify.interval_ms.load(Ordering::Relaxed),
         }
     }
 
@@ -190,8 +246,15 @@ impl VnicData {
             self.apply(vnic, pool, switch, started);
         }
         let now = now_ms();
-        if let Some(deadline) = pool.selector.next_deadline(now) {
-            vnic.schedule(u32::try_from(deadline - now).unwrap_or(u32::MAX));
+        let notify_at = (self.notify.left.load(Ordering::Relaxed) > 0)
+            .then(|| self.notify.next_at.load(Ordering::Relaxed));
+        let deadline = match (pool.selector.next_deadline(now), notify_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(deadline) = deadline {
+            let delay = deadline.saturating_sub(now);
+            vnic.schedule(u32::try_from(delay).unwrap_or(u32::MAX));
         }
         let next = pool
             .selector
@@ -206,6 +269,23 @@ impl VnicData {
                 self.standby
                     .replace(next.map(|m| vnic.port(&m.link).hold())),
             );
+        }
+    }
+
+    /// Sends the next repeated peer notification if it is due.
+    fn notify_again(&self, vnic: &Master<Vnic>, pool: &Pool) {
+        let n = &self.notify;
+        let now = now_ms();
+        let left = n.left.load(Ordering::Relaxed);
+        if left == 0 || now < n.next_at.load(Ordering::Relaxed) {
+            return;
+        }
+        n.left.store(left - 1, Ordering::Relaxed);
+        let interval = n.interval_ms.load(Ordering::Relaxed);
+        n.next_at
+            .store(now.saturating_add(interval.into()), Ordering::Relaxed);
+        if pool.selector.active().is_some() {
+            vnic.notify_peers();
         }
     }
 
@@ -290,6 +370,10 @@ pub(crate) struct Status {
     pub(crate) last_switch_ns: u64,
     /// How long it took from the event to the flip (ns).
     pub(crate) last_switch_duration_ns: u64,
+    /// Peer notifications per switch.
+    pub(crate) notify_count: u32,
+    /// Milliseconds between them.
+    pub(crate) notify_interval_ms: u32,
 }
 
 /// Returns what user space sees of `vnic`.
@@ -323,6 +407,20 @@ pub(crate) fn configure(vnic: &Master<Vnic>, change: impl FnOnce(&mut policy::Co
     change(&mut config);
     let result = pool.selector.set_config(config, now_ms());
     data.settle(vnic, &pool, result, started);
+}
+
+/// Sets how many times peers are notified after a switch, and how far apart; takes effect at
+/// the next switch. Values are checked by the callers.
+pub(crate) fn set_peer_notify(vnic: &Master<Vnic>, count: Option<u32>, interval_ms: Option<u32>) {
+    let n = &vnic.data().notify;
+    if let Some(count) = count {
+        n.count
+            .store(count.min(MAX_NOTIFY_COUNT), Ordering::Relaxed);
+    }
+    if let Some(ms) = interval_ms {
+        n.interval_ms
+            .store(ms.min(MAX_NOTIFY_INTERVAL_MS), Ordering::Relaxed);
+    }
 }
 
 /// Sets a member's priority and, with `admin_failed`, marks it failed by the administrator or
@@ -368,6 +466,8 @@ const NOT_MEMBER: &CStr = c_str!("vnic_failover: device is not a member");
 impl LinkType for Vnic {
     const KIND: &'static CStr = c_str!("vnic_failover");
     type Data = VnicData;
+    const SYSFS_DIR: Option<&'static CStr> = Some(c_str!("vnic_failover"));
+    const SYSFS_ATTRS: &'static [Attribute<Self>] = crate::sysfs::ATTRS;
 
     fn setup(dev: &mut Setup<'_>) {
         dev.random_mac();
@@ -383,6 +483,7 @@ impl LinkType for Vnic {
                 members: [const { None }; policy::MAX_MEMBERS],
             }),
             counters: Counters::default(),
+            notify: PeerNotify::default(),
         }? Error)
     }
 
@@ -408,6 +509,7 @@ impl LinkType for Vnic {
         let started = Ktime::ktime_get();
         let mut pool = data.pool.lock();
         let result = pool.selector.tick(now_ms());
+        data.notify_again(vnic, &pool);
         data.settle(vnic, &pool, result, started);
     }
 

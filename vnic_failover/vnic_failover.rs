@@ -9,6 +9,7 @@
 //! - `vnic`: the device, its members and the switch.
 //! - `events`: member state changes from the netdevice notifier.
 //! - `netlink`: the `vnic-failover` generic netlink family.
+//! - `sysfs`: `/sys/class/net/VNIC/vnic_failover/`.
 //! - `policy`: which member should be active (plain Rust, tested on the host).
 //! - `stats`: folding member counters (plain Rust, tested on the host).
 
@@ -24,6 +25,7 @@ mod netlink;
 mod policy;
 #[allow(dead_code, unreachable_pub)]
 mod stats;
+mod sysfs;
 mod vnic;
 
 module! {

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/sys/class/net/VNIC/vnic_failover/`: the vNIC's state and policy, one value per file
+//! (Documentation/ABI/testing/sysfs-class-net-vnic_failover).
+
+use crate::{
+    policy::{Failback, Millis},
+    vnic::{self, Vnic},
+};
+use core::fmt::Write;
+use kernel::net::{
+    dev::Name,
+    link::{
+        sysfs::{Attribute, Buffer},
+        Master,
+    },
+};
+use kernel::{c_str, prelude::*};
+
+/// Longest up-delay and hold-down accepted, in milliseconds (as over netlink).
+const MAX_DELAY_MS: u32 = 600_000;
+
+/// The attributes.
+pub(crate) const ATTRS: &[Attribute<Vnic>] = &[
+    Attribute {
+        name: c_str!("active"),
+        show: show_active,
+        store: None,
+    },
+    Attribute {
+        name: c_str!("standby"),
+        show: show_standby,
+        store: None,
+    },
+    Attribute {
+        name: c_str!("members"),
+        show: show_members,
+        store: None,
+    },
+    Attribute {
+        name: c_str!("failovers"),
+        show: show_failovers,
+        store: None,
+    },
+    Attribute {
+        name: c_str!("last_reason"),
+        show: show_last_reason,
+        store: None,
+    },
+    Attribute {
+        name: c_str!("last_switch_duration_ns"),
+        show: show_last_switch_duration,
+        store: None,
+    },
+    Attribute {
+        name: c_str!("failback"),
+        show: show_failback,
+        store: Some(store_failback),
+    },
+    Attribute {
+        name: c_str!("up_delay_ms"),
+        show: show_up_delay,
+        store: Some(store_up_delay),
+    },
+    Attribute {
+        name: c_str!("hold_down_ms"),
+        show: show_hold_down,
+        store: Some(store_hold_down),
+    },
+    Attribute {
+        name: c_str!("notify_peers_count"),
+        show: show_notify_count,
+        store: Some(store_notify_count),
+    },
+    Attribute {
+        name: c_str!("notify_peers_interval_ms"),
+        show: show_notify_interval,
+        store: Some(store_notify_interval),
+    },
+];
+
+/// Writes one line; a page always has room for these.
+fn line(out: &mut Buffer<'_>, args: core::fmt::Arguments<'_>) -> Result {
+    out.write_fmt(args)
+        .and_then(|()| out.write_char('\n'))
+        .map_err(|_| EINVAL)
+}
+
+/// Returns the name of member `id` of `vnic`.
+fn member_name(vnic: &Master<Vnic>, id: Option<u32>) -> Option<Name> {
+    let id = id?;
+    let mut name = None;
+    let _ = vnic::for_each_member(vnic, |dev, _| {
+        if dev.ifindex() as u32 == id {
+            name = Some(dev.name());
+        }
+        Ok(())
+    });
+    name
+}
+
+fn show_member(out: &mut Buffer<'_>, name: Option<Name>) -> Result {
+    match name {
+        Some(name) => line(out, format_args!("{name}")),
+        // No member: an empty line, as bonding's active_slave.
+        None => line(out, format_args!("")),
+    }
+}
+
+fn show_active(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    show_member(out, member_name(vnic, vnic::status(vnic).active))
+}
+
+fn show_standby(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    show_member(out, member_name(vnic, vnic::status(vnic).standby))
+}
+
+fn show_members(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    let mut first = true;
+    vnic::for_each_member(vnic, |dev, _| {
+        let sep = if first { "" } else { " " };
+        first = false;
+        write!(out, "{sep}{}", dev.name()).map_err(|_| EINVAL)
+    })?;
+    line(out, format_args!(""))
+}
+
+fn show_failovers(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    line(out, format_args!("{}", vnic::status(vnic).failovers))
+}
+
+fn show_last_reason(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    let reason = vnic::reason_label(vnic::status(vnic).last_reason);
+    line(out, format_args!("{reason}"))
+}
+
+fn show_last_switch_duration(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    line(
+        out,
+        format_args!("{}", vnic::status(vnic).last_switch_duration_ns),
+    )
+}
+
+fn show_failback(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    let name = match vnic::status(vnic).config.failback {
+        Failback::Always => "always",
+        Failback::Better => "better",
+        Failback::Never => "never",
+    };
+    line(out, format_args!("{name}"))
+}
+
+fn show_up_delay(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    line(out, format_args!("{}", vnic::status(vnic).config.up_delay))
+}
+
+fn show_hold_down(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    line(out, format_args!("{}", vnic::status(vnic).config.hold_down))
+}
+
+fn show_notify_count(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    line(out, format_args!("{}", vnic::status(vnic).notify_count))
+}
+
+fn show_notify_interval(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    line(
+        out,
+        format_args!("{}", vnic::status(vnic).notify_interval_ms),
+    )
+}
+
+/// Parses a decimal number up to `max`.
+fn bounded(value: &str, max: u32) -> Result<u32> {
+    let n: u32 = value.parse().map_err(|_| EINVAL)?;
+    if n > max {
+        return Err(ERANGE);
+    }
+    Ok(n)
+}
+
+fn store_notify_count(vnic: &Master<Vnic>, value: &str) -> Result {
+    let n = bounded(value, vnic::MAX_NOTIFY_COUNT)?;
+    vnic::set_peer_notify(vnic, Some(n), None);
+    Ok(())
+}
+
+fn store_notify_interval(vnic: &Master<Vnic>, value: &str) -> Result {
+    let ms = bounded(value, vnic::MAX_NOTIFY_INTERVAL_MS)?;
+    vnic::set_peer_notify(vnic, None, Some(ms));
+    Ok(())
+}
+
+fn store_failback(vnic: &Master<Vnic>, value: &str) -> Result {
+    let failback = match value {
+        "always" => Failback::Always,
+        "better" => Failback::Better,
+        "never" => Failback::Never,
+        _ => return Err(EINVAL),
+    };
+    vnic::configure(vnic, |config| config.failback = failback);
+    Ok(())
+}
+
+/// Parses a delay in milliseconds: a decimal number up to [`MAX_DELAY_MS`].
+fn delay(value: &str) -> Result<Millis> {
+    Ok(bounded(value, MAX_DELAY_MS)?.into())
+}
+
+fn store_up_delay(vnic: &Master<Vnic>, value: &str) -> Result {
+    let ms = delay(value)?;
+    vnic::configure(vnic, |config| config.up_delay = ms);
+    Ok(())
+}
+
+fn store_hold_down(vnic: &Master<Vnic>, value: &str) -> Result {
+    let ms = delay(value)?;
+    vnic::configure(vnic, |config| config.hold_down = ms);
+    Ok(())
+}
