@@ -5,6 +5,7 @@
 //! ```text
 //! pvio vnic show [VNIC] [--json]
 //! pvio vnic set VNIC [--failback always|better|never] [--up-delay MS] [--hold-down MS]
+//!                    [--notify-count N] [--notify-interval MS]
 //! pvio vnic member MEMBER [--priority N] [--fail | --unfail]
 //! pvio vnic monitor [--count N] [--json]
 //! ```
@@ -68,6 +69,12 @@ struct SetArgs {
     /// Milliseconds after a switch without failback.
     #[arg(long)]
     hold_down: Option<u32>,
+    /// Peer notifications (gratuitous ARP, unsolicited NA) after each switch, 0 to 255.
+    #[arg(long)]
+    notify_count: Option<u32>,
+    /// Milliseconds between peer notifications.
+    #[arg(long)]
+    notify_interval: Option<u32>,
 }
 
 #[derive(Args)]
@@ -122,6 +129,12 @@ fn vnic(command: VnicCommand) -> Result<(), Error> {
             }
             if let Some(ms) = args.hold_down {
                 attrs.push(attr(vnic::vnic_attr::HOLD_DOWN, ms)?);
+            }
+            if let Some(n) = args.notify_count {
+                attrs.push(attr(vnic::vnic_attr::NOTIFY_PEERS_COUNT, n)?);
+            }
+            if let Some(ms) = args.notify_interval {
+                attrs.push(attr(vnic::vnic_attr::NOTIFY_PEERS_INTERVAL, ms)?);
             }
             client.request(vnic::cmd::DEV_SET, attrs, false)?;
         }

@@ -36,6 +36,8 @@ pub mod vnic_attr {
     pub const LAST_SWITCH_DURATION: u16 = 11;
     pub const PREVIOUS: u16 = 12;
     pub const MEMBER: u16 = 13;
+    pub const NOTIFY_PEERS_COUNT: u16 = 14;
+    pub const NOTIFY_PEERS_INTERVAL: u16 = 15;
 }
 
 /// Attributes of the `member` set.
@@ -109,6 +111,10 @@ pub struct Vnic {
     pub last_reason: String,
     pub last_switch_time_ns: u64,
     pub last_switch_duration_ns: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify_peers_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify_peers_interval_ms: Option<u32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<Member>,
 }
@@ -179,6 +185,8 @@ pub fn decode(msg: &Message) -> Vnic {
             vnic_attr::LAST_SWITCH_TIME => v.last_switch_time_ns = uint_of(a).unwrap_or(0),
             vnic_attr::LAST_SWITCH_DURATION => v.last_switch_duration_ns = uint_of(a).unwrap_or(0),
             vnic_attr::MEMBER => v.members.push(decode_member(a)),
+            vnic_attr::NOTIFY_PEERS_COUNT => v.notify_peers_count = u32_of(a),
+            vnic_attr::NOTIFY_PEERS_INTERVAL => v.notify_peers_interval_ms = u32_of(a),
             _ => {}
         }
     }
@@ -217,6 +225,9 @@ impl fmt::Display for Vnic {
         }
         if let Some(ms) = self.hold_down_ms {
             let _ = write!(opts, ", hold-down {ms} ms");
+        }
+        if let (Some(n), Some(ms)) = (self.notify_peers_count, self.notify_peers_interval_ms) {
+            let _ = write!(opts, ", notify peers {n} x {ms} ms");
         }
         writeln!(f, "  {opts}")?;
         writeln!(
@@ -328,6 +339,8 @@ mod tests {
             attr(vnic_attr::FAILOVERS, 3u32).unwrap(),
             attr(vnic_attr::LAST_SWITCH_TIME, 1u64 << 40).unwrap(),
             attr(vnic_attr::LAST_REASON, 7u32).unwrap(),
+            attr(vnic_attr::NOTIFY_PEERS_COUNT, 3u32).unwrap(),
+            attr(vnic_attr::NOTIFY_PEERS_INTERVAL, 200u32).unwrap(),
             // An attribute from a newer kernel is skipped.
             attr(200, 1u32).unwrap(),
             member(6, "ha", 0),
@@ -342,6 +355,10 @@ mod tests {
         assert_eq!((v.up_delay_ms, v.hold_down_ms), (Some(200), None));
         assert_eq!((v.failovers, v.last_switch_time_ns), (3, 1 << 40));
         assert_eq!(v.last_reason, "admin");
+        assert_eq!(
+            (v.notify_peers_count, v.notify_peers_interval_ms),
+            (Some(3), Some(200))
+        );
         assert_eq!(v.members.len(), 2);
         let hb = &v.members[1];
         assert_eq!(
