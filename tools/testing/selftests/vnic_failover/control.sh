@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The vnic-failover generic netlink family, driven by the project's CLI
-# (tools/pvio) and by the kernel's own YNL CLI from the YAML specification:
+# The control plane of vnic_failover: the vnic-failover generic netlink
+# family, driven by the project's CLI (tools/pvio) and by the kernel's own
+# YNL library from the YAML specification, and the sysfs attributes:
 #
 #   ns H: vnic0 (192.0.2.1) -- members ha, hb    vnic1 -- member hc
 #   ns P: br0 (192.0.2.2)   -- pa, pb            pc
@@ -10,7 +11,8 @@
 #
 # Covers state dumps, priorities with timer-driven failback, administrative
 # failure, failback policies, switch events, refusals with extack messages,
-# permissions, namespaces, and deleting a vNIC with its timer armed.
+# permissions, namespaces, sysfs reads and writes, and deleting a vNIC with
+# its timer armed.
 
 source "$(dirname "$0")/../pvio_lib.sh"
 
@@ -57,7 +59,7 @@ refused_with() { # message command...
 ktap_print_header
 [ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
 [ "$(id -u)" -eq 0 ] || exit "$KSFT_SKIP"
-ktap_set_plan 12
+ktap_set_plan 15
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 [ -x "$pvio" ] || ktap_exit_fail_msg "$pvio is not built: cargo build in tools/"
 
@@ -126,19 +128,40 @@ pv vnic set vnic0 --failback never && pv vnic member hb --fail && active_is ha &
 	pv vnic member hb --unfail && sleep 1.5 && vnic_is '.active == $m.ha.ifindex and .failback == "never"' 
 pvio_result $? "dev-set failback never: a recovered preferred member does not take over"
 
-# 8. Bad requests get an errno and a reason, not a splat.
+# 8. sysfs shows what netlink shows (one value per file).
+sys=/sys/class/net/vnic0/vnic_failover
+got=$(hx sh -c "cd $sys && echo \$(cat active) \$(cat standby) \$(cat members) \$(cat failback) \
+	\$(cat up_delay_ms) \$(cat hold_down_ms) \$(cat last_reason) \$(cat failovers)")
+want=$(pv vnic show vnic0 --json | jq -r '.[0] | (.members | map({(.ifindex | tostring): .name}) | add) as $n |
+	[$n[.active | tostring], $n[.standby | tostring], ([.members[].name] | join(" ")), .failback,
+	 .up_delay_ms, .hold_down_ms, .last_reason, .failovers] | map(tostring) | join(" ")')
+[ "$got" = "$want" ] && [ "$(echo "$got" | cut -d' ' -f1-5)" = "ha hb ha hb never" ] ||
+	{ echo "# sysfs: $got, netlink: $want"; false; }
+pvio_result $? "sysfs: active, standby, members, policy and switch figures match dev-get"
+
+# 9. sysfs writes: applied at once, refused with EINVAL/ERANGE, root only.
+out=$(hx sh -c "echo better > $sys/failback && echo 250 > $sys/up_delay_ms &&
+	! echo sometimes > $sys/failback 2>/dev/null && ! echo 700000 > $sys/hold_down_ms 2>/dev/null &&
+	! echo -5 > $sys/up_delay_ms 2>/dev/null &&
+	! setpriv --reuid=nobody --regid=nogroup --clear-groups sh -c 'echo never > $sys/failback' 2>/dev/null &&
+	! echo 1 > $sys/active 2>/dev/null && cat $sys/failback $sys/up_delay_ms $sys/hold_down_ms" | xargs)
+[ "$out" = "better 250 300" ] && vnic_is '.failback == "better" and .up_delay_ms == 250' ||
+	{ echo "# sysfs after writes: $out"; false; }
+pvio_result $? "sysfs: failback and delays are writable; bad values, read-only files and non-root are refused"
+
+# 10. Bad requests get an errno and a reason, not a splat.
 refused_with "not a vnic_failover device" pv vnic show lo &&
 	refused_with "not a member of a vNIC" pv vnic member lo --priority 1 &&
 	refused_with "at most 600000 ms" pv vnic set vnic0 --up-delay 700000
 pvio_result $? "refusals: not a vNIC, not a member, delays out of range, with extack messages"
 
-# 9. Changes need CAP_NET_ADMIN; reading does not.
+# 11. Changes need CAP_NET_ADMIN; reading does not.
 refused_with "Operation not permitted" hx setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	"$pvio" vnic set vnic0 --up-delay 100 &&
 	hx setpriv --reuid=nobody --regid=nogroup --clear-groups "$pvio" vnic show vnic0 >/dev/null
 pvio_result $? "dev-set and member-set need CAP_NET_ADMIN; dev-get does not"
 
-# 10-11. The kernel's YNL library drives the family from the YAML spec, and
+# 12-13. The kernel's YNL library drives the family from the YAML spec, and
 # the core's policy refuses what the spec does not allow.
 hx python3 "$(dirname "$0")/ynl_check.py" "$PVIO_KSRC/tools/net/ynl" "$spec" \
 	"$(ifindex vnic0)" "$(ifindex ha)" >"$tmp/ynl" 2>&1
@@ -149,7 +172,30 @@ grep -q "^ok failback-range" "$tmp/ynl" && grep -q "^ok admin-failed-range" "$tm
 	grep -q "^ok reject-reply-attr" "$tmp/ynl"
 pvio_result $? "policy: out-of-range failback and admin-failed, and reply-only attributes, are refused"
 
-# 12. Deleting a vNIC whose timer is armed, then unloading.
+# 14. Peer notification: 3 gratuitous ARPs 200 ms apart after a switch.
+name_of_active() {
+	pv vnic show vnic0 --json |
+		jq -r '.[0] | (.members | map({(.ifindex | tostring): .name}) | add)[.active | tostring]'
+}
+pv vnic set vnic0 --notify-count 3 --notify-interval 200 &&
+	vnic_is '.notify_peers_count == 3 and .notify_peers_interval_ms == 200' &&
+	[ "$(hx cat $sys/notify_peers_count $sys/notify_peers_interval_ms | xargs)" = "3 200" ]
+set_ok=$?
+act=$(name_of_active)
+# Gratuitous: sender and target address are both the vNIC's (192.0.2.1).
+ip netns exec "$P" timeout 60 tcpdump -l -n -tt -i br0 -c 3 \
+	'arp and arp[14:4] = 0xc0000201 and arp[24:4] = 0xc0000201' >"$tmp/garp" 2>"$tmp/tcpdump.err" &
+dump=$!
+slowwait 30 grep -q "listening on" "$tmp/tcpdump.err"
+pv vnic member "$act" --fail
+wait $dump
+span=$(awk 'NR == 1 { first = $1 } { last = $1 } END { if (NR == 3) printf "%d", (last - first) * 1000 }' "$tmp/garp")
+[ $set_ok -eq 0 ] && [ -n "$span" ] && [ "$span" -ge 350 ] && [ "$span" -lt 5000 ] ||
+	{ echo "# gratuitous ARPs over ${span:-?} ms:"; sed 's/^/# /' "$tmp/garp"; false; }
+pvio_result $? "notify-peers count 3, interval 200 ms: three gratuitous ARPs, 200 ms apart"
+pv vnic member "$act" --unfail
+
+# 15. Deleting a vNIC whose timer is armed, then unloading.
 pv vnic set vnic0 --failback always --up-delay 5000 && pv vnic member hb --fail &&
 	pv vnic member hb --unfail && h link del vnic0 && sleep 0.2 && rmmod $MOD &&
 	! h link show vnic1 >/dev/null 2>&1
