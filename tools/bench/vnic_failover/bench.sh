@@ -29,6 +29,9 @@ KO=$PVIO_ROOT/vnic_failover/vnic_failover.ko
 RATE=${RATE:-10000}
 SECONDS_RUN=${SECONDS_RUN:-5}
 REPEAT=${REPEAT:-3}
+# Forwarding samples per setup, taken in interleaved rounds (bare, vnic, bond,
+# bare, ...) so that drift of the emulated machine hits every setup alike.
+FWD_REPEAT=${FWD_REPEAT:-7}
 H=bench-h
 P=bench-p
 log() { echo "bench: $*" | tee -a "$out/summary.txt"; }
@@ -134,11 +137,20 @@ for dir in hp ph; do
 done
 fi
 
-bare=$(max_pps bare)
-vnic=$(max_pps vnic)
-bond=$(max_pps bond miimon 100)
-log "forwarding: bare member $bare pps, vnic $vnic pps, bond $bond pps"
-log "ratio forwarding: vnic/bare $(ratio "$vnic" "$bare"), bond/bare $(ratio "$bond" "$bare")"
+: >"$out/fwd-bare.txt"; : >"$out/fwd-vnic.txt"; : >"$out/fwd-bond.txt"
+for i in $(seq "$FWD_REPEAT"); do
+	max_pps bare >>"$out/fwd-bare.txt"
+	max_pps vnic >>"$out/fwd-vnic.txt"
+	max_pps bond miimon 100 >>"$out/fwd-bond.txt"
+done
+bare=$(median <"$out/fwd-bare.txt")
+vnic=$(median <"$out/fwd-vnic.txt")
+bond=$(median <"$out/fwd-bond.txt")
+for s in bare vnic bond; do
+	log "forwarding samples $s: $(tr '\n' ' ' <"$out/fwd-$s.txt")pps"
+done
+log "forwarding (median of $FWD_REPEAT): bare member $bare pps, vnic $vnic pps, bond $bond pps"
+log "ratio forwarding: vnic/bare $(ratio "$vnic" "$bare"), bond/bare $(ratio "$bond" "$bare"), vnic/bond $(ratio "$vnic" "$bond")"
 
 # Memory: the module, and the slab it costs for one vNIC with two members.
 topology bare
