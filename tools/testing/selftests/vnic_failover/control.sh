@@ -15,6 +15,7 @@
 # its timer armed.
 
 source "$(dirname "$0")/../pvio_lib.sh"
+source "$(dirname "$0")/topology.sh"
 
 MOD=vnic_failover
 ko=$(pvio_module_path vnic_failover/$MOD)
@@ -63,14 +64,8 @@ ktap_set_plan 15
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 [ -x "$pvio" ] || ktap_exit_fail_msg "$pvio is not built: cargo build in tools/"
 
-ip netns add "$H" && ip netns add "$P" && ip netns add "$O" &&
-	p link add br0 address 02:00:00:00:00:02 type bridge && p link set br0 up &&
-	p addr add 192.0.2.2/24 dev br0 || ktap_exit_fail_msg "cannot build the topology"
-for m in a b c; do
-	h link add h$m type veth peer name p$m netns "$P" &&
-		p link set p$m master br0 && p link set p$m up ||
-		ktap_exit_fail_msg "cannot build the topology"
-done
+vnic_topology
+ip netns add "$O" || ktap_exit_fail_msg "cannot build the topology"
 insmod "$ko" && h link add vnic0 type vnic_failover && h link set vnic0 up &&
 	h addr add 192.0.2.1/24 dev vnic0 && h link set ha master vnic0 && h link set hb master vnic0 &&
 	h link add vnic1 type vnic_failover && h link set hc master vnic1 &&

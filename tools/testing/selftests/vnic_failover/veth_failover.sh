@@ -12,6 +12,7 @@
 # learned the vNIC's MAC on the new port from the gratuitous ARP alone.
 
 source "$(dirname "$0")/../pvio_lib.sh"
+source "$(dirname "$0")/topology.sh"
 
 MOD=vnic_failover
 ko=$(pvio_module_path vnic_failover/$MOD)
@@ -70,16 +71,7 @@ ktap_print_header
 ktap_set_plan 12
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 
-# br0 has a fixed MAC: by default a bridge takes its lowest port MAC, which
-# changes when a port goes, and the vNIC would talk to the old one for a while.
-ip netns add "$H" && ip netns add "$P" &&
-	p link add br0 address 02:00:00:00:00:02 type bridge && p link set br0 up &&
-	p addr add 192.0.2.2/24 dev br0 || ktap_exit_fail_msg "cannot build the topology"
-for m in a b c; do
-	h link add h$m type veth peer name p$m netns "$P" &&
-		p link set p$m master br0 && p link set p$m up ||
-		ktap_exit_fail_msg "cannot build the topology"
-done
+vnic_topology
 
 insmod "$ko" && h link add vnic0 type vnic_failover && h link set vnic0 up &&
 	h addr add 192.0.2.1/24 dev vnic0 &&
