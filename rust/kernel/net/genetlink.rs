@@ -15,7 +15,6 @@
 //! C header: [`include/net/genetlink.h`](srctree/include/net/genetlink.h)
 
 use crate::{
-    alloc::{flags, KBox, KVec},
     bindings,
     error::{code::*, from_result, to_result, Error, Result},
     net::{extack::ExtAck, namespace::Net},
@@ -28,7 +27,7 @@ use core::{
     ffi::c_void,
     marker::PhantomData,
     ptr,
-    sync::atomic::{AtomicBool, AtomicPtr, Ordering},
+    sync::atomic::{AtomicU8, Ordering},
 };
 
 /// Handles a request (`doit`).
@@ -45,10 +44,12 @@ pub trait Spec: Sized + 'static {
     /// The family version.
     const VERSION: u8 = 1;
 
-    /// The operations, in any order, each command at most once.
+    /// The operations, in any order, each command at most once; at most [`MAX_OPERATIONS`],
+    /// each with at most [`MAX_ATTRIBUTES`] request attributes.
     const OPERATIONS: &'static [Operation];
 
-    /// The multicast groups; [`Family::multicast`] names one by its index here.
+    /// The multicast groups, at most [`MAX_GROUPS`]; [`Family::multicast`] names one by its
+    /// index here.
     const GROUPS: &'static [&'static CStr] = &[];
 }
 
@@ -85,7 +86,8 @@ pub enum Policy {
     U32Max(u16),
     /// An unsigned integer of 4 or 8 bytes (`NLA_UINT`).
     Uint,
-    /// A NUL-terminated string of at most `max_len` bytes before the NUL.
+    /// A NUL-terminated string of at most `max_len` bytes before the NUL; `max_len` 0 means
+    /// no limit (the core's convention).
     String {
         /// The longest string accepted.
         max_len: u16,
@@ -128,30 +130,62 @@ fn operation<F: Spec>(cmd: u8) -> Option<&'static Operation> {
     F::OPERATIONS.iter().find(|op| op.cmd == cmd)
 }
 
-/// The tables the core reads while a family is registered.
+/// Most operations of a family.
+pub const MAX_OPERATIONS: usize = 16;
+
+/// Most request attributes of an operation (its policy's length).
+pub const MAX_ATTRIBUTES: usize = 32;
+
+/// Most multicast groups of a family.
+pub const MAX_GROUPS: usize = 4;
+
+/// What the core reads of a family: the family, its operations, their policies and the
+/// multicast groups.
+///
+/// The core may read them after the family is unregistered: a policy dump
+/// (`CTRL_CMD_GETPOLICY`) or a dump of the family started before keeps pointers across rounds,
+/// for which C relies on the module staying loaded. So they live in the family's `static`,
+/// like a C family's, and are written once.
+#[repr(C)]
 struct Tables {
-    ops: KVec<bindings::genl_ops>,
-    // Read by the core through `ops`.
-    _policies: KVec<KVec<bindings::nla_policy>>,
-    groups: KVec<bindings::genl_multicast_group>,
+    family: bindings::genl_family,
+    ops: [bindings::genl_ops; MAX_OPERATIONS],
+    policies: [[bindings::nla_policy; MAX_ATTRIBUTES + 1]; MAX_OPERATIONS],
+    groups: [bindings::genl_multicast_group; MAX_GROUPS],
 }
 
-impl Tables {
-    fn new<F: Spec>() -> Result<Self> {
-        let mut ops = KVec::with_capacity(F::OPERATIONS.len(), flags::GFP_KERNEL)?;
-        let mut policies = KVec::with_capacity(F::OPERATIONS.len(), flags::GFP_KERNEL)?;
-        for op in F::OPERATIONS {
-            if operation::<F>(op.cmd).is_some_and(|first| !ptr::eq(first, op)) {
-                return Err(EINVAL);
-            }
+/// Checks that `F` fits the tables and has each command once.
+fn check_spec<F: Spec>() -> Result {
+    if F::OPERATIONS.len() > MAX_OPERATIONS || F::GROUPS.len() > MAX_GROUPS {
+        return Err(EINVAL);
+    }
+    for op in F::OPERATIONS {
+        let first = operation::<F>(op.cmd).ok_or(EINVAL)?;
+        if !ptr::eq(first, op) || op.policy.len() > MAX_ATTRIBUTES {
+            return Err(EINVAL);
+        }
+    }
+    Ok(())
+}
+
+/// Fills `t`, all zeros, with the family, operations, policies and groups of `F`.
+///
+/// # Safety
+///
+/// `t` must be valid for writes, hold all zeros, and be used by no one else; `F` must have
+/// passed [`check_spec`].
+unsafe fn fill_tables<F: Spec>(t: *mut Tables, module: &'static ThisModule) -> Result {
+    // SAFETY: as the caller guarantees; every index is below the array sizes `check_spec`
+    // bounds.
+    unsafe {
+        for (i, op) in F::OPERATIONS.iter().enumerate() {
+            let policy = &mut (*t).policies[i];
             // Entry 0 is unused: attribute types start at 1.
-            let mut policy = KVec::with_capacity(op.policy.len() + 1, flags::GFP_KERNEL)?;
-            policy.push(Policy::Reject.to_raw(), flags::GFP_KERNEL)?;
-            for p in op.policy {
-                policy.push(p.to_raw(), flags::GFP_KERNEL)?;
+            policy[0] = Policy::Reject.to_raw();
+            for (j, p) in op.policy.iter().enumerate() {
+                policy[j + 1] = p.to_raw();
             }
-            // SAFETY: all-zero is a valid `genl_ops` (no handlers).
-            let mut raw: bindings::genl_ops = unsafe { core::mem::zeroed() };
+            let raw = &mut (*t).ops[i];
             raw.cmd = op.cmd;
             if op.doit.is_some() {
                 raw.doit = Some(doit::<F>);
@@ -166,23 +200,25 @@ impl Tables {
             if op.admin {
                 raw.flags = bindings::GENL_ADMIN_PERM as u8;
             }
-            ops.push(raw, flags::GFP_KERNEL)?;
-            // Moving the inner vector keeps its buffer, which `raw.policy` points to.
-            policies.push(policy, flags::GFP_KERNEL)?;
         }
-        let mut groups = KVec::with_capacity(F::GROUPS.len(), flags::GFP_KERNEL)?;
-        for name in F::GROUPS {
-            // SAFETY: all-zero is a valid `genl_multicast_group`.
-            let mut raw: bindings::genl_multicast_group = unsafe { core::mem::zeroed() };
-            copy_name(&mut raw.name, name)?;
-            groups.push(raw, flags::GFP_KERNEL)?;
+        for (i, name) in F::GROUPS.iter().enumerate() {
+            copy_name(&mut (*t).groups[i].name, name)?;
         }
-        Ok(Self {
-            ops,
-            _policies: policies,
-            groups,
-        })
+        let family = &mut (*t).family;
+        copy_name(&mut family.name, F::NAME)?;
+        family.version = F::VERSION.into();
+        family.set_netnsok(1);
+        // Handlers take the locks they need (RTNL), not the global genetlink mutex.
+        family.set_parallel_ops(1);
+        family.n_ops = u8::try_from(F::OPERATIONS.len()).map_err(|_| EINVAL)?;
+        family.n_mcgrps = u8::try_from(F::GROUPS.len()).map_err(|_| EINVAL)?;
+        // `resv_start_op` stays 0: every command is new, so the core checks the header's
+        // reserved field and flags, and refuses attributes of a command without a policy.
+        family.ops = (*t).ops.as_ptr();
+        family.mcgrps = (*t).groups.as_ptr();
+        family.module = module.as_ptr();
     }
+    Ok(())
 }
 
 /// Copies `name` into a fixed-size C name buffer; fails if it does not fit with its NUL.
@@ -199,12 +235,14 @@ fn copy_name(dst: &mut [crate::ffi::c_char], name: &CStr) -> Result {
 
 /// A generic netlink family, meant to be a `static`.
 ///
+/// A family registers once per module load: its tables must outlive whatever the core started
+/// reading before it was unregistered, which only the module's own lifetime guarantees.
+///
 /// # Invariants
 ///
-/// `tables` is null or owns a `Tables` (from `KBox::into_raw`) that `raw` points to; it is set
-/// by [`Family::register`] before `raw` is registered and cleared only after `raw` is
-/// unregistered. `live` is true only while `raw` is registered.
-///
+/// `state` goes from `FREE` to `CLAIMED` (one caller fills `tables`), then back to `FREE` if
+/// registration fails, or to `LIVE` once `tables.family` is registered, then to `DONE` when it
+/// is unregistered, for good. `tables` is written only while `CLAIMED`.
 /// # Examples
 ///
 /// ```
@@ -233,23 +271,25 @@ fn copy_name(dst: &mut [crate::ffi::c_char], name: &CStr) -> Result {
 /// static BUILT_IN: ThisModule = unsafe { ThisModule::from_ptr(core::ptr::null_mut()) };
 ///
 /// let reg = ECHO.register(&BUILT_IN)?;
-/// // A family is registered once at a time.
+/// // A family is registered once per module load.
 /// assert!(ECHO.register(&BUILT_IN).is_err());
 /// drop(reg);
-/// let again = ECHO.register(&BUILT_IN)?;
-/// drop(again);
+/// assert!(ECHO.register(&BUILT_IN).is_err());
 /// # Ok::<(), Error>(())
 /// ```
 pub struct Family<F: Spec> {
-    raw: Opaque<bindings::genl_family>,
-    tables: AtomicPtr<Tables>,
-    live: AtomicBool,
+    tables: Opaque<Tables>,
+    state: AtomicU8,
     _f: PhantomData<F>,
 }
 
-// SAFETY: `raw` is written only by `register` while `tables` marks it as taken and nothing else
-// uses it, and afterwards read by the core under its own locks; `multicast` reads it under RCU
-// while `live` says it is registered.
+const FREE: u8 = 0;
+const CLAIMED: u8 = 1;
+const LIVE: u8 = 2;
+const DONE: u8 = 3;
+
+// SAFETY: `tables` is written by one caller of `register` while `state` is `CLAIMED`, then only
+// read, by the core under its locks and by `multicast` under RCU while `state` is `LIVE`.
 unsafe impl<F: Spec> Sync for Family<F> {}
 
 impl<F: Spec> Default for Family<F> {
@@ -261,63 +301,47 @@ impl<F: Spec> Default for Family<F> {
 impl<F: Spec> Family<F> {
     /// Creates the family, unregistered.
     pub const fn new() -> Self {
-        // INVARIANT: no tables, not live.
+        // INVARIANT: `FREE`, tables unwritten.
         Self {
-            raw: Opaque::uninit(),
-            tables: AtomicPtr::new(ptr::null_mut()),
-            live: AtomicBool::new(false),
+            tables: Opaque::uninit(),
+            state: AtomicU8::new(FREE),
             _f: PhantomData,
         }
     }
 
-    /// Registers the family (`genl_register_family`). It stays registered until the returned
-    /// [`Registration`] is dropped. Fails with `EBUSY` if it is registered already, `EEXIST` if
-    /// another family has the name, `EINVAL` if two operations share a command.
-    pub fn register(&'static self, module: &'static ThisModule) -> Result<Registration<F>> {
-        let mut tables = KBox::new(Tables::new::<F>()?, flags::GFP_KERNEL)?;
-        let n_ops = u8::try_from(tables.ops.len()).map_err(|_| EINVAL)?;
-        let n_groups = u8::try_from(tables.groups.len()).map_err(|_| EINVAL)?;
-        let last_cmd = F::OPERATIONS.iter().map(|op| op.cmd).max().unwrap_or(0);
-        // SAFETY: all-zero is a valid, unregistered `genl_family`.
-        let mut family: bindings::genl_family = unsafe { core::mem::zeroed() };
-        copy_name(&mut family.name, F::NAME)?;
-        family.version = F::VERSION.into();
-        family.set_netnsok(1);
-        // Handlers take the locks they need (RTNL), not the global genetlink mutex.
-        family.set_parallel_ops(1);
-        family.n_ops = n_ops;
-        family.n_mcgrps = n_groups;
-        // Every command is new: reject unknown attributes and flags strictly.
-        family.resv_start_op = last_cmd.saturating_add(1);
-        family.ops = tables.ops.as_ptr();
-        family.mcgrps = tables.groups.as_mut_ptr();
-        family.module = module.as_ptr();
+    /// Returns the C family.
+    fn raw(&self) -> *mut bindings::genl_family {
+        // SAFETY: `tables` is valid memory (a field of `self`); only the address is taken.
+        unsafe { ptr::addr_of_mut!((*self.tables.get()).family) }
+    }
 
-        let tables = KBox::into_raw(tables);
-        if self
-            .tables
-            .compare_exchange(ptr::null_mut(), tables, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
-            // SAFETY: `tables` came from `KBox::into_raw` above and was not published.
-            drop(unsafe { KBox::from_raw(tables) });
-            return Err(EBUSY);
-        }
-        let raw = self.raw.get();
-        // SAFETY: taking `tables` made `raw` ours: it is unregistered and no one else writes it
-        // (type invariant). The tables it points to live until it is unregistered.
-        let ret = unsafe {
-            raw.write(family);
-            bindings::genl_register_family(raw)
+    /// Registers the family (`genl_register_family`). It stays registered until the returned
+    /// [`Registration`] is dropped. Fails with `EBUSY` if it is or was registered already,
+    /// `EEXIST` if another family has the name, and `EINVAL` if two operations share a command
+    /// or the family exceeds [`MAX_OPERATIONS`], [`MAX_ATTRIBUTES`] or [`MAX_GROUPS`].
+    pub fn register(&'static self, module: &'static ThisModule) -> Result<Registration<F>> {
+        check_spec::<F>()?;
+        self.state
+            .compare_exchange(FREE, CLAIMED, Ordering::AcqRel, Ordering::Acquire)
+            .map_err(|_| EBUSY)?;
+        let t = self.tables.get();
+        // SAFETY: `CLAIMED` makes the tables ours alone (type invariant); all zeros is a valid
+        // value for each of them (no callbacks, no policies, no names).
+        let filled = unsafe {
+            t.write_bytes(0, 1);
+            fill_tables::<F>(t, module)
         };
-        if let Err(e) = to_result(ret) {
-            self.tables.store(ptr::null_mut(), Ordering::Release);
-            // SAFETY: the family is not registered, so nothing reads the tables any more.
-            drop(unsafe { KBox::from_raw(tables) });
+        // SAFETY: the tables are filled and live as long as the `static` family, which outlives
+        // every reader the core has (see `Tables`).
+        let ret =
+            filled.and_then(|()| to_result(unsafe { bindings::genl_register_family(self.raw()) }));
+        if let Err(e) = ret {
+            // INVARIANT: not registered, so no one reads the tables: they may be written again.
+            self.state.store(FREE, Ordering::Release);
             return Err(e);
         }
         // INVARIANT: the family is registered.
-        self.live.store(true, Ordering::Release);
+        self.state.store(LIVE, Ordering::Release);
         Ok(Registration { family: self })
     }
 
@@ -339,11 +363,11 @@ impl<F: Spec> Family<F> {
         let group = u32::try_from(group).map_err(|_| EINVAL)?;
         // Unregistering waits for this section to end (see `Registration::drop`).
         let _guard = rcu::read_lock();
-        if !self.live.load(Ordering::Acquire) {
+        if self.state.load(Ordering::Acquire) != LIVE {
             return Ok(());
         }
-        let raw = self.raw.get();
-        // SAFETY: the family is registered (`live`) and stays so until the guard is dropped;
+        let raw = self.raw();
+        // SAFETY: the family is registered (`LIVE`) and stays so until the guard is dropped;
         // `net` is valid.
         if unsafe { bindings::genl_has_listeners(raw, net.as_raw(), group) } == 0 {
             return Ok(());
@@ -389,18 +413,13 @@ pub struct Registration<F: Spec> {
 impl<F: Spec> Drop for Registration<F> {
     fn drop(&mut self) {
         let family = self.family;
-        family.live.store(false, Ordering::Release);
+        // INVARIANT: `DONE` for good: the tables stay as they are for late readers.
+        family.state.store(DONE, Ordering::Release);
         // SAFETY: waits for `multicast` callers that saw the family live; may sleep, as dropping
         // a registration happens in process context.
         unsafe { bindings::synchronize_rcu() };
-        // SAFETY: the family is registered (type invariant of `Family`, `live` was true); after
-        // this returns no handler runs and the core no longer reads the tables.
-        unsafe { bindings::genl_unregister_family(family.raw.get()) };
-        let tables = family.tables.swap(ptr::null_mut(), Ordering::AcqRel);
-        if !tables.is_null() {
-            // SAFETY: `tables` came from `KBox::into_raw` in `register`; nothing reads it now.
-            drop(unsafe { KBox::from_raw(tables) });
-        }
+        // SAFETY: the family was `LIVE`, so registered; after this no request reaches it.
+        unsafe { bindings::genl_unregister_family(family.raw()) };
     }
 }
 
@@ -591,7 +610,8 @@ pub struct Dump<'a> {
 }
 
 impl Dump<'_> {
-    /// Returns the cursor: 0 in the first round, then what the previous round set.
+    /// Returns the cursor: 0 in the first round, then what the previous round set. It is kept
+    /// in a C `long`: 64 bits on 64-bit machines, 32 elsewhere.
     pub fn cursor(&self) -> u64 {
         // SAFETY: by the type invariant `cb` is valid; `args` belongs to the dump's handler.
         unsafe { (*self.cb).__bindgen_anon_1.args[0] as u64 }
