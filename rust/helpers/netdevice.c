@@ -51,3 +51,13 @@ struct net *rust_helper_dev_net(const struct net_device *dev)
 {
 	return dev_net(dev);
 }
+
+void rust_helper_netif_addr_lock_bh(struct net_device *dev)
+{
+	netif_addr_lock_bh(dev);
+}
+
+void rust_helper_netif_addr_unlock_bh(struct net_device *dev)
+{
+	netif_addr_unlock_bh(dev);
+}

@@ -95,6 +95,16 @@ pub trait LinkType: Sized + 'static {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// Pushes the device's unicast and multicast address lists to its ports, with
+    /// [`RxMode::sync_to`] (`ndo_set_rx_mode`).
+    ///
+    /// Runs with the device's address lock held and bottom halves disabled, possibly without
+    /// RTNL: it must not sleep. A type with it filters unicast addresses (`IFF_UNICAST_FLT`)
+    /// instead of turning promiscuous for them.
+    fn set_rx_mode(_dev: &RxMode<'_, Self>) {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Runs when the device's timer, armed by [`Master::schedule`], expires; RTNL is held.
     ///
     /// The timer is a delayed work item that takes RTNL only if it is free and otherwise tries
@@ -138,6 +148,34 @@ impl Setup<'_> {
     pub fn random_mac(&mut self) {
         // SAFETY: by the type invariant the device is valid and ours alone.
         unsafe { bindings::eth_hw_addr_random(self.dev) };
+    }
+
+    /// Offers the offloads that have a software fallback (scatter-gather, checksum, the GSO
+    /// types of `NETIF_F_GSO_SOFTWARE`), as `dummy` and `bonding` do: a buffer is then
+    /// checksummed and segmented only where a device that cannot do it in hardware sends it,
+    /// which for a device that forwards through ports is the port (`dev_queue_xmit` validates
+    /// against the port's features), and never for ports that pass such buffers on.
+    pub fn software_offloads(&mut self) {
+        let bits = [
+            bindings::NETIF_F_SG_BIT,
+            bindings::NETIF_F_FRAGLIST_BIT,
+            bindings::NETIF_F_HW_CSUM_BIT,
+            bindings::NETIF_F_HIGHDMA_BIT,
+            bindings::NETIF_F_TSO_BIT,
+            bindings::NETIF_F_TSO6_BIT,
+            bindings::NETIF_F_TSO_ECN_BIT,
+            bindings::NETIF_F_TSO_MANGLEID_BIT,
+            bindings::NETIF_F_GSO_SCTP_BIT,
+            bindings::NETIF_F_GSO_UDP_L4_BIT,
+            bindings::NETIF_F_GSO_FRAGLIST_BIT,
+        ];
+        let features = bits.iter().fold(0u64, |acc, &bit| acc | (1u64 << bit));
+        // SAFETY: by the type invariant the device is valid and ours alone.
+        unsafe {
+            (*self.dev).features |= features;
+            (*self.dev).hw_features |= features;
+            (*self.dev).hw_enc_features |= features;
+        }
     }
 
     /// Starts the device without carrier, for a device whose link depends on its ports.
@@ -227,6 +265,38 @@ impl<T: LinkType> Deref for Live<T> {
 
     fn deref(&self) -> &Netdev {
         &self.0
+    }
+}
+
+/// A device of a [`LinkType`] in `ndo_set_rx_mode`.
+///
+/// # Invariants
+///
+/// The device's address lock (`netif_addr_lock_bh`) is held for the lifetime of the borrow.
+pub struct RxMode<'a, T: LinkType> {
+    dev: &'a Live<T>,
+}
+
+impl<T: LinkType> RxMode<'_, T> {
+    /// Returns the device's private data.
+    pub fn data(&self) -> &T::Data {
+        self.dev.data()
+    }
+
+    /// Adds the device's unicast and multicast addresses to `port`'s lists and removes those
+    /// the device dropped (`dev_uc_sync_multiple`, `dev_mc_sync_multiple`): `port` then
+    /// receives what the device should. Several ports may be synced from one device.
+    ///
+    /// `port` must be unsynced with [`Master::unsync_addresses`] before it stops being synced
+    /// (before it leaves), or it keeps the addresses.
+    pub fn sync_to(&self, port: &Netdev) {
+        // SAFETY: both devices are valid; the caller's address lock is held (type invariant),
+        // which the sync functions require of `from`; they take `port`'s themselves. Errors
+        // (no memory) leave the lists as they were, which the next call retries.
+        unsafe {
+            bindings::dev_uc_sync_multiple(port.as_raw(), self.dev.as_raw());
+            bindings::dev_mc_sync_multiple(port.as_raw(), self.dev.as_raw());
+        }
     }
 }
 
@@ -399,6 +469,28 @@ impl<T: LinkType> Master<T> {
         })
     }
 
+    /// Gives `port` this device's unicast and multicast addresses, as
+    /// [`LinkType::set_rx_mode`] keeps them from then on.
+    pub fn sync_addresses(&self, port: &Device) {
+        // SAFETY: both devices are valid; the sync functions need `from`'s address lock,
+        // taken here.
+        unsafe {
+            bindings::netif_addr_lock_bh(self.as_raw());
+            bindings::dev_uc_sync_multiple(port.as_raw(), self.as_raw());
+            bindings::dev_mc_sync_multiple(port.as_raw(), self.as_raw());
+            bindings::netif_addr_unlock_bh(self.as_raw());
+        }
+    }
+
+    /// Takes back from `port` the addresses this device synced to it.
+    pub fn unsync_addresses(&self, port: &Device) {
+        // SAFETY: both devices are valid; the unsync functions take the locks they need.
+        unsafe {
+            bindings::dev_uc_unsync(port.as_raw(), self.as_raw());
+            bindings::dev_mc_unsync(port.as_raw(), self.as_raw());
+        }
+    }
+
     /// Unlinks the port of `link` from this device. Waits for receive handlers in flight.
     pub fn unlink_port(&self, link: PortLink<T>) {
         // SAFETY: `link` keeps the port valid and RTNL is held.
@@ -443,6 +535,9 @@ impl<T: LinkType> Adapter<T> {
         if T::HAS_CHANGE_MTU {
             ops.ndo_change_mtu = Some(Self::change_mtu);
         }
+        if T::HAS_SET_RX_MODE {
+            ops.ndo_set_rx_mode = Some(Self::set_rx_mode);
+        }
         ops
     };
 
@@ -480,6 +575,10 @@ impl<T: LinkType> Adapter<T> {
             fast.set_lltx(1);
             let no_queue = bindings::netdev_priv_flags_IFF_NO_QUEUE as crate::ffi::c_ulong;
             fast.set_priv_flags(fast.priv_flags() | no_queue);
+            if T::HAS_SET_RX_MODE {
+                let filter = bindings::netdev_priv_flags_IFF_UNICAST_FLT as crate::ffi::c_ulong;
+                fast.set_priv_flags(fast.priv_flags() | filter);
+            }
         }
         // INVARIANT: `dev` is being set up by `alloc_netdev` and not visible to anyone else.
         let mut setup = Setup {
@@ -755,6 +854,24 @@ impl<T: LinkType> Adapter<T> {
                 bindings::rx_handler_result_RX_HANDLER_ANOTHER
             }
         }
+    }
+
+    /// `ndo_set_rx_mode`.
+    ///
+    /// # Safety
+    ///
+    /// Called by the core with the address lock of a registered device of this type held.
+    unsafe extern "C" fn set_rx_mode(dev: *mut bindings::net_device) {
+        if !T::HAS_SET_RX_MODE {
+            // Not reached: the callback is installed only with `set_rx_mode`.
+            return;
+        }
+        // INVARIANT: the core holds the address lock for this call.
+        // SAFETY: a registered device has its data built until its destructor.
+        let mode = RxMode {
+            dev: unsafe { Live::from_raw(dev) },
+        };
+        T::set_rx_mode(&mode);
     }
 
     /// `ndo_add_slave`.

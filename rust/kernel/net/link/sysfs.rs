@@ -177,7 +177,9 @@ unsafe extern "C" fn show<T: LinkType>(
     // SAFETY: as sysfs guarantees; `buf` is a page that only this call writes.
     unsafe {
         with_master::<T>(dev, attr, |master, attribute| {
-            let page = core::slice::from_raw_parts_mut(buf.cast::<u8>(), bindings::PAGE_SIZE);
+            // A page less one byte: sysfs takes a count of a whole page for an error.
+            let room = bindings::PAGE_SIZE - 1;
+            let page = core::slice::from_raw_parts_mut(buf.cast::<u8>(), room);
             let mut out = Buffer { page, len: 0 };
             (attribute.show)(master, &mut out)?;
             isize::try_from(out.len).map_err(|_| EINVAL)
