@@ -22,7 +22,7 @@ use kernel::{
     net::{
         dev::{Device, Netdev, ETH_ALEN},
         extack::{fail, ExtAck},
-        link::{sysfs::Attribute, LinkType, Live, Master, PortLink, RxVerdict, Setup},
+        link::{sysfs::Attribute, LinkType, Live, Master, PortLink, RxMode, RxVerdict, Setup},
         rcu_dev::RcuDevice,
         skbuff::SkBuff,
     },
@@ -107,6 +107,9 @@ pub(crate) struct VnicData {
     /// The member a failure of the active one would switch to. The data path uses it while the
     /// active member has lost carrier but the notifier has not reported it yet.
     standby: RcuDevice,
+    /// Every member, by pool slot, for `set_rx_mode`, which runs in atomic context and may
+    /// not take the pool's lock.
+    members: [RcuDevice; policy::MAX_MEMBERS],
     #[pin]
     pool: Mutex<Pool>,
     pub(crate) counters: Counters,
@@ -344,6 +347,12 @@ impl VnicData {
             drop(self.standby.replace(None));
         }
         let gone = pool.members.get_mut(slot)?.take()?;
+        // Out of the address sync first (after readers of the slot are done), so nothing
+        // syncs the member again once its addresses are taken back.
+        if let Some(rcu_slot) = self.members.get(slot) {
+            drop(rcu_slot.replace(None));
+        }
+        vnic.unsync_addresses(member);
         if restore {
             // Best effort: the member may refuse its old values now; it is ours no more.
             let _ = member.set_mtu(gone.saved_mtu);
@@ -472,12 +481,15 @@ impl LinkType for Vnic {
     fn setup(dev: &mut Setup<'_>) {
         dev.random_mac();
         dev.carrier_off();
+        // Checksums and segmentation happen at the member, in hardware where it can.
+        dev.software_offloads();
     }
 
     fn init(_dev: &Device) -> impl PinInit<VnicData, Error> {
         try_pin_init!(VnicData {
             active: RcuDevice::new(),
             standby: RcuDevice::new(),
+            members: [const { RcuDevice::new() }; policy::MAX_MEMBERS],
             pool <- new_mutex!(Pool {
                 selector: Selector::new(policy::Config::default()),
                 members: [const { None }; policy::MAX_MEMBERS],
@@ -496,7 +508,11 @@ impl LinkType for Vnic {
             let Some(m) = pool.members.get_mut(slot).and_then(Option::take) else {
                 continue;
             };
+            if let Some(rcu_slot) = data.members.get(slot) {
+                drop(rcu_slot.replace(None));
+            }
             let dev = vnic.port(&m.link);
+            vnic.unsync_addresses(dev);
             let _ = dev.set_mtu(m.saved_mtu);
             let _ = dev.set_mac(&m.saved_mac, None);
             let _ = pool.selector.remove(m.id, now_ms());
@@ -527,6 +543,15 @@ impl LinkType for Vnic {
             None => {
                 vnic.count_tx_dropped();
                 drop(skb);
+            }
+        }
+    }
+
+    fn set_rx_mode(vnic: &RxMode<'_, Self>) {
+        let guard = rcu::read_lock();
+        for slot in &vnic.data().members {
+            if let Some(member) = slot.get(&guard) {
+                vnic.sync_to(member);
             }
         }
     }
@@ -594,7 +619,7 @@ impl LinkType for Vnic {
         let started = Ktime::ktime_get();
         let mut pool = data.pool.lock();
         let result = pool.selector.add(id, 0, 0, link_up(dev), now_ms());
-        let slot = pool.members.iter_mut().find(|m| m.is_none());
+        let slot = pool.members.iter().position(Option::is_none);
         let (Ok(result), Some(slot)) = (result, slot) else {
             // Not reached: the slots and the selector have the same capacity, and an
             // interface index is in the pool at most once.
@@ -604,12 +629,20 @@ impl LinkType for Vnic {
             undo(dev);
             return Err(fail(extack, POOL_FULL, ENOSPC));
         };
-        *slot = Some(Member {
-            link,
-            id,
-            saved_mac,
-            saved_mtu,
-        });
+        if let Some(entry) = pool.members.get_mut(slot) {
+            *entry = Some(Member {
+                link,
+                id,
+                saved_mac,
+                saved_mtu,
+            });
+        }
+        // Warm standby for addresses too: the member receives the vNIC's unicast and
+        // multicast addresses now, and `set_rx_mode` keeps them in step.
+        if let Some(rcu_slot) = data.members.get(slot) {
+            drop(rcu_slot.replace(Some(dev.hold())));
+        }
+        vnic.sync_addresses(dev);
         data.settle(vnic, &pool, result, started);
         Ok(())
     }

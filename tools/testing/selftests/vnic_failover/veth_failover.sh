@@ -68,7 +68,7 @@ flush_fdb() {
 ktap_print_header
 [ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
 [ "$(id -u)" -eq 0 ] || exit "$KSFT_SKIP"
-ktap_set_plan 12
+ktap_set_plan 13
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 
 vnic_topology
@@ -156,7 +156,18 @@ h link add vnic1 type vnic_failover && h link set vnic1 mtu 1300 && h link set h
 	[ "$(field "$H" hc .mtu)" = 1500 ]
 pvio_result $? "a member moves between vNICs, and deleting a vNIC releases its members"
 
-# 8. Unloading while traffic flows.
+# 8. Warm standby of addresses: the vNIC's multicast and unicast addresses
+# reach every member, a joining member gets them, a leaving one loses them.
+has_mc() { h maddr show dev "$1" | grep -q 01:00:5e:01:02:03; }
+has_uc() { bridge -n "$H" fdb show dev "$1" | grep -q "02:00:00:00:aa:01 self permanent"; }
+h maddr add 01:00:5e:01:02:03 dev vnic0 &&
+	bridge -n "$H" fdb add 02:00:00:00:aa:01 dev vnic0 self permanent &&
+	has_mc hb && has_uc hb && h link set hc master vnic0 && has_mc hc && has_uc hc &&
+	h link set hc nomaster && ! has_mc hc && ! has_uc hc && has_mc hb &&
+	h maddr del 01:00:5e:01:02:03 dev vnic0 && ! has_mc hb
+pvio_result $? "unicast and multicast addresses reach every member, and leave with a member"
+
+# 9. Unloading while traffic flows.
 ip netns exec "$H" ping -q -f -w 3 192.0.2.2 >/dev/null 2>&1 &
 pinger=$!
 sleep 1
