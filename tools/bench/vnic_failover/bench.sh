@@ -100,16 +100,25 @@ measure_failover() { # label kind [bond options...]
 	done
 }
 
-# The highest rate through a setup: ask for far more than it can carry.
-max_pps() { # kind [bond options...]
-	topology "$@"
-	ip netns exec $P "$UDPSEQ" recv --bind 0.0.0.0:9000 --rate 2000000 --seconds 3 --idle 1 \
-		>"$out/pps.json" &
+# Forwarding setups stay built for every round (namespaces fwd-h-KIND and
+# fwd-p-KIND): rebuilding them per sample left namespaces being dismantled in
+# the background, which slowed later samples down and once stalled a run.
+fwd_setup() { # kind [bond options...]
+	H=fwd-h-$1 P=fwd-p-$1 topology "$@"
+}
+
+# The highest rate through a setup: ask for far more than it can carry. A
+# sample that does not finish counts as 0.
+max_pps() { # kind
+	local h=fwd-h-$1 p=fwd-p-$1
+	timeout 20 ip netns exec $p "$UDPSEQ" recv --bind 0.0.0.0:9000 --rate 2000000 --seconds 3 \
+		--idle 1 >"$out/pps.json" &
 	local rpid=$!
 	sleep 0.3
-	ip netns exec $H "$UDPSEQ" send --to 192.0.2.2:9000 --rate 2000000 --seconds 3 >/dev/null
+	timeout 20 ip netns exec $h "$UDPSEQ" send --to 192.0.2.2:9000 --rate 2000000 --seconds 3 \
+		>/dev/null
 	wait $rpid
-	jq -r .pps "$out/pps.json"
+	jq -r '.pps // 0' "$out/pps.json" 2>/dev/null || echo 0
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
@@ -138,10 +147,16 @@ done
 fi
 
 : >"$out/fwd-bare.txt"; : >"$out/fwd-vnic.txt"; : >"$out/fwd-bond.txt"
+fwd_setup bare
+fwd_setup vnic
+fwd_setup bond miimon 100
 for i in $(seq "$FWD_REPEAT"); do
-	max_pps bare >>"$out/fwd-bare.txt"
-	max_pps vnic >>"$out/fwd-vnic.txt"
-	max_pps bond miimon 100 >>"$out/fwd-bond.txt"
+	for kind in bare vnic bond; do
+		max_pps $kind >>"$out/fwd-$kind.txt"
+	done
+done
+for kind in bare vnic bond; do
+	ip netns del fwd-h-$kind; ip netns del fwd-p-$kind
 done
 bare=$(median <"$out/fwd-bare.txt")
 vnic=$(median <"$out/fwd-vnic.txt")
