@@ -111,12 +111,14 @@ fwd_setup() { # kind [bond options...]
 # sample that does not finish counts as 0.
 max_pps() { # kind
 	local h=fwd-h-$1 p=fwd-p-$1
-	timeout 20 ip netns exec $p "$UDPSEQ" recv --bind 0.0.0.0:9000 --rate 2000000 --seconds 3 \
-		--idle 1 >"$out/pps.json" &
+	# --foreground: a timeout in its own process group would be stopped (SIGTTOU)
+	# when it writes to the console.
+	timeout --foreground 20 ip netns exec $p "$UDPSEQ" recv --bind 0.0.0.0:9000 \
+		--rate 2000000 --seconds 3 --idle 1 >"$out/pps.json" 2>>"$out/fwd.err" &
 	local rpid=$!
 	sleep 0.3
-	timeout 20 ip netns exec $h "$UDPSEQ" send --to 192.0.2.2:9000 --rate 2000000 --seconds 3 \
-		>/dev/null
+	timeout --foreground 20 ip netns exec $h "$UDPSEQ" send --to 192.0.2.2:9000 \
+		--rate 2000000 --seconds 3 >/dev/null 2>>"$out/fwd.err"
 	wait $rpid
 	jq -r '.pps // 0' "$out/pps.json" 2>/dev/null || echo 0
 }
