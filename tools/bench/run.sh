@@ -25,6 +25,8 @@ out=$PVIO_ROOT/results/bench-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 cmd=
 for b in "${benches[@]}"; do
+	# The guest does not inherit our environment: pass the benchmarks' knobs.
+	cmd+="FAILOVER=${FAILOVER:-1} REPEAT=${REPEAT:-3} FWD_REPEAT=${FWD_REPEAT:-7} "
 	cmd+="$b $out/$(basename "$(dirname "$b")"); "
 done
 status=0
