@@ -331,10 +331,11 @@ impl<F: Spec> Family<F> {
             t.write_bytes(0, 1);
             fill_tables::<F>(t, module)
         };
-        // SAFETY: the tables are filled and live as long as the `static` family, which outlives
-        // every reader the core has (see `Tables`).
-        let ret =
-            filled.and_then(|()| to_result(unsafe { bindings::genl_register_family(self.raw()) }));
+        let ret = filled.and_then(|()| {
+            // SAFETY: the tables are filled and live as long as the `static` family, which
+            // outlives every reader the core has (see `Tables`).
+            to_result(unsafe { bindings::genl_register_family(self.raw()) })
+        });
         if let Err(e) = ret {
             // INVARIANT: not registered, so no one reads the tables: they may be written again.
             self.state.store(FREE, Ordering::Release);

@@ -866,11 +866,10 @@ impl<T: LinkType> Adapter<T> {
             // Not reached: the callback is installed only with `set_rx_mode`.
             return;
         }
-        // INVARIANT: the core holds the address lock for this call.
         // SAFETY: a registered device has its data built until its destructor.
-        let mode = RxMode {
-            dev: unsafe { Live::from_raw(dev) },
-        };
+        let dev = unsafe { Live::from_raw(dev) };
+        // INVARIANT: the core holds the address lock for this call.
+        let mode = RxMode { dev };
         T::set_rx_mode(&mode);
     }
 

@@ -151,8 +151,8 @@ unsafe fn with_master<T: LinkType>(
     };
     // SAFETY: RTNL is held; the sysfs node exists, so the device is not freed. Only a
     // registered device (not yet past `ndo_uninit`) is handed on.
-    let registered =
-        unsafe { (*ndev).reg_state } as u32 == bindings::netdev_reg_state_NETREG_REGISTERED;
+    let reg_state = unsafe { (*ndev).reg_state };
+    let registered = u32::from(reg_state) == bindings::netdev_reg_state_NETREG_REGISTERED;
     if !registered {
         return ENODEV.to_errno() as isize;
     }
