@@ -78,9 +78,6 @@ mod state {
 /// The multicast group of switch events.
 const GROUP_MONITOR: usize = 0;
 
-/// Longest up-delay and hold-down accepted, in milliseconds.
-const MAX_DELAY_MS: u32 = 600_000;
-
 const NO_DEVICE: &CStr = c_str!("vnic_failover: no such device");
 const NOT_VNIC: &CStr = c_str!("vnic_failover: not a vnic_failover device");
 const NOT_MEMBER: &CStr = c_str!("vnic_failover: not a member of a vNIC");
@@ -276,7 +273,7 @@ fn dev_dump(req: &Request<'_>, dump: &mut Dump<'_>) -> Result {
 fn dev_set(req: &Request<'_>) -> Result {
     let ifindex = req.required_u32(vnic_attr::IFINDEX)?;
     let delay = |ty| match req.u32(ty) {
-        Some(ms) if ms > MAX_DELAY_MS => Err(fail(req.extack(), DELAY_TOO_LONG, ERANGE)),
+        Some(ms) if ms > vnic::MAX_DELAY_MS => Err(fail(req.extack(), DELAY_TOO_LONG, ERANGE)),
         ms => Ok(ms.map(policy::Millis::from)),
     };
     let up_delay = delay(vnic_attr::UP_DELAY)?;

@@ -17,9 +17,6 @@ use kernel::net::{
 };
 use kernel::{c_str, prelude::*};
 
-/// Longest up-delay and hold-down accepted, in milliseconds (as over netlink).
-const MAX_DELAY_MS: u32 = 600_000;
-
 /// The attributes.
 pub(crate) const ATTRS: &[Attribute<Vnic>] = &[
     Attribute {
@@ -201,9 +198,9 @@ fn store_failback(vnic: &Master<Vnic>, value: &str) -> Result {
     Ok(())
 }
 
-/// Parses a delay in milliseconds: a decimal number up to [`MAX_DELAY_MS`].
+/// Parses a delay in milliseconds: a decimal number up to [`vnic::MAX_DELAY_MS`].
 fn delay(value: &str) -> Result<Millis> {
-    Ok(bounded(value, MAX_DELAY_MS)?.into())
+    Ok(bounded(value, vnic::MAX_DELAY_MS)?.into())
 }
 
 fn store_up_delay(vnic: &Master<Vnic>, value: &str) -> Result {

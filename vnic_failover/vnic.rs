@@ -94,6 +94,9 @@ impl Default for PeerNotify {
     }
 }
 
+/// Longest up-delay and hold-down accepted, in milliseconds (netlink and sysfs).
+pub(crate) const MAX_DELAY_MS: u32 = 600_000;
+
 /// Most peer notifications per switch.
 pub(crate) const MAX_NOTIFY_COUNT: u32 = 255;
 /// Longest interval between peer notifications, in milliseconds.

@@ -352,10 +352,10 @@ impl<T: LinkType> Master<T> {
         let raw = dev.as_raw();
         let ours: Option<unsafe extern "C" fn(*mut bindings::net_device)> =
             Some(Adapter::<T>::destructor);
-        // SAFETY: `dev` is valid and RTNL is held (`&Device`). Only devices set up by a link
-        // type have our destructor, so their private area is a `Private`, which tells the type.
-        // A registered device has passed `ndo_init` and, with RTNL held, cannot pass
-        // `ndo_uninit` while borrowed.
+        // Only devices set up by a link type have our destructor, so their private area is a
+        // `Private`, which tells the type. A registered device has passed `ndo_init` and, with
+        // RTNL held, cannot pass `ndo_uninit` while borrowed.
+        // SAFETY: `dev` is valid and RTNL is held (`&Device`); see above for the private area.
         unsafe {
             #[allow(unpredictable_function_pointer_comparisons)]
             let linked = (*raw).priv_destructor == ours;
