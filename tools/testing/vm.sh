@@ -29,12 +29,31 @@ done
 obj=$(pvio_kbuild_dir "$flavour")
 [ -f "$obj/arch/x86/boot/bzImage" ] || pvio_die "kernel ($flavour) not built: run make kernel"
 
+# The test adapters: three virtio-net PCI functions with MSI-X on one QEMU hub
+# (a repeater), MACs 52:54:00:5e:00:01-03, device ids pnic0-2. The guest also
+# gets QEMU's monitor (QMP) on the virtio serial port org.pvio.qmp, so a test
+# can act outside the guest, e.g. take a NIC's link down as a cable would: a
+# socket chardev that connects to the monitor's own listening socket.
+rundir=$(mktemp -d /tmp/pvio-vm.XXXXXX)
+trap 'rm -rf "$rundir"' EXIT
+nics=
+for n in 0 1 2; do
+	nics+=" -netdev hubport,id=hub$n,hubid=0"
+	nics+=" -device virtio-net-pci,netdev=hub$n,id=pnic$n,mac=52:54:00:5e:00:0$((n + 1))"
+done
+qmp=$rundir/qmp
+nics+=" -chardev socket,id=qmp,path=$qmp,server=on,wait=off -mon chardev=qmp,mode=control"
+nics+=" -chardev socket,id=qmp-guest,path=$qmp -device virtio-serial-pci,id=pvio-serial"
+nics+=" -device virtserialport,bus=pvio-serial.0,chardev=qmp-guest,name=org.pvio.qmp"
+qemu_opts="$nics${qemu_opts:+ $qemu_opts}"
+
 # Built-in bonding and dummy drivers would each create a device at boot
 # (bond0, dummy0); tests create exactly the devices they need.
 args=(--disable-kvm --disable-microvm --force-9p --run "$obj"
 	--cpus "$cpus" --memory "$memory" --cwd "$PVIO_ROOT" "${rwdirs[@]}"
 	--append "bonding.max_bonds=0 dummy.numdummies=0")
-[ -n "$qemu_opts" ] && args+=(--qemu-opts "$qemu_opts")
+# vng takes the options as one argument, which must not look like an option.
+args+=("--qemu-opts=$qemu_opts")
 [ -n "$exec_cmd" ] && args+=(--exec "$exec_cmd")
 # vng runs its helpers (virtme-run) from PATH.
-PATH=$PVIO_VENV/bin:$PATH exec "$PVIO_VNG" "${args[@]}"
+PATH=$PVIO_VENV/bin:$PATH "$PVIO_VNG" "${args[@]}"

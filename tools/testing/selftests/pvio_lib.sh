@@ -48,3 +48,61 @@ pvio_result() {
 		ktap_test_fail "$description"
 	fi
 }
+
+# The VM's test adapters (tools/testing/vm.sh): virtio-net PCI functions with
+# MSI-X on one QEMU hub, found by their permanent MAC 52:54:00:5e:00:0N.
+PVIO_TEST_NIC_MAC=52:54:00:5e:00
+
+# Prints the name of test adapter N (1-3) in the current namespace, by its
+# permanent address, which survives enslavement to a device that changes the
+# current one.
+pvio_test_nic() {
+	ip -j link show | jq -r --arg mac "$PVIO_TEST_NIC_MAC:0$1" \
+		'.[] | select((.permaddr // .address) == $mac) | .ifname' | head -n 1
+}
+
+# Prints the PCI function (sysfs directory) behind a network device.
+pvio_pci_function() {
+	local dev
+	dev=$(readlink -f "/sys/class/net/$1/device") || return 1
+	# virtio-net hangs off a virtio device whose parent is the PCI function.
+	while [ "$dev" != /sys/devices ] && [ -n "$dev" ]; do
+		[ "$(readlink -f "$dev/subsystem")" = /sys/bus/pci ] && { echo "$dev"; return 0; }
+		dev=${dev%/*}
+	done
+	return 1
+}
+
+# Opens the QEMU monitor (QMP) that vm.sh gives the guest on the virtio serial
+# port org.pvio.qmp, as file descriptor 7. Commands sent there act outside the
+# guest: `set_link` changes a NIC's link as a cable would.
+pvio_qmp_open() {
+	local port line
+	port=$(grep -lx org.pvio.qmp /sys/class/virtio-ports/*/name 2>/dev/null) || return 1
+	port=${port%/name}
+	exec 7<>"/dev/${port##*/}" || return 1
+	# The greeting comes once per VM: an earlier user may have read it.
+	read -t 2 -r line <&7
+	pvio_qmp '{"execute": "qmp_capabilities"}' >/dev/null 2>&1
+	pvio_qmp '{"execute": "query-status"}' >/dev/null
+}
+
+# Sends one QMP command and prints its reply; skips the asynchronous events
+# that may come first. Fails on an error reply or no reply within 10 s.
+pvio_qmp() {
+	local line
+	echo "$1" >&7 || return 1
+	while read -t 10 -r line <&7; do
+		case $line in
+		*'"return"'*) echo "$line"; return 0 ;;
+		*'"error"'*) echo "qmp: $line" >&2; return 1 ;;
+		esac
+	done
+	echo "qmp: no reply to $1" >&2
+	return 1
+}
+
+# Sets a test adapter's link (by QEMU device id, e.g. pnic0) up or down.
+pvio_qmp_set_link() { # id true|false
+	pvio_qmp "{\"execute\": \"set_link\", \"arguments\": {\"name\": \"$1\", \"up\": $2}}" >/dev/null
+}
