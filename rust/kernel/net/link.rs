@@ -37,6 +37,7 @@ use crate::{
 };
 use core::{any::TypeId, ffi::c_void, marker::PhantomData, ops::Deref, ptr::NonNull};
 
+pub mod ethtool;
 pub mod sysfs;
 
 /// A type of network device that user space can create.
@@ -102,6 +103,22 @@ pub trait LinkType: Sized + 'static {
     /// RTNL: it must not sleep. A type with it filters unicast addresses (`IFF_UNICAST_FLT`)
     /// instead of turning promiscuous for them.
     fn set_rx_mode(_dev: &RxMode<'_, Self>) {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Names the port whose link settings (speed, duplex, port type) `ethtool DEV` shows for
+    /// the device, such as its active port; RTNL is held. Without one they are unknown.
+    fn link_settings_port(_dev: &Master<Self>) -> Option<ARef<Netdev>> {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The names of the device's statistics for `ethtool -S`, shorter than `ETH_GSTRING_LEN`
+    /// (checked at build time), one per value [`LinkType::ethtool_stats`] fills.
+    const ETHTOOL_STATS: &'static [&'static CStr] = &[];
+
+    /// Fills `values`, one per name in [`LinkType::ETHTOOL_STATS`] and zeroed, for
+    /// `ethtool -S`; RTNL is held.
+    fn ethtool_stats(_dev: &Master<Self>, _values: &mut [u64]) {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -548,6 +565,10 @@ impl<T: LinkType> Adapter<T> {
         &Self::NETDEV_OPS
     }
 
+    const fn ethtool_ops() -> &'static bindings::ethtool_ops {
+        &Self::ETHTOOL_OPS
+    }
+
     /// `rtnl_link_ops.setup`.
     ///
     /// # Safety
@@ -559,6 +580,7 @@ impl<T: LinkType> Adapter<T> {
         unsafe {
             bindings::ether_setup(dev);
             (*dev).netdev_ops = Self::netdev_ops();
+            (*dev).ethtool_ops = Self::ethtool_ops();
             (*dev).needs_free_netdev = true;
             (*dev).priv_destructor = Some(Self::destructor);
             private(dev).write(Private {
