@@ -13,7 +13,7 @@
 //! other member reach only sockets bound to it, as on an inactive bond port.
 
 use crate::{
-    netlink,
+    ethtool, netlink,
     policy::{self, Health, MemberId, MemberInfo, Reason, Selector, Switch},
 };
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -30,6 +30,7 @@ use kernel::{
     prelude::*,
     sync::{rcu, Mutex},
     time::Ktime,
+    types::ARef,
 };
 
 /// The vNIC link type.
@@ -58,7 +59,7 @@ impl Pool {
     }
 }
 
-/// Figures about the last switch, read without locks.
+/// Switch figures, read without locks.
 #[derive(Default)]
 pub(crate) struct Counters {
     /// Why the last change happened (`Reason` as a number, see [`reason_code`]).
@@ -67,7 +68,16 @@ pub(crate) struct Counters {
     pub(crate) last_switch_ns: AtomicU64,
     /// How long the last change took, from the event to the pointer flip (ns).
     pub(crate) last_switch_duration_ns: AtomicU64,
+    /// The longest change so far (ns).
+    pub(crate) max_switch_duration_ns: AtomicU64,
+    /// Changes by reason, indexed by [`reason_code`] - 1.
+    pub(crate) by_reason: [AtomicU64; REASONS],
+    /// Peer notifications sent (each a gratuitous ARP, unsolicited NA and rejoin round).
+    pub(crate) peer_notifications: AtomicU64,
 }
+
+/// The number of [`reason_code`]s.
+pub(crate) const REASONS: usize = 8;
 
 /// Repeated peer notification after a switch, as bonding's `num_grat_arp` and
 /// `peer_notif_delay`: a peer that missed the first gratuitous ARP or neighbour advertisement
@@ -198,15 +208,20 @@ impl VnicData {
         c.last_switch_ns
             .store(flipped.to_ns().try_into().unwrap_or(0), Ordering::Relaxed);
         let took_ns = (flipped.to_ns() - started.to_ns()).max(0);
-        c.last_switch_duration_ns
-            .store(took_ns.try_into().unwrap_or(0), Ordering::Relaxed);
+        let took: u64 = took_ns.try_into().unwrap_or(0);
+        c.last_switch_duration_ns.store(took, Ordering::Relaxed);
+        c.max_switch_duration_ns.fetch_max(took, Ordering::Relaxed);
+        let reason = usize::try_from(reason_code(switch.reason)).unwrap_or(0);
+        if let Some(count) = reason.checked_sub(1).and_then(|i| c.by_reason.get(i)) {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
 
         netlink::notify_switch(vnic, &self.status(pool), switch.from);
         if let Some(dev) = target {
             let n = &self.notify;
             let count = n.count.load(Ordering::Relaxed);
             if count > 0 {
-                vnic.notify_peers();
+                self.notify_peers(vnic);
             }
             n.left.store(count.saturating_sub(1), Ordering::Relaxed);
             let interval = n.interval_ms.load(Ordering::Relaxed);
@@ -291,8 +306,21 @@ impl VnicData {
         n.next_at
             .store(now.saturating_add(interval.into()), Ordering::Relaxed);
         if pool.selector.active().is_some() {
-            vnic.notify_peers();
+            self.notify_peers(vnic);
         }
+    }
+
+    fn notify_peers(&self, vnic: &Master<Vnic>) {
+        vnic.notify_peers();
+        self.counters
+            .peer_notifications
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Returns the active member, held.
+    pub(crate) fn active(&self) -> Option<ARef<Netdev>> {
+        let guard = rcu::read_lock();
+        self.active.get(&guard).map(ARef::from)
     }
 
     /// Returns the member transmit should use: the active one, or the standby while the active
@@ -655,6 +683,16 @@ impl LinkType for Vnic {
             .remove(vnic, dev, true)
             .ok_or(EINVAL)
             .map_err(|e| fail(None, NOT_MEMBER, e))
+    }
+
+    fn link_settings_port(vnic: &Master<Self>) -> Option<ARef<Netdev>> {
+        vnic.data().active()
+    }
+
+    const ETHTOOL_STATS: &'static [&'static CStr] = ethtool::STATS;
+
+    fn ethtool_stats(vnic: &Master<Self>, values: &mut [u64]) {
+        ethtool::fill(vnic, values);
     }
 
     fn change_mtu(vnic: &Master<Self>, mtu: u32) -> Result {

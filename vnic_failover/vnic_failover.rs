@@ -10,6 +10,7 @@
 //! - `events`: member state changes from the netdevice notifier.
 //! - `netlink`: the `vnic-failover` generic netlink family.
 //! - `sysfs`: `/sys/class/net/VNIC/vnic_failover/`.
+//! - `ethtool`: link settings and statistics for `ethtool`.
 //! - `policy`: which member should be active (plain Rust, tested on the host).
 //! - `stats`: folding member counters (plain Rust, tested on the host).
 
@@ -18,6 +19,7 @@ use kernel::{
     prelude::*,
 };
 
+mod ethtool;
 mod events;
 mod netlink;
 // Its items are `pub` for the host crate that tests it (tools/vnic-policy).

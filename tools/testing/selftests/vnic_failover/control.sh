@@ -60,7 +60,7 @@ refused_with() { # message command...
 ktap_print_header
 [ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
 [ "$(id -u)" -eq 0 ] || exit "$KSFT_SKIP"
-ktap_set_plan 15
+ktap_set_plan 16
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 [ -x "$pvio" ] || ktap_exit_fail_msg "$pvio is not built: cargo build in tools/"
 
@@ -190,7 +190,29 @@ span=$(awk 'NR == 1 { first = $1 } { last = $1 } END { if (NR == 3) printf "%d",
 pvio_result $? "notify-peers count 3, interval 200 ms: three gratuitous ARPs, 200 ms apart"
 pv vnic member "$act" --unfail
 
-# 15. Deleting a vNIC whose timer is armed, then unloading.
+# 15. ethtool: driver, the active member's link settings (veth: 10000Mb/s,
+# full duplex), unknown ones without a member, and switch statistics that
+# agree with netlink.
+hx ethtool -S vnic0 >"$tmp/ethtool-S" 2>&1
+stat() { awk -v k="$1:" '$1 == k { print $2 }' "$tmp/ethtool-S"; }
+netlink_failovers=$(pv vnic show vnic0 --json | jq '.[0].failovers')
+by_reason=0
+for r in activated link_down removed tx_timeout tx_errors probe_failed admin failback; do
+	by_reason=$((by_reason + $(stat "switches_$r")))
+done
+hx ethtool -i vnic0 | grep -qx "driver: vnic_failover" &&
+	hx ethtool vnic0 | grep -q "Speed: 10000Mb/s" && hx ethtool vnic0 | grep -q "Duplex: Full" &&
+	hx ethtool vnic0 | grep -q "Link detected: yes" &&
+	ip netns exec "$O" ethtool vnic2 | grep -q "Speed: Unknown" &&
+	[ "$(stat failovers)" = "$netlink_failovers" ] && [ "$(stat members)" = 2 ] &&
+	[ "$(stat switches_admin)" -ge 2 ] && [ "$(stat switches_link_down)" -ge 1 ] &&
+	[ "$(stat switches_failback)" -ge 2 ] && [ "$by_reason" -ge "$netlink_failovers" ] &&
+	[ "$(stat peer_notifications)" -ge "$netlink_failovers" ] &&
+	[ "$(stat max_switch_duration_ns)" -ge "$(stat last_switch_duration_ns)" ] ||
+	{ sed 's/^/# /' "$tmp/ethtool-S"; echo "# netlink failovers $netlink_failovers"; false; }
+pvio_result $? "ethtool: driver, the active member's speed, switch statistics equal to netlink's"
+
+# 16. Deleting a vNIC whose timer is armed, then unloading.
 pv vnic set vnic0 --failback always --up-delay 5000 && pv vnic member hb --fail &&
 	pv vnic member hb --unfail && h link del vnic0 && sleep 0.2 && rmmod $MOD &&
 	! h link show vnic1 >/dev/null 2>&1
