@@ -15,6 +15,7 @@
 #include <linux/ethtool.h>
 #include <linux/firmware.h>
 #include <linux/if_arp.h>
+#include <linux/if_vlan.h>
 #include <linux/jiffies.h>
 #include <linux/mdio.h>
 #include <linux/netdevice.h>

@@ -13,3 +13,4 @@ pub mod phy;
 pub mod rcu_dev;
 pub mod rtnl;
 pub mod skbuff;
+pub mod vlan;

@@ -30,6 +30,7 @@ use crate::{
         extack::{self, ExtAck},
         rtnl,
         skbuff::SkBuff,
+        vlan::Vlan,
     },
     prelude::*,
     str::CStr,
@@ -103,6 +104,21 @@ pub trait LinkType: Sized + 'static {
     /// RTNL: it must not sleep. A type with it filters unicast addresses (`IFF_UNICAST_FLT`)
     /// instead of turning promiscuous for them.
     fn set_rx_mode(_dev: &RxMode<'_, Self>) {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Adds `vlan` to the device's VLAN filter (`ndo_vlan_rx_add_vid`): put it on the ports
+    /// with [`Device::add_vlan`], and give joining ports the whole filter with
+    /// [`Device::add_vlans_of`]; RTNL is held. A type with it filters VLANs
+    /// (`NETIF_F_HW_VLAN_CTAG_FILTER`, `NETIF_F_HW_VLAN_STAG_FILTER`), so that ports that
+    /// filter receive its VLANs' frames.
+    fn vlan_add(_dev: &Master<Self>, _vlan: Vlan) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Removes `vlan` from the device's VLAN filter (`ndo_vlan_rx_kill_vid`): take it back
+    /// from the ports with [`Device::del_vlan`]; RTNL is held.
+    fn vlan_del(_dev: &Master<Self>, _vlan: Vlan) -> Result {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -555,6 +571,12 @@ impl<T: LinkType> Adapter<T> {
         if T::HAS_SET_RX_MODE {
             ops.ndo_set_rx_mode = Some(Self::set_rx_mode);
         }
+        if T::HAS_VLAN_ADD {
+            ops.ndo_vlan_rx_add_vid = Some(Self::vlan_add);
+        }
+        if T::HAS_VLAN_DEL {
+            ops.ndo_vlan_rx_kill_vid = Some(Self::vlan_del);
+        }
         ops
     };
 
@@ -600,6 +622,11 @@ impl<T: LinkType> Adapter<T> {
             if T::HAS_SET_RX_MODE {
                 let filter = bindings::netdev_priv_flags_IFF_UNICAST_FLT as crate::ffi::c_ulong;
                 fast.set_priv_flags(fast.priv_flags() | filter);
+            }
+            if T::HAS_VLAN_ADD {
+                // Fixed on: with the filter off, ports would not learn the VLANs in use.
+                (*dev).features |= (1u64 << bindings::NETIF_F_HW_VLAN_CTAG_FILTER_BIT)
+                    | (1u64 << bindings::NETIF_F_HW_VLAN_STAG_FILTER_BIT);
             }
         }
         // INVARIANT: `dev` is being set up by `alloc_netdev` and not visible to anyone else.
@@ -948,6 +975,44 @@ impl<T: LinkType> Adapter<T> {
             T::change_mtu(unsafe { Master::<T>::from_raw(dev) }, mtu)?;
             // SAFETY: RTNL is held; lockless readers use `READ_ONCE`.
             unsafe { core::ptr::addr_of_mut!((*dev).mtu).write_volatile(mtu) };
+            Ok(0)
+        })
+    }
+
+    /// `ndo_vlan_rx_add_vid`.
+    ///
+    /// # Safety
+    ///
+    /// Called by the VLAN core with RTNL held and a device of type `T` past `ndo_init` (its
+    /// VLAN devices are deleted while it unregisters, before `ndo_uninit`).
+    unsafe extern "C" fn vlan_add(
+        dev: *mut bindings::net_device,
+        proto: bindings::__be16,
+        vid: u16,
+    ) -> crate::ffi::c_int {
+        from_result(|| {
+            // SAFETY: as documented; the data is built in `ndo_init` and freed by the destructor.
+            let dev = unsafe { Master::<T>::from_raw(dev) };
+            T::vlan_add(dev, Vlan::from_raw(proto, vid))?;
+            Ok(0)
+        })
+    }
+
+    /// `ndo_vlan_rx_kill_vid`.
+    ///
+    /// # Safety
+    ///
+    /// Called by the VLAN core with RTNL held and a device of type `T` past `ndo_init` (its
+    /// VLAN devices are deleted while it unregisters, before `ndo_uninit`).
+    unsafe extern "C" fn vlan_del(
+        dev: *mut bindings::net_device,
+        proto: bindings::__be16,
+        vid: u16,
+    ) -> crate::ffi::c_int {
+        from_result(|| {
+            // SAFETY: as documented; the data is built in `ndo_init` and freed by the destructor.
+            let dev = unsafe { Master::<T>::from_raw(dev) };
+            T::vlan_del(dev, Vlan::from_raw(proto, vid))?;
             Ok(0)
         })
     }
