@@ -2,10 +2,10 @@
 
 //! The vNIC device: `ip link add NAME type vnic_failover`.
 //!
-//! Members join with `ip link set DEV master NAME`. Every member takes the vNIC's MAC address
-//! and MTU when it joins and is brought up, so each one is a warm standby: a switch only moves
-//! the active pointer, which transmit follows under RCU, and peers are told with gratuitous ARP
-//! and unsolicited neighbour advertisements.
+//! Members join with `ip link set DEV master NAME`. Every member takes the vNIC's MAC address,
+//! MTU, address lists and VLAN filter when it joins and is brought up, so each one is a warm
+//! standby: a switch only moves the active pointer, which transmit follows under RCU, and peers
+//! are told with gratuitous ARP and unsolicited neighbour advertisements.
 //!
 //! Between a member losing carrier (a bit the driver sets at once) and the notifier reporting
 //! it (linkwatch runs later), the data path already uses the standby, the member the selector
@@ -25,6 +25,7 @@ use kernel::{
         link::{sysfs::Attribute, LinkType, Live, Master, PortLink, RxMode, RxVerdict, Setup},
         rcu_dev::RcuDevice,
         skbuff::SkBuff,
+        vlan::Vlan,
     },
     new_mutex,
     prelude::*,
@@ -384,6 +385,7 @@ impl VnicData {
             drop(rcu_slot.replace(None));
         }
         vnic.unsync_addresses(member);
+        member.del_vlans_of(vnic);
         if restore {
             // Best effort: the member may refuse its old values now; it is ours no more.
             let _ = member.set_mtu(gone.saved_mtu);
@@ -500,6 +502,7 @@ const BUSY: &CStr = c_str!("vnic_failover: device already has a master or receiv
 const POOL_FULL: &CStr = c_str!("vnic_failover: the pool is full");
 const BAD_MTU: &CStr = c_str!("vnic_failover: member cannot take the vNIC's MTU");
 const BAD_MAC: &CStr = c_str!("vnic_failover: member cannot take the vNIC's MAC address");
+const BAD_VLANS: &CStr = c_str!("vnic_failover: member cannot filter the vNIC's VLANs");
 const NOT_MEMBER: &CStr = c_str!("vnic_failover: device is not a member");
 
 #[vtable]
@@ -544,6 +547,7 @@ impl LinkType for Vnic {
             }
             let dev = vnic.port(&m.link);
             vnic.unsync_addresses(dev);
+            dev.del_vlans_of(vnic);
             let _ = dev.set_mtu(m.saved_mtu);
             let _ = dev.set_mac(&m.saved_mac, None);
             let _ = pool.selector.remove(m.id, now_ms());
@@ -646,6 +650,13 @@ impl LinkType for Vnic {
             undo(dev);
             return Err(e);
         }
+        // Warm standby for VLANs: a member that filters them (virtio-net, most VFs) must
+        // already pass the vNIC's VLANs when it takes over.
+        if let Err(e) = dev.add_vlans_of(vnic) {
+            vnic.unlink_port(link);
+            undo(dev);
+            return Err(fail(extack, BAD_VLANS, e));
+        }
         let id = member_id(dev);
         let started = Ktime::ktime_get();
         let mut pool = data.pool.lock();
@@ -683,6 +694,27 @@ impl LinkType for Vnic {
             .remove(vnic, dev, true)
             .ok_or(EINVAL)
             .map_err(|e| fail(None, NOT_MEMBER, e))
+    }
+
+    fn vlan_add(vnic: &Master<Self>, vlan: Vlan) -> Result {
+        let pool = vnic.data().pool.lock();
+        for (i, m) in pool.iter().enumerate() {
+            if let Err(e) = vnic.port(&m.link).add_vlan(vlan) {
+                for m in pool.iter().take(i) {
+                    vnic.port(&m.link).del_vlan(vlan);
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    fn vlan_del(vnic: &Master<Self>, vlan: Vlan) -> Result {
+        let pool = vnic.data().pool.lock();
+        for m in pool.iter() {
+            vnic.port(&m.link).del_vlan(vlan);
+        }
+        Ok(())
     }
 
     fn link_settings_port(vnic: &Master<Self>) -> Option<ARef<Netdev>> {

@@ -11,8 +11,10 @@
 # QEMU (outside the guest, as a pulled cable), and PCI hot-remove inside the
 # guest under traffic. For each: the right backup takes over, traffic resumes,
 # a gratuitous ARP reaches the peer, and the switch event and counters give
-# the reason. Then A flaps 100 times from QEMU, which must not make the vNIC
-# switch more often than its hold-down and damping allow.
+# the reason. A VLAN on the vNIC keeps working across a switch, since the
+# members carry its VLAN filter (virtio-net filters VLANs in QEMU). A flaps
+# 100 times from QEMU, which must not make the vNIC switch more often than
+# its hold-down and damping allow.
 
 source "$(dirname "$0")/../pvio_lib.sh"
 
@@ -82,7 +84,7 @@ if [ -z "$A" ] || [ -z "$B" ] || [ -z "$C" ]; then
 	ktap_skip_all "no test adapters (virtio-net 52:54:00:5e:00:0N): run in tools/testing/vm.sh"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 8
+ktap_set_plan 9
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 [ -x "$pvio" ] || ktap_exit_fail_msg "$pvio is not built: cargo build in tools/"
 pvio_qmp_open || ktap_exit_fail_msg "no QEMU monitor on virtio port org.pvio.qmp"
@@ -118,7 +120,19 @@ pvio_result $? "QEMU link off (outside the guest): $B takes over, gratuitous ARP
 switches "$(ifindex "$B")" "$(ifindex "$A")" failback pvio_qmp_set_link pnic0 true
 pvio_result $? "QEMU link on: $A fails back"
 
-# 6. A flaps 100 times from QEMU, each transition 20 ms after the last. Being
+# 6. VLANs: virtio-net filters them in the device model, so a VLAN on the vNIC
+# works only if each member carries the vNIC's VLAN filter, the backup too.
+vlan_pings() { ip netns exec "$P" ping -q -c 3 -i 0.1 -W 1 198.51.100.1 >/dev/null 2>&1; }
+ip -n "$P" link add link "$C" name "$C.100" type vlan id 100 &&
+	ip -n "$P" link set "$C.100" up && ip -n "$P" addr add 198.51.100.2/24 dev "$C.100" &&
+	h link add link vnic0 name vnic0.100 type vlan id 100 && h link set vnic0.100 up &&
+	h addr add 198.51.100.1/24 dev vnic0.100 && vlan_pings &&
+	pvio_qmp_set_link pnic0 false && slowwait 30 active_is "$B" && vlan_pings
+pvio_result $? "VLAN 100 on the vNIC: through $A, and through $B after a failover (filters synced)"
+pvio_qmp_set_link pnic0 true
+slowwait 30 active_is "$A"
+
+# 7. A flaps 100 times from QEMU, each transition 20 ms after the last. Being
 # preferred, A may take over again only when it has been up for its up-delay,
 # doubled for each recent flap, and the hold-down after the last switch has
 # passed: over a burst shorter than the hold-down that allows two switches,
@@ -146,7 +160,7 @@ allowed=$((2 * (1 + burst / 10000)))
 pvio_result $? "100 link flaps from QEMU: $((after - before)) switches (policy allows $allowed), then $A is back"
 pv vnic set vnic0 --hold-down 300
 
-# 7. PCI hot-remove of the active function while the peer pings the vNIC:
+# 8. PCI hot-remove of the active function while the peer pings the vNIC:
 # only what was in flight is lost.
 ip netns exec "$P" ping -q -c 300 -i 0.01 -W 1 192.0.2.1 >"$tmp/ping" 2>&1 &
 traffic=$!
@@ -161,7 +175,7 @@ sed 's/^/# /' "$tmp/ping" | tail -n 2
 [ $removed -eq 0 ] && [ "${received:-0}" -ge 280 ]
 pvio_result $? "PCI hot-remove under traffic: $B takes over, ${received:-0} of 300 pings answered"
 
-# 8. The function comes back on a rescan and rejoins as a warm standby; being
+# 9. The function comes back on a rescan and rejoins as a warm standby; being
 # preferred, it takes over again.
 echo 1 >/sys/bus/pci/rescan
 nic_back() { [ -n "$(pvio_test_nic 1)" ]; }
@@ -169,8 +183,8 @@ slowwait 30 nic_back
 udevadm settle -t 10 2>/dev/null
 A=$(pvio_test_nic 1)
 [ -n "$A" ] && ip link set "$A" netns "$H" && h link set "$A" master vnic0 &&
-	pv vnic member "$A" --priority 10 && slowwait 30 active_is "$A" && pings 3
-pvio_result $? "rescan: the function rejoins and fails back"
+	pv vnic member "$A" --priority 10 && slowwait 30 active_is "$A" && pings 3 && vlan_pings
+pvio_result $? "rescan: the function rejoins with the vNIC's VLANs and fails back"
 
 h link del vnic0 && rmmod $MOD
 ktap_finished
