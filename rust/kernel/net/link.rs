@@ -107,6 +107,13 @@ pub trait LinkType: Sized + 'static {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// The device entered or left promiscuous or all-multicast mode, as `changed` says
+    /// (`ndo_change_rx_flags`): pass it on to each port with [`Master::pass_rx_flags`]; RTNL is
+    /// held. [`Master::sync_addresses`] gives a joining port the modes the device is in.
+    fn change_rx_flags(_dev: &Master<Self>, _changed: RxFlags) {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Adds `vlan` to the device's VLAN filter (`ndo_vlan_rx_add_vid`): put it on the ports
     /// with [`Device::add_vlan`], and give joining ports the whole filter with
     /// [`Device::add_vlans_of`]; RTNL is held. A type with it filters VLANs
@@ -333,6 +340,22 @@ impl<T: LinkType> RxMode<'_, T> {
     }
 }
 
+/// Which of a device's receive modes changed (`ndo_change_rx_flags`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RxFlags(u32);
+
+impl RxFlags {
+    /// Whether promiscuous mode (`IFF_PROMISC`) changed.
+    pub fn promisc(&self) -> bool {
+        self.0 & bindings::net_device_flags_IFF_PROMISC != 0
+    }
+
+    /// Whether all-multicast mode (`IFF_ALLMULTI`) changed.
+    pub fn allmulti(&self) -> bool {
+        self.0 & bindings::net_device_flags_IFF_ALLMULTI != 0
+    }
+}
+
 /// A device of a [`LinkType`] on its control path, RTNL held. It dereferences to [`Device`].
 ///
 /// # Invariants
@@ -503,7 +526,8 @@ impl<T: LinkType> Master<T> {
     }
 
     /// Gives `port` this device's unicast and multicast addresses, as
-    /// [`LinkType::set_rx_mode`] keeps them from then on.
+    /// [`LinkType::set_rx_mode`] keeps them from then on, and its promiscuous and
+    /// all-multicast modes, as [`LinkType::change_rx_flags`] keeps them.
     pub fn sync_addresses(&self, port: &Device) {
         // SAFETY: both devices are valid; the sync functions need `from`'s address lock,
         // taken here.
@@ -513,14 +537,52 @@ impl<T: LinkType> Master<T> {
             bindings::dev_mc_sync_multiple(port.as_raw(), self.as_raw());
             bindings::netif_addr_unlock_bh(self.as_raw());
         }
+        self.count_rx_flags(port, RxFlags(self.rx_flags()), 1);
     }
 
-    /// Takes back from `port` the addresses this device synced to it.
+    /// Takes back from `port` the addresses and modes this device synced to it.
     pub fn unsync_addresses(&self, port: &Device) {
         // SAFETY: both devices are valid; the unsync functions take the locks they need.
         unsafe {
             bindings::dev_uc_unsync(port.as_raw(), self.as_raw());
             bindings::dev_mc_unsync(port.as_raw(), self.as_raw());
+        }
+        self.count_rx_flags(port, RxFlags(self.rx_flags()), -1);
+    }
+
+    /// Passes a change of this device's promiscuous or all-multicast mode on to `port`.
+    pub fn pass_rx_flags(&self, port: &Device, changed: RxFlags) {
+        let now = self.rx_flags();
+        for flag in [
+            bindings::net_device_flags_IFF_PROMISC,
+            bindings::net_device_flags_IFF_ALLMULTI,
+        ] {
+            if changed.0 & flag != 0 {
+                self.count_rx_flags(port, RxFlags(flag), if now & flag != 0 { 1 } else { -1 });
+            }
+        }
+    }
+
+    /// Returns the device's `IFF_PROMISC` and `IFF_ALLMULTI` flags.
+    fn rx_flags(&self) -> u32 {
+        let modes =
+            bindings::net_device_flags_IFF_PROMISC | bindings::net_device_flags_IFF_ALLMULTI;
+        // SAFETY: by the type invariant the device is valid and RTNL, under which the flags
+        // change, is held.
+        unsafe { (*self.as_raw()).flags & modes }
+    }
+
+    /// Counts `port` into (`inc` 1) or out of (-1) the modes in `flags`.
+    fn count_rx_flags(&self, port: &Device, flags: RxFlags, inc: i32) {
+        // SAFETY: `port` is valid and RTNL is held, as both functions require. They fail only
+        // when a count would overflow, which a port's bounded number of users cannot reach.
+        unsafe {
+            if flags.promisc() {
+                bindings::dev_set_promiscuity(port.as_raw(), inc);
+            }
+            if flags.allmulti() {
+                bindings::dev_set_allmulti(port.as_raw(), inc);
+            }
         }
     }
 
@@ -570,6 +632,9 @@ impl<T: LinkType> Adapter<T> {
         }
         if T::HAS_SET_RX_MODE {
             ops.ndo_set_rx_mode = Some(Self::set_rx_mode);
+        }
+        if T::HAS_CHANGE_RX_FLAGS {
+            ops.ndo_change_rx_flags = Some(Self::change_rx_flags);
         }
         if T::HAS_VLAN_ADD {
             ops.ndo_vlan_rx_add_vid = Some(Self::vlan_add);
@@ -977,6 +1042,20 @@ impl<T: LinkType> Adapter<T> {
             unsafe { core::ptr::addr_of_mut!((*dev).mtu).write_volatile(mtu) };
             Ok(0)
         })
+    }
+
+    /// `ndo_change_rx_flags`.
+    ///
+    /// # Safety
+    ///
+    /// Called by the core with RTNL held and a device of type `T` past `ndo_init`.
+    unsafe extern "C" fn change_rx_flags(
+        dev: *mut bindings::net_device,
+        changed: crate::ffi::c_int,
+    ) {
+        // SAFETY: as documented; the data is built in `ndo_init` and freed by the destructor.
+        let dev = unsafe { Master::<T>::from_raw(dev) };
+        T::change_rx_flags(dev, RxFlags(changed as u32));
     }
 
     /// `ndo_vlan_rx_add_vid`.
