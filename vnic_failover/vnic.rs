@@ -3,9 +3,9 @@
 //! The vNIC device: `ip link add NAME type vnic_failover`.
 //!
 //! Members join with `ip link set DEV master NAME`. Every member takes the vNIC's MAC address,
-//! MTU, address lists and VLAN filter when it joins and is brought up, so each one is a warm
-//! standby: a switch only moves the active pointer, which transmit follows under RCU, and peers
-//! are told with gratuitous ARP and unsolicited neighbour advertisements.
+//! MTU, address lists, receive modes and VLAN filter when it joins and is brought up, so each
+//! one is a warm standby: a switch only moves the active pointer, which transmit follows under
+//! RCU, and peers are told with gratuitous ARP and unsolicited neighbour advertisements.
 //!
 //! Between a member losing carrier (a bit the driver sets at once) and the notifier reporting
 //! it (linkwatch runs later), the data path already uses the standby, the member the selector
@@ -22,7 +22,9 @@ use kernel::{
     net::{
         dev::{Device, Netdev, ETH_ALEN},
         extack::{fail, ExtAck},
-        link::{sysfs::Attribute, LinkType, Live, Master, PortLink, RxMode, RxVerdict, Setup},
+        link::{
+            sysfs::Attribute, LinkType, Live, Master, PortLink, RxFlags, RxMode, RxVerdict, Setup,
+        },
         rcu_dev::RcuDevice,
         skbuff::SkBuff,
         vlan::Vlan,
@@ -694,6 +696,15 @@ impl LinkType for Vnic {
             .remove(vnic, dev, true)
             .ok_or(EINVAL)
             .map_err(|e| fail(None, NOT_MEMBER, e))
+    }
+
+    fn change_rx_flags(vnic: &Master<Self>, changed: RxFlags) {
+        // Every member, not only the active one: a standby must not miss what a capture on
+        // the vNIC expects to see when it takes over.
+        let pool = vnic.data().pool.lock();
+        for m in pool.iter() {
+            vnic.pass_rx_flags(vnic.port(&m.link), changed);
+        }
     }
 
     fn vlan_add(vnic: &Master<Self>, vlan: Vlan) -> Result {

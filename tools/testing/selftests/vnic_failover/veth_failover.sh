@@ -68,7 +68,7 @@ flush_fdb() {
 ktap_print_header
 [ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
 [ "$(id -u)" -eq 0 ] || exit "$KSFT_SKIP"
-ktap_set_plan 13
+ktap_set_plan 14
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 
 vnic_topology
@@ -167,7 +167,24 @@ h maddr add 01:00:5e:01:02:03 dev vnic0 &&
 	h maddr del 01:00:5e:01:02:03 dev vnic0 && ! has_mc hb
 pvio_result $? "unicast and multicast addresses reach every member, and leave with a member"
 
-# 9. Unloading while traffic flows.
+# 9. Promiscuous and all-multicast modes of the vNIC (a capture on it) reach
+# every member, a joining one too, and leave with a member; the members' other
+# users (here hb's own promisc, and the unicast address from 8 on a device
+# without a unicast filter) keep theirs.
+count() { field "$H" "$1" ".$2"; }
+p0=$(count hb promiscuity) a0=$(count hb allmulti)
+h link set hb promisc on && h link set vnic0 promisc on && h link set vnic0 allmulticast on &&
+	[ "$(count hb promiscuity)" = $((p0 + 2)) ] && [ "$(count hb allmulti)" = $((a0 + 1)) ] &&
+	h link set hc master vnic0 && [ "$(count hc promiscuity)" -ge 1 ] &&
+	[ "$(count hc allmulti)" = 1 ] && h link set hc nomaster &&
+	[ "$(count hc promiscuity)" = 0 ] && [ "$(count hc allmulti)" = 0 ] &&
+	h link set vnic0 promisc off && h link set vnic0 allmulticast off &&
+	[ "$(count hb promiscuity)" = $((p0 + 1)) ] && [ "$(count hb allmulti)" = "$a0" ] &&
+	h link set hb promisc off && [ "$(count hb promiscuity)" = "$p0" ] ||
+	{ h -d link show | grep -E "^[0-9]|promiscuity" | sed 's/^/# /'; false; }
+pvio_result $? "promiscuous and all-multicast modes reach every member, and leave with a member"
+
+# 10. Unloading while traffic flows.
 ip netns exec "$H" ping -q -f -w 3 192.0.2.2 >/dev/null 2>&1 &
 pinger=$!
 sleep 1
