@@ -13,4 +13,5 @@ pub mod phy;
 pub mod rcu_dev;
 pub mod rtnl;
 pub mod skbuff;
+pub mod stats;
 pub mod vlan;
