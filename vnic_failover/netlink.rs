@@ -52,6 +52,7 @@ mod vnic_attr {
     pub(super) const MEMBER: u16 = 13;
     pub(super) const NOTIFY_PEERS_COUNT: u16 = 14;
     pub(super) const NOTIFY_PEERS_INTERVAL: u16 = 15;
+    pub(super) const HEALTH_CHECK_INTERVAL: u16 = 16;
 }
 
 /// Attributes of the `member` set.
@@ -82,6 +83,13 @@ const NO_DEVICE: &CStr = c_str!("vnic_failover: no such device");
 const NOT_VNIC: &CStr = c_str!("vnic_failover: not a vnic_failover device");
 const NOT_MEMBER: &CStr = c_str!("vnic_failover: not a member of a vNIC");
 const DELAY_TOO_LONG: &CStr = c_str!("vnic_failover: delays are at most 600000 ms");
+const BAD_HEALTH_INTERVAL: &CStr =
+    c_str!("vnic_failover: the health-check interval is 0 (off) or 10 to 10000 ms");
+
+/// Whether `ms` is a health-check interval the vNIC accepts.
+pub(crate) fn health_interval_valid(ms: u32) -> bool {
+    ms == 0 || (vnic::MIN_HEALTH_INTERVAL_MS..=vnic::MAX_HEALTH_INTERVAL_MS).contains(&ms)
+}
 const INTERVAL_TOO_LONG: &CStr =
     c_str!("vnic_failover: the peer notification interval is at most 60000 ms");
 
@@ -113,6 +121,7 @@ impl Spec for VnicFamily {
                 Policy::Reject, // member
                 Policy::U32Max(255),
                 Policy::U32, // notify-peers-interval
+                Policy::U32, // health-check-interval
             ],
             doit: Some(dev_set),
             dumpit: None,
@@ -217,6 +226,7 @@ fn put_vnic(msg: &mut Message<'_>, vnic: &Master<Vnic>) -> Result {
     )?;
     msg.put_u32(vnic_attr::NOTIFY_PEERS_COUNT, status.notify_count)?;
     msg.put_u32(vnic_attr::NOTIFY_PEERS_INTERVAL, status.notify_interval_ms)?;
+    msg.put_u32(vnic_attr::HEALTH_CHECK_INTERVAL, status.health_interval_ms)?;
     vnic::for_each_member(vnic, |member, info| {
         msg.nest(vnic_attr::MEMBER, |m| {
             m.put_u32(member_attr::IFINDEX, member.ifindex() as u32)?;
@@ -288,9 +298,16 @@ fn dev_set(req: &Request<'_>) -> Result {
     if notify_interval.is_some_and(|ms| ms > vnic::MAX_NOTIFY_INTERVAL_MS) {
         return Err(fail(req.extack(), INTERVAL_TOO_LONG, ERANGE));
     }
+    let health_interval = req.u32(vnic_attr::HEALTH_CHECK_INTERVAL);
+    if health_interval.is_some_and(|ms| !health_interval_valid(ms)) {
+        return Err(fail(req.extack(), BAD_HEALTH_INTERVAL, ERANGE));
+    }
     let rtnl = rtnl::Guard::lock();
     let vnic = find_vnic(&rtnl, req, ifindex)?;
     vnic::set_peer_notify(vnic, notify_count, notify_interval);
+    if let Some(ms) = health_interval {
+        vnic::set_health_interval(vnic, ms);
+    }
     vnic::configure(vnic, |config| {
         if let Some(failback) = failback {
             config.failback = failback;

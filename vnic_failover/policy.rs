@@ -159,6 +159,19 @@ impl Member {
         self.link_up && self.failed.is_none()
     }
 
+    /// Counts a down transition at `now`: one more flap if the last one was within `window`.
+    fn count_flap(&mut self, window: Millis, now: Millis) {
+        let recent = self
+            .last_down
+            .is_some_and(|t| now.saturating_sub(t) < window);
+        self.flaps = if recent {
+            self.flaps.saturating_add(1)
+        } else {
+            1
+        };
+        self.last_down = Some(now);
+    }
+
     fn up_delay(&self, config: &Config) -> Millis {
         let shift = self.flaps.saturating_sub(1).min(MAX_DAMPING_SHIFT);
         config.up_delay.saturating_mul(1 << shift)
@@ -322,9 +335,7 @@ impl Selector {
         if up {
             m.up_since = now;
         } else {
-            let recent = m.last_down.is_some_and(|t| now.saturating_sub(t) < window);
-            m.flaps = if recent { m.flaps.saturating_add(1) } else { 1 };
-            m.last_down = Some(now);
+            m.count_flap(window, now);
         }
         Ok(self.evaluate(now))
     }
@@ -337,12 +348,18 @@ impl Selector {
         failed: Option<Health>,
         now: Millis,
     ) -> Result<Option<Switch>, Error> {
+        let window = self.config.flap_window;
         let m = self.find_mut(id).ok_or(Error::NotFound)?;
         if m.failed == failed {
             return Ok(None);
         }
         if m.failed.is_some() && failed.is_none() {
             m.up_since = now;
+        }
+        // A health failure is a flap too, so a member that keeps failing its checks is
+        // retried ever later; an administrator's mark is not.
+        if m.failed.is_none() && failed.is_some_and(|h| h != Health::Admin) {
+            m.count_flap(window, now);
         }
         m.failed = failed;
         Ok(self.evaluate(now))
@@ -446,6 +463,15 @@ impl Selector {
                     .best(|m| m.eligible(&config, now))
                     .or_else(|| self.best(|m| m.usable()))
                     .map(|m| m.id);
+                // A member failing its health checks may still pass some traffic: with no
+                // other member to take over it stays (degraded beats nothing). A lost link or
+                // an administrator's failure does not.
+                let degraded = current.is_some_and(|active| {
+                    active.link_up && active.failed.is_some_and(|h| h != Health::Admin)
+                });
+                if next.is_none() && degraded {
+                    return None;
+                }
                 let reason = match (self.active, current) {
                     (None, _) => Reason::Activated,
                     (Some(_), None) => Reason::Removed,

@@ -4,6 +4,7 @@
 //! (Documentation/ABI/testing/sysfs-class-net-vnic_failover).
 
 use crate::{
+    netlink,
     policy::{Failback, Millis},
     vnic::{self, Vnic},
 };
@@ -73,6 +74,11 @@ pub(crate) const ATTRS: &[Attribute<Vnic>] = &[
         name: c_str!("notify_peers_interval_ms"),
         show: show_notify_interval,
         store: Some(store_notify_interval),
+    },
+    Attribute {
+        name: c_str!("health_check_interval_ms"),
+        show: show_health_interval,
+        store: Some(store_health_interval),
     },
 ];
 
@@ -184,6 +190,22 @@ fn store_notify_count(vnic: &Master<Vnic>, value: &str) -> Result {
 fn store_notify_interval(vnic: &Master<Vnic>, value: &str) -> Result {
     let ms = bounded(value, vnic::MAX_NOTIFY_INTERVAL_MS)?;
     vnic::set_peer_notify(vnic, None, Some(ms));
+    Ok(())
+}
+
+fn show_health_interval(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    line(
+        out,
+        format_args!("{}", vnic::status(vnic).health_interval_ms),
+    )
+}
+
+fn store_health_interval(vnic: &Master<Vnic>, value: &str) -> Result {
+    let ms = bounded(value, vnic::MAX_HEALTH_INTERVAL_MS)?;
+    if !netlink::health_interval_valid(ms) {
+        return Err(ERANGE);
+    }
+    vnic::set_health_interval(vnic, ms);
     Ok(())
 }
 

@@ -13,7 +13,9 @@
 //! other member reach only sockets bound to it, as on an inactive bond port.
 
 use crate::{
-    ethtool, netlink,
+    ethtool,
+    health::{TxSample, TxWatch},
+    netlink,
     policy::{self, Health, MemberId, MemberInfo, Reason, Selector, Switch},
 };
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -46,6 +48,10 @@ struct Member {
     /// What the member had before it joined, restored when it leaves.
     saved_mac: [u8; ETH_ALEN],
     saved_mtu: u32,
+    /// Its transmit counters, judged at every health check.
+    watch: TxWatch,
+    /// When a health check failed it (the policy's clock), for the retry.
+    health_failed_at: Option<policy::Millis>,
 }
 
 /// The pool and its selector, changed under RTNL (the lock only makes that visible to Rust).
@@ -53,6 +59,10 @@ struct Pool {
     selector: Selector,
     /// Slots, as many as the selector can rank.
     members: [Option<Member>; policy::MAX_MEMBERS],
+    /// Milliseconds between health checks (0: none).
+    health_interval_ms: u32,
+    /// When the next health check is due (the policy's clock).
+    next_health_check: policy::Millis,
 }
 
 impl Pool {
@@ -109,6 +119,13 @@ impl Default for PeerNotify {
 
 /// Longest up-delay and hold-down accepted, in milliseconds (netlink and sysfs).
 pub(crate) const MAX_DELAY_MS: u32 = 600_000;
+
+/// Milliseconds between health checks of the members' transmit counters, by default.
+const DEFAULT_HEALTH_INTERVAL_MS: u32 = 100;
+/// Shortest and longest health-check interval accepted (0 turns the checks off).
+pub(crate) const MIN_HEALTH_INTERVAL_MS: u32 = 10;
+/// See [`MIN_HEALTH_INTERVAL_MS`].
+pub(crate) const MAX_HEALTH_INTERVAL_MS: u32 = 10_000;
 
 /// Most peer notifications per switch.
 pub(crate) const MAX_NOTIFY_COUNT: u32 = 255;
@@ -186,6 +203,16 @@ fn reason_name(reason: Reason) -> &'static str {
     }
 }
 
+/// Samples a member's transmit counters for its health check.
+fn tx_sample(dev: &Device) -> TxSample {
+    let stats = dev.stats();
+    TxSample {
+        packets: stats.tx_packets(),
+        errors: stats.tx_errors().saturating_add(stats.tx_dropped()),
+        timeouts: dev.tx_timeouts(),
+    }
+}
+
 /// Whether a member can carry traffic now: up, with carrier.
 fn link_up(dev: &Netdev) -> bool {
     dev.is_running() && dev.has_carrier()
@@ -257,6 +284,7 @@ impl VnicData {
             last_reason: c.last_reason.load(Ordering::Relaxed) as u32,
             last_switch_ns: c.last_switch_ns.load(Ordering::Relaxed),
             last_switch_duration_ns: c.last_switch_duration_ns.load(Ordering::Relaxed),
+            health_interval_ms: pool.health_interval_ms,
             notify_count: self.notify.count.load(Ordering::Relaxed),
             notify_interval_ms: self.notify.interval_ms.load(Ordering::Relaxed),
         }
@@ -272,10 +300,13 @@ impl VnicData {
         let now = now_ms();
         let notify_at = (self.notify.left.load(Ordering::Relaxed) > 0)
             .then(|| self.notify.next_at.load(Ordering::Relaxed));
-        let deadline = match (pool.selector.next_deadline(now), notify_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        // Members are checked while there are any: their counters are not events.
+        let checked = pool.health_interval_ms > 0 && pool.iter().next().is_some();
+        let health_at = checked.then(|| pool.next_health_check.max(now));
+        let deadline = [pool.selector.next_deadline(now), notify_at, health_at]
+            .into_iter()
+            .flatten()
+            .min();
         if let Some(deadline) = deadline {
             let delay = deadline.saturating_sub(now);
             vnic.schedule(u32::try_from(delay).unwrap_or(u32::MAX));
@@ -310,6 +341,55 @@ impl VnicData {
             .store(now.saturating_add(interval.into()), Ordering::Relaxed);
         if pool.selector.active().is_some() {
             self.notify_peers(vnic);
+        }
+    }
+
+    /// Judges each member's transmit counters when a check is due (see `health`): fails a
+    /// member that timed out or failed most of what it was given, and retries one failed that
+    /// way once the hold-down has passed (it then serves its up-delay as a recovered member).
+    fn check_health(&self, vnic: &Master<Vnic>, pool: &mut Pool) {
+        let now = now_ms();
+        if pool.health_interval_ms == 0 || now < pool.next_health_check {
+            return;
+        }
+        pool.next_health_check = now.saturating_add(pool.health_interval_ms.into());
+        let retry_after = pool.selector.config().hold_down;
+        for slot in 0..policy::MAX_MEMBERS {
+            let started = Ktime::ktime_get();
+            let Some(m) = pool.members.get_mut(slot).and_then(Option::as_mut) else {
+                continue;
+            };
+            let verdict = m.watch.sample(tx_sample(vnic.port(&m.link)));
+            let id = m.id;
+            let failed_at = m.health_failed_at;
+            let Some(info) = pool.selector.member(id, now) else {
+                continue;
+            };
+            let change = match (info.failed, verdict) {
+                // An administrator's mark is theirs to take back.
+                (Some(Health::Admin), _) => None,
+                (None, Some(health)) => Some((Some(health), Some(now))),
+                (Some(_), None) if failed_at.is_some_and(|t| now >= t + retry_after) => {
+                    Some((None, None))
+                }
+                _ => None,
+            };
+            let Some((health, at)) = change else {
+                continue;
+            };
+            if let Some(m) = pool.members.get_mut(slot).and_then(Option::as_mut) {
+                m.health_failed_at = at;
+                if let Some(health) = health {
+                    pr_warn!(
+                        "{}: member {} failed: {}\n",
+                        vnic.name(),
+                        vnic.port(&m.link).name(),
+                        reason_name(Reason::Failed(health))
+                    );
+                }
+            }
+            let result = pool.selector.set_health(id, health, now);
+            self.settle(vnic, pool, result.ok().flatten(), started);
         }
     }
 
@@ -414,6 +494,8 @@ pub(crate) struct Status {
     pub(crate) last_switch_ns: u64,
     /// How long it took from the event to the flip (ns).
     pub(crate) last_switch_duration_ns: u64,
+    /// Milliseconds between health checks (0: none).
+    pub(crate) health_interval_ms: u32,
     /// Peer notifications per switch.
     pub(crate) notify_count: u32,
     /// Milliseconds between them.
@@ -465,6 +547,25 @@ pub(crate) fn set_peer_notify(vnic: &Master<Vnic>, count: Option<u32>, interval_
         n.interval_ms
             .store(ms.min(MAX_NOTIFY_INTERVAL_MS), Ordering::Relaxed);
     }
+}
+
+/// Sets the health-check interval: 0 (off) or [`MIN_HEALTH_INTERVAL_MS`] to
+/// [`MAX_HEALTH_INTERVAL_MS`], checked by the caller. Checks turned on judge what members do
+/// from then on.
+pub(crate) fn set_health_interval(vnic: &Master<Vnic>, ms: u32) {
+    let data = vnic.data();
+    let started = Ktime::ktime_get();
+    let mut pool = data.pool.lock();
+    if pool.health_interval_ms == 0 && ms > 0 {
+        for slot in 0..policy::MAX_MEMBERS {
+            if let Some(m) = pool.members.get_mut(slot).and_then(Option::as_mut) {
+                m.watch = TxWatch::new(tx_sample(vnic.port(&m.link)));
+            }
+        }
+    }
+    pool.health_interval_ms = ms;
+    pool.next_health_check = now_ms().saturating_add(ms.into());
+    data.settle(vnic, &pool, None, started);
 }
 
 /// Sets a member's priority and, with `admin_failed`, marks it failed by the administrator or
@@ -529,6 +630,8 @@ impl LinkType for Vnic {
             pool <- new_mutex!(Pool {
                 selector: Selector::new(policy::Config::default()),
                 members: [const { None }; policy::MAX_MEMBERS],
+                health_interval_ms: DEFAULT_HEALTH_INTERVAL_MS,
+                next_health_check: 0,
             }),
             counters: Counters::default(),
             notify: PeerNotify::default(),
@@ -561,6 +664,7 @@ impl LinkType for Vnic {
         let data = vnic.data();
         let started = Ktime::ktime_get();
         let mut pool = data.pool.lock();
+        data.check_health(vnic, &mut pool);
         let result = pool.selector.tick(now_ms());
         data.notify_again(vnic, &pool);
         data.settle(vnic, &pool, result, started);
@@ -679,6 +783,8 @@ impl LinkType for Vnic {
                 id,
                 saved_mac,
                 saved_mtu,
+                watch: TxWatch::new(tx_sample(dev)),
+                health_failed_at: None,
             });
         }
         // Warm standby for addresses too: the member receives the vNIC's unicast and

@@ -13,6 +13,7 @@
 //! - `ethtool`: link settings and statistics for `ethtool`.
 //! - `policy`: which member should be active (plain Rust, tested on the host).
 //! - `stats`: folding member counters (plain Rust, tested on the host).
+//! - `health`: judging members from their transmit counters (plain Rust, tested on the host).
 
 use kernel::{
     net::{genetlink, link, notifier},
@@ -21,6 +22,8 @@ use kernel::{
 
 mod ethtool;
 mod events;
+#[allow(dead_code, unreachable_pub)]
+mod health;
 mod netlink;
 // Its items are `pub` for the host crate that tests it (tools/vnic-policy).
 #[allow(dead_code, unreachable_pub)]

@@ -75,6 +75,10 @@ struct SetArgs {
     /// Milliseconds between peer notifications.
     #[arg(long)]
     notify_interval: Option<u32>,
+    /// Milliseconds between health checks of the members' transmit counters (0: off, or 10
+    /// to 10000).
+    #[arg(long)]
+    health_interval: Option<u32>,
 }
 
 #[derive(Args)]
@@ -132,6 +136,9 @@ fn vnic(command: VnicCommand) -> Result<(), Error> {
             }
             if let Some(n) = args.notify_count {
                 attrs.push(attr(vnic::vnic_attr::NOTIFY_PEERS_COUNT, n)?);
+            }
+            if let Some(ms) = args.health_interval {
+                attrs.push(attr(vnic::vnic_attr::HEALTH_CHECK_INTERVAL, ms)?);
             }
             if let Some(ms) = args.notify_interval {
                 attrs.push(attr(vnic::vnic_attr::NOTIFY_PEERS_INTERVAL, ms)?);

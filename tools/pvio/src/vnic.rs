@@ -38,6 +38,7 @@ pub mod vnic_attr {
     pub const MEMBER: u16 = 13;
     pub const NOTIFY_PEERS_COUNT: u16 = 14;
     pub const NOTIFY_PEERS_INTERVAL: u16 = 15;
+    pub const HEALTH_CHECK_INTERVAL: u16 = 16;
 }
 
 /// Attributes of the `member` set.
@@ -115,6 +116,8 @@ pub struct Vnic {
     pub notify_peers_count: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notify_peers_interval_ms: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_check_interval_ms: Option<u32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<Member>,
 }
@@ -187,6 +190,7 @@ pub fn decode(msg: &Message) -> Vnic {
             vnic_attr::MEMBER => v.members.push(decode_member(a)),
             vnic_attr::NOTIFY_PEERS_COUNT => v.notify_peers_count = u32_of(a),
             vnic_attr::NOTIFY_PEERS_INTERVAL => v.notify_peers_interval_ms = u32_of(a),
+            vnic_attr::HEALTH_CHECK_INTERVAL => v.health_check_interval_ms = u32_of(a),
             _ => {}
         }
     }
@@ -228,6 +232,13 @@ impl fmt::Display for Vnic {
         }
         if let (Some(n), Some(ms)) = (self.notify_peers_count, self.notify_peers_interval_ms) {
             let _ = write!(opts, ", notify peers {n} x {ms} ms");
+        }
+        match self.health_check_interval_ms {
+            Some(0) => opts.push_str(", health checks off"),
+            Some(ms) => {
+                let _ = write!(opts, ", health checks every {ms} ms");
+            }
+            None => {}
         }
         writeln!(f, "  {opts}")?;
         writeln!(

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The vnic_failover module's kernel-independent logic, built on the host: member selection
-//! (`policy`) and statistics folding (`stats`).
+//! (`policy`), statistics folding (`stats`) and member health from counters (`health`).
 //!
 //! The sources are the module's own files, compiled here unchanged and `no_std`, so the host
 //! tests exercise exactly what the kernel runs.
@@ -13,3 +13,6 @@ pub mod policy;
 
 #[path = "../../../vnic_failover/stats.rs"]
 pub mod stats;
+
+#[path = "../../../vnic_failover/health.rs"]
+pub mod health;

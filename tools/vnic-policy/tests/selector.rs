@@ -130,6 +130,50 @@ fn health_failures_switch_and_recovery_serves_the_up_delay() {
 }
 
 #[test]
+fn repeated_health_failures_damp_the_retry_but_admin_marks_do_not() {
+    let mut s = pool(Failback::Always);
+    let mut now: Millis = 100_000;
+    for flap in 1..=3u32 {
+        s.set_health(A, Some(Health::TxErrors), now).unwrap();
+        s.set_health(A, None, now + 10).unwrap();
+        let delay = 200 << (flap - 1);
+        assert_eq!(s.member(A, now + 10).unwrap().flaps, flap);
+        // Eligible after the damped up-delay, but not before the hold-down after the
+        // switch away has passed.
+        assert_eq!(
+            s.next_deadline(now + 10),
+            Some((now + 10 + delay).max(now + 1000))
+        );
+        now += 2000;
+        s.tick(now);
+    }
+    let flaps = s.member(A, now).unwrap().flaps;
+    s.set_health(A, Some(Health::Admin), now).unwrap();
+    assert_eq!(s.member(A, now).unwrap().flaps, flaps);
+}
+
+#[test]
+fn a_sick_member_without_a_replacement_stays_active_until_one_comes() {
+    let mut s = pool(Failback::Always);
+    s.set_link(B, false, 100).unwrap();
+    // B is down: A, failing its health checks, is still better than nothing.
+    assert_eq!(s.set_health(A, Some(Health::TxErrors), 200), Ok(None));
+    assert_eq!(s.active(), Some(A));
+    // B comes back and takes over at once, for A's failure.
+    assert_eq!(
+        s.set_link(B, true, 300),
+        Ok(switch(Some(A), Some(B), Reason::Failed(Health::TxErrors)))
+    );
+    // An administrator's failure empties the vNIC even without a replacement.
+    let mut s = pool(Failback::Always);
+    s.set_link(B, false, 100).unwrap();
+    assert_eq!(
+        s.set_health(A, Some(Health::Admin), 200),
+        Ok(switch(Some(A), None, Reason::Failed(Health::Admin)))
+    );
+}
+
+#[test]
 fn losing_every_member_then_one_returning() {
     let mut s = pool(Failback::Always);
     s.set_link(A, false, 100).unwrap();
@@ -400,7 +444,15 @@ fn random_event_sequences_keep_the_invariants() {
             }
             let any_usable = IDS.iter().any(|&id| usable(id));
             match s.active() {
-                Some(a) => assert!(usable(a), "{ctx}: active {a} is not usable"),
+                Some(a) => {
+                    // Or degraded: its link is up, a health check failed it, and no other
+                    // member could replace it.
+                    let info = s.member(a, now).unwrap();
+                    let degraded = info.link_up
+                        && info.failed.is_some_and(|h| h != Health::Admin)
+                        && !IDS.iter().any(|&id| id != a && usable(id));
+                    assert!(usable(a) || degraded, "{ctx}: active {a} is not usable");
+                }
                 None => assert!(
                     !any_usable,
                     "{ctx}: no active member although one is usable"

@@ -60,7 +60,7 @@ refused_with() { # message command...
 ktap_print_header
 [ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
 [ "$(id -u)" -eq 0 ] || exit "$KSFT_SKIP"
-ktap_set_plan 16
+ktap_set_plan 17
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 [ -x "$pvio" ] || ktap_exit_fail_msg "$pvio is not built: cargo build in tools/"
 
@@ -212,7 +212,20 @@ hx ethtool -i vnic0 | grep -qx "driver: vnic_failover" &&
 	{ sed 's/^/# /' "$tmp/ethtool-S"; echo "# netlink failovers $netlink_failovers"; false; }
 pvio_result $? "ethtool: driver, the active member's speed, switch statistics equal to netlink's"
 
-# 16. Deleting a vNIC whose timer is armed, then unloading.
+# 16. The health-check interval: default 100 ms, set through netlink and
+# sysfs, 0 turns the checks off, values between 1 and 9 or above 10000 are
+# refused with a reason.
+[ "$(hx cat $sys/health_check_interval_ms)" = 100 ] &&
+	vnic_is '.health_check_interval_ms == 100' &&
+	pv vnic set vnic0 --health-interval 50 && [ "$(hx cat $sys/health_check_interval_ms)" = 50 ] &&
+	hx sh -c "echo 0 > $sys/health_check_interval_ms" && vnic_is '.health_check_interval_ms == 0' &&
+	! hx sh -c "echo 5 > $sys/health_check_interval_ms" 2>/dev/null &&
+	refused_with "0 (off) or 10 to 10000 ms" pv vnic set vnic0 --health-interval 5 &&
+	refused_with "0 (off) or 10 to 10000 ms" pv vnic set vnic0 --health-interval 20000 &&
+	pv vnic set vnic0 --health-interval 100 && vnic_is '.health_check_interval_ms == 100'
+pvio_result $? "health-check-interval: netlink and sysfs, 0 for off, out-of-range values refused"
+
+# 17. Deleting a vNIC whose timer is armed, then unloading.
 pv vnic set vnic0 --failback always --up-delay 5000 && pv vnic member hb --fail &&
 	pv vnic member hb --unfail && h link del vnic0 && sleep 0.2 && rmmod $MOD &&
 	! h link show vnic1 >/dev/null 2>&1

@@ -68,7 +68,7 @@ flush_fdb() {
 ktap_print_header
 [ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
 [ "$(id -u)" -eq 0 ] || exit "$KSFT_SKIP"
-ktap_set_plan 14
+ktap_set_plan 15
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 
 vnic_topology
@@ -184,7 +184,30 @@ h link set hb promisc on && h link set vnic0 promisc on && h link set vnic0 allm
 	{ h -d link show | grep -E "^[0-9]|promiscuity" | sed 's/^/# /'; false; }
 pvio_result $? "promiscuous and all-multicast modes reach every member, and leave with a member"
 
-# 10. Unloading while traffic flows.
+# 10. A member that keeps its link but drops what it sends (its peer takes
+# no frame longer than 500 bytes) fails its health check within a second:
+# the vNIC moves to the next member, which passes the traffic, and retries the
+# first one after the hold-down (a standby, it then passes its checks).
+sys=/sys/class/net/vnic0/vnic_failover
+sysfs() { ip netns exec "$H" cat "$sys/$1"; }
+health_failed() { [ "$(sysfs last_reason)" = tx-errors ] && [ "$(sysfs active)" = hc ]; }
+hc_up() { [ "$(h -j link show hc | jq -r '.[0].operstate')" = UP ]; }
+hb_state() {
+	ip netns exec "$H" "$PVIO_ROOT/tools/target/debug/pvio" vnic show vnic0 --json |
+		jq -r '.[0].members[] | select(.name == "hb") | .state'
+}
+hb_retried() { [ "$(hb_state)" != failed ]; }
+p link set pc up && h link set hc master vnic0 && [ "$(sysfs active)" = hb ] &&
+	slowwait 10 hc_up && p link set pb mtu 500 &&
+	{ ip netns exec "$H" ping -q -c 30 -i 0.05 -s 1000 192.0.2.2 >/dev/null 2>&1; :; } &&
+	slowwait 10 health_failed &&
+	ip netns exec "$H" ping -q -c 3 -i 0.1 -W 1 -s 1000 192.0.2.2 >/dev/null &&
+	pvio_kmsg_has "$mark" "vnic0: member hb failed: tx errors" &&
+	p link set pb mtu 1500 && slowwait 10 hb_retried ||
+	{ echo "# active $(sysfs active), last reason $(sysfs last_reason), hb $(hb_state)"; false; }
+pvio_result $? "a member that drops what it sends fails its health check, traffic moves on, it is retried"
+
+# 11. Unloading while traffic flows.
 ip netns exec "$H" ping -q -f -w 3 192.0.2.2 >/dev/null 2>&1 &
 pinger=$!
 sleep 1
