@@ -8,5 +8,8 @@ cd "$(dirname "$0")/../.."
 tools/build/setup.sh
 tools/build/kernel.sh test
 tools/build/modules.sh test
+# The project's CLI, which the demo uses to show the vNIC's state.
+. tools/build/env.sh
+"$(pvio_cargo)" build --quiet --manifest-path tools/Cargo.toml -p pvio
 echo "pvio: booting the VM (TCG: about a minute)..." >&2
 tools/testing/vm.sh --exec tools/testing/vm/demo-guest.sh

@@ -76,6 +76,9 @@ echo "  The active member's peer goes down: ha loses carrier."
 run ip -n demo-p link set pa down
 run ip netns exec demo-h ping -q -c 3 -i 0.2 -W 1 192.0.2.2
 run bridge -n demo-p fdb show br br0 dynamic
+echo "  The vNIC's state through its generic netlink family, and its ethtool statistics:"
+run ip netns exec demo-h tools/target/debug/pvio vnic show vnic0
+run ip netns exec demo-h ethtool -S vnic0
 run ip -n demo-h link set lo master vnic0
 run ip -n demo-h link set hb nomaster
 run ip -n demo-h -br link
