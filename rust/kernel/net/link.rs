@@ -1062,38 +1062,44 @@ impl<T: LinkType> Adapter<T> {
     ///
     /// # Safety
     ///
-    /// Called by the VLAN core with RTNL held and a device of type `T` past `ndo_init` (its
-    /// VLAN devices are deleted while it unregisters, before `ndo_uninit`).
+    /// As for [`Self::vlan_change`].
     unsafe extern "C" fn vlan_add(
         dev: *mut bindings::net_device,
         proto: bindings::__be16,
         vid: u16,
     ) -> crate::ffi::c_int {
-        from_result(|| {
-            // SAFETY: as documented; the data is built in `ndo_init` and freed by the destructor.
-            let dev = unsafe { Master::<T>::from_raw(dev) };
-            T::vlan_add(dev, Vlan::from_raw(proto, vid))?;
-            Ok(0)
-        })
+        // SAFETY: as the caller guarantees.
+        unsafe { Self::vlan_change(dev, Vlan::from_raw(proto, vid), T::vlan_add) }
     }
 
     /// `ndo_vlan_rx_kill_vid`.
     ///
     /// # Safety
     ///
-    /// Called by the VLAN core with RTNL held and a device of type `T` past `ndo_init` (its
-    /// VLAN devices are deleted while it unregisters, before `ndo_uninit`).
+    /// As for [`Self::vlan_change`].
     unsafe extern "C" fn vlan_del(
         dev: *mut bindings::net_device,
         proto: bindings::__be16,
         vid: u16,
     ) -> crate::ffi::c_int {
-        from_result(|| {
-            // SAFETY: as documented; the data is built in `ndo_init` and freed by the destructor.
-            let dev = unsafe { Master::<T>::from_raw(dev) };
-            T::vlan_del(dev, Vlan::from_raw(proto, vid))?;
-            Ok(0)
-        })
+        // SAFETY: as the caller guarantees.
+        unsafe { Self::vlan_change(dev, Vlan::from_raw(proto, vid), T::vlan_del) }
+    }
+
+    /// Hands a VLAN filter change to the type.
+    ///
+    /// # Safety
+    ///
+    /// Called by the VLAN core with RTNL held and a device of type `T` past `ndo_init` (its
+    /// VLAN devices are deleted while it unregisters, before `ndo_uninit`).
+    unsafe fn vlan_change(
+        dev: *mut bindings::net_device,
+        vlan: Vlan,
+        change: fn(&Master<T>, Vlan) -> Result,
+    ) -> crate::ffi::c_int {
+        // SAFETY: as documented; the data is built in `ndo_init` and freed by the destructor.
+        let dev = unsafe { Master::<T>::from_raw(dev) };
+        from_result(|| change(dev, vlan).map(|()| 0))
     }
 
     /// `rtnl_link_ops.validate`: checks an `IFLA_ADDRESS` given at creation, as `dummy` does.

@@ -15,6 +15,7 @@
 # its timer armed.
 
 source "$(dirname "$0")/../pvio_lib.sh"
+source "$(dirname "$0")/vnic_lib.sh"
 source "$(dirname "$0")/topology.sh"
 
 MOD=vnic_failover
@@ -36,18 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-h() { ip -n "$H" "$@"; }
 p() { ip -n "$P" "$@"; }
-hx() { ip netns exec "$H" "$@"; }
-pv() { hx "$pvio" "$@"; }
-ifindex() { hx cat "/sys/class/net/$1/ifindex"; }
-# Succeeds when vnic0's state satisfies a jq condition, in which $m maps member
-# names to members. Processes start slowly under TCG: one pvio, one jq.
-vnic_is() {
-	pv vnic show vnic0 --json |
-		jq -e ".[0] | (.members | map({(.name): .}) | add) as \$m | $1" >/dev/null
-}
-active_is() { vnic_is ".active == \$m.$1.ifindex"; }
 pings() { hx ping -q -c "$1" -i 0.1 -W 1 192.0.2.2 >/dev/null 2>&1; }
 # Fails (prints why) unless a command is refused with a message containing $1.
 refused_with() { # message command...

@@ -17,6 +17,7 @@
 # its hold-down and damping allow.
 
 source "$(dirname "$0")/../pvio_lib.sh"
+source "$(dirname "$0")/vnic_lib.sh"
 
 MOD=vnic_failover
 ko=$(pvio_module_path vnic_failover/$MOD)
@@ -35,16 +36,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 
-h() { ip -n "$H" "$@"; }
-hx() { ip netns exec "$H" "$@"; }
-pv() { hx "$pvio" "$@"; }
-ifindex() { hx cat "/sys/class/net/$1/ifindex"; }
-# Succeeds when vnic0's state satisfies a jq condition over .active, .members...
-vnic_is() {
-	pv vnic show vnic0 --json |
-		jq -e ".[0] | (.members | map({(.name): .}) | add) as \$m | $1" >/dev/null
-}
-active_is() { vnic_is ".active == \$m[\"$1\"].ifindex"; }
 failovers() { hx cat /sys/class/net/vnic0/vnic_failover/failovers; }
 pings() { ip netns exec "$P" ping -q -c "$1" -i 0.1 -W 1 192.0.2.1 >/dev/null 2>&1; }
 
