@@ -27,6 +27,7 @@ cmd=
 for b in "${benches[@]}"; do
 	# The guest does not inherit our environment: pass the benchmarks' knobs.
 	cmd+="FAILOVER=${FAILOVER:-1} REPEAT=${REPEAT:-3} FWD_REPEAT=${FWD_REPEAT:-7} "
+	cmd+="${HEALTH_INTERVAL:+HEALTH_INTERVAL=$HEALTH_INTERVAL }"
 	cmd+="$b $out/$(basename "$(dirname "$b")"); "
 done
 status=0

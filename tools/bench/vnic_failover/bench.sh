@@ -48,7 +48,12 @@ topology() { # master-kind [bond options...]
 		ip -n $P link set p$m up
 	done
 	case $1 in
-	vnic) ip -n $H link add m0 type vnic_failover ;;
+	vnic)
+		ip -n $H link add m0 type vnic_failover
+		# HEALTH_INTERVAL (ms, 0 for none) overrides the health-check default.
+		[ -z "${HEALTH_INTERVAL:-}" ] || ip netns exec $H sh -c \
+			"echo $HEALTH_INTERVAL >/sys/class/net/m0/vnic_failover/health_check_interval_ms"
+		;;
 	bond) shift; ip -n $H link add m0 type bond mode active-backup "$@" ;;
 	bare) ip -n $H link set ha up; ip -n $H addr add 192.0.2.1/24 dev ha; return ;;
 	esac
