@@ -213,6 +213,13 @@ fn tx_sample(dev: &Device) -> TxSample {
     }
 }
 
+/// Takes back from a leaving member what it carried for the vNIC: addresses, receive modes
+/// and VLANs.
+fn release_filters(vnic: &Master<Vnic>, member: &Device) {
+    vnic.unsync_addresses(member);
+    member.del_vlans_of(vnic);
+}
+
 /// Whether a member can carry traffic now: up, with carrier.
 fn link_up(dev: &Netdev) -> bool {
     dev.is_running() && dev.has_carrier()
@@ -466,8 +473,7 @@ impl VnicData {
         if let Some(rcu_slot) = self.members.get(slot) {
             drop(rcu_slot.replace(None));
         }
-        vnic.unsync_addresses(member);
-        member.del_vlans_of(vnic);
+        release_filters(vnic, member);
         if restore {
             // Best effort: the member may refuse its old values now; it is ours no more.
             let _ = member.set_mtu(gone.saved_mtu);
@@ -651,8 +657,7 @@ impl LinkType for Vnic {
                 drop(rcu_slot.replace(None));
             }
             let dev = vnic.port(&m.link);
-            vnic.unsync_addresses(dev);
-            dev.del_vlans_of(vnic);
+            release_filters(vnic, dev);
             let _ = dev.set_mtu(m.saved_mtu);
             let _ = dev.set_mac(&m.saved_mac, None);
             let _ = pool.selector.remove(m.id, now_ms());
@@ -764,7 +769,6 @@ impl LinkType for Vnic {
             return Err(fail(extack, BAD_VLANS, e));
         }
         let id = member_id(dev);
-        let started = Ktime::ktime_get();
         let mut pool = data.pool.lock();
         let result = pool.selector.add(id, 0, 0, link_up(dev), now_ms());
         let slot = pool.members.iter().position(Option::is_none);
@@ -773,6 +777,7 @@ impl LinkType for Vnic {
             // interface index is in the pool at most once.
             let _ = pool.selector.remove(id, now_ms());
             drop(pool);
+            dev.del_vlans_of(vnic);
             vnic.unlink_port(link);
             undo(dev);
             return Err(fail(extack, POOL_FULL, ENOSPC));
@@ -793,6 +798,9 @@ impl LinkType for Vnic {
             drop(rcu_slot.replace(Some(dev.hold())));
         }
         vnic.sync_addresses(dev);
+        // Timed from here: filling the slot waited for RCU readers, which is the join's cost,
+        // not the switch's.
+        let started = Ktime::ktime_get();
         data.settle(vnic, &pool, result, started);
         Ok(())
     }
