@@ -865,4 +865,22 @@ impl LinkType for Vnic {
         }
         Ok(())
     }
+
+    fn set_mac(vnic: &Master<Self>, mac: &[u8; ETH_ALEN]) -> Result {
+        // Warm standby: every member answers to the new address before the vNIC does, so a
+        // backup never takes over with the old one. All or none.
+        let Some(old) = vnic.mac() else {
+            return Err(EINVAL);
+        };
+        let pool = vnic.data().pool.lock();
+        for (i, m) in pool.iter().enumerate() {
+            if let Err(e) = vnic.port(&m.link).set_mac(mac, None) {
+                for m in pool.iter().take(i) {
+                    let _ = vnic.port(&m.link).set_mac(&old, None);
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
 }

@@ -26,7 +26,7 @@ use crate::{
     error::{from_result, to_result},
     init::PinInit,
     net::{
-        dev::{Device, Netdev},
+        dev::{Device, Netdev, ETH_ALEN},
         extack::{self, ExtAck},
         rtnl,
         skbuff::SkBuff,
@@ -94,6 +94,15 @@ pub trait LinkType: Sized + 'static {
     /// Changes the MTU to `mtu`, already checked against the device's limits
     /// (`ndo_change_mtu`); RTNL is held. The device's MTU is set on success.
     fn change_mtu(_dev: &Master<Self>, _mtu: u32) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Changes the hardware address to `mac`, already checked as a valid unicast address
+    /// (`ndo_set_mac_address`); RTNL is held. The device's address is set on success. With it
+    /// the address may change while the device is up (`IFF_LIVE_ADDR_CHANGE`), so refuse here
+    /// what the ports cannot follow; without it the address changes alone, while the device is
+    /// down (`eth_mac_addr`).
+    fn set_mac(_dev: &Master<Self>, _mac: &[u8; ETH_ALEN]) -> Result {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -620,7 +629,11 @@ impl<T: LinkType> Adapter<T> {
         ops.ndo_uninit = Some(Self::uninit);
         ops.ndo_start_xmit = Some(Self::start_xmit);
         ops.ndo_validate_addr = Some(bindings::eth_validate_addr);
-        ops.ndo_set_mac_address = Some(bindings::eth_mac_addr);
+        ops.ndo_set_mac_address = if T::HAS_SET_MAC {
+            Some(Self::set_mac)
+        } else {
+            Some(bindings::eth_mac_addr)
+        };
         if T::HAS_ADD_PORT {
             ops.ndo_add_slave = Some(Self::add_port);
         }
@@ -687,6 +700,11 @@ impl<T: LinkType> Adapter<T> {
             if T::HAS_SET_RX_MODE {
                 let filter = bindings::netdev_priv_flags_IFF_UNICAST_FLT as crate::ffi::c_ulong;
                 fast.set_priv_flags(fast.priv_flags() | filter);
+            }
+            if T::HAS_SET_MAC {
+                // The link type decides whether a running device may change its address.
+                let live = bindings::netdev_priv_flags_IFF_LIVE_ADDR_CHANGE as crate::ffi::c_ulong;
+                fast.set_priv_flags(fast.priv_flags() | live);
             }
             if T::HAS_VLAN_ADD {
                 // Fixed on: with the filter off, ports would not learn the VLANs in use.
@@ -1040,6 +1058,35 @@ impl<T: LinkType> Adapter<T> {
             T::change_mtu(unsafe { Master::<T>::from_raw(dev) }, mtu)?;
             // SAFETY: RTNL is held; lockless readers use `READ_ONCE`.
             unsafe { core::ptr::addr_of_mut!((*dev).mtu).write_volatile(mtu) };
+            Ok(0)
+        })
+    }
+
+    /// `ndo_set_mac_address`: the core's checks, then the link type, then the address.
+    ///
+    /// # Safety
+    ///
+    /// Called by `dev_set_mac_address`, RTNL held, with a registered device of this type and
+    /// `addr` pointing to a `struct sockaddr` of the device's address family.
+    unsafe extern "C" fn set_mac(
+        dev: *mut bindings::net_device,
+        addr: *mut c_void,
+    ) -> crate::ffi::c_int {
+        from_result(|| {
+            // SAFETY: as documented.
+            to_result(unsafe { bindings::eth_prepare_mac_addr_change(dev, addr) })?;
+            let mut mac = [0u8; ETH_ALEN];
+            // SAFETY: `addr` is a `sockaddr`, whose `sa_data` holds at least 14 bytes, more than
+            // `ETH_ALEN`.
+            unsafe {
+                let data =
+                    core::ptr::addr_of!((*addr.cast::<bindings::sockaddr>()).__bindgen_anon_1);
+                core::ptr::copy_nonoverlapping(data.cast::<u8>(), mac.as_mut_ptr(), ETH_ALEN);
+            }
+            // SAFETY: as documented; a registered device has its data built.
+            T::set_mac(unsafe { Master::<T>::from_raw(dev) }, &mac)?;
+            // SAFETY: as documented, and checked by `eth_prepare_mac_addr_change`.
+            unsafe { bindings::eth_commit_mac_addr_change(dev, addr) };
             Ok(0)
         })
     }

@@ -68,7 +68,7 @@ flush_fdb() {
 ktap_print_header
 [ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
 [ "$(id -u)" -eq 0 ] || exit "$KSFT_SKIP"
-ktap_set_plan 15
+ktap_set_plan 16
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 
 vnic_topology
@@ -127,7 +127,19 @@ slowwait 5 bash -c "[ \"\$(ip netns exec $H cat /sys/class/net/vnic0/carrier)\" 
 	[ $no_carrier -eq 0 ] && [ "$(active_member)" = hb ]
 pvio_result $? "with no usable member the vNIC loses carrier, and regains it with the next one"
 
-# 5. MTU follows the vNIC; leaving restores the member.
+# 5. A new vNIC address reaches every member at once, as the MTU does: a
+# backup left with the old one would take over deaf to the new address (udev
+# gives a new device its persistent MAC this way, after members may have
+# joined).
+members_have_mac() { # mac
+	ip -n "$H" -j link show master vnic0 |
+		jq -e --arg mac "$1" 'length >= 2 and all(.[]; .address == $mac)' >/dev/null
+}
+h link set vnic0 address 02:00:00:00:0a:01 && vmac=02:00:00:00:0a:01 &&
+	members_have_mac "$vmac" && ip -n "$P" neigh flush all && pings 3
+pvio_result $? "a new vNIC address reaches every member"
+
+# 6. MTU follows the vNIC; leaving restores the member.
 h link set vnic0 mtu 1400 && [ "$(field "$H" hb .mtu)" = 1400 ] && [ "$(field "$H" hc .mtu)" = 1400 ]
 mtu_ok=$?
 hc_mac_before=$(ip netns exec "$H" cat /sys/class/net/hc/address)
@@ -136,7 +148,7 @@ h link set hc nomaster && [ "$(field "$H" hc .master)" = null ] &&
 	[ $mtu_ok -eq 0 ] && [ "$hc_mac_before" = "$vmac" ]
 pvio_result $? "the MTU reaches every member, and nomaster gives a member back its MTU and MAC"
 
-# 6. What cannot be a member is refused with a reason.
+# 7. What cannot be a member is refused with a reason.
 refused() { # device expected-message
 	local err
 	err=$(h link set "$1" master vnic0 2>&1) && return 1
@@ -146,7 +158,7 @@ ip netns exec "$H" ip tuntap add tun0 mode tun &&
 	refused lo "loopback" && refused vnic0 "own port" && refused tun0 "Ethernet"
 pvio_result $? "loopback, the vNIC itself and a non-Ethernet device are refused with a reason"
 
-# 7. ip link moves a port between masters: the first vNIC releases it (and
+# 8. ip link moves a port between masters: the first vNIC releases it (and
 # gives its MTU back) before the second takes it; deleting a vNIC releases
 # its members.
 h link add vnic1 type vnic_failover && h link set vnic1 mtu 1300 && h link set hc master vnic1 &&
@@ -156,7 +168,7 @@ h link add vnic1 type vnic_failover && h link set vnic1 mtu 1300 && h link set h
 	[ "$(field "$H" hc .mtu)" = 1500 ]
 pvio_result $? "a member moves between vNICs, and deleting a vNIC releases its members"
 
-# 8. Warm standby of addresses: the vNIC's multicast and unicast addresses
+# 9. Warm standby of addresses: the vNIC's multicast and unicast addresses
 # reach every member, a joining member gets them, a leaving one loses them.
 has_mc() { h maddr show dev "$1" | grep -q 01:00:5e:01:02:03; }
 has_uc() { bridge -n "$H" fdb show dev "$1" | grep -q "02:00:00:00:aa:01 self permanent"; }
@@ -167,7 +179,7 @@ h maddr add 01:00:5e:01:02:03 dev vnic0 &&
 	h maddr del 01:00:5e:01:02:03 dev vnic0 && ! has_mc hb
 pvio_result $? "unicast and multicast addresses reach every member, and leave with a member"
 
-# 9. Promiscuous and all-multicast modes of the vNIC (a capture on it) reach
+# 10. Promiscuous and all-multicast modes of the vNIC (a capture on it) reach
 # every member, a joining one too, and leave with a member; the members' other
 # users (here hb's own promisc, and the unicast address from 8 on a device
 # without a unicast filter) keep theirs.
@@ -184,7 +196,7 @@ h link set hb promisc on && h link set vnic0 promisc on && h link set vnic0 allm
 	{ h -d link show | grep -E "^[0-9]|promiscuity" | sed 's/^/# /'; false; }
 pvio_result $? "promiscuous and all-multicast modes reach every member, and leave with a member"
 
-# 10. A member that keeps its link but drops what it sends (its peer takes
+# 11. A member that keeps its link but drops what it sends (its peer takes
 # no frame longer than 500 bytes) fails its health check within a second:
 # the vNIC moves to the next member, which passes the traffic, and retries the
 # first one after the hold-down (a standby, it then passes its checks).
@@ -207,7 +219,7 @@ p link set pc up && h link set hc master vnic0 && [ "$(sysfs active)" = hb ] &&
 	{ echo "# active $(sysfs active), last reason $(sysfs last_reason), hb $(hb_state)"; false; }
 pvio_result $? "a member that drops what it sends fails its health check, traffic moves on, it is retried"
 
-# 11. Unloading while traffic flows.
+# 12. Unloading while traffic flows.
 ip netns exec "$H" ping -q -f -w 3 192.0.2.2 >/dev/null 2>&1 &
 pinger=$!
 sleep 1
