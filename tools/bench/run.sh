@@ -27,11 +27,20 @@ cmd=
 for b in "${benches[@]}"; do
 	# The guest does not inherit our environment: pass the benchmarks' knobs.
 	cmd+="FAILOVER=${FAILOVER:-1} REPEAT=${REPEAT:-3} FWD_REPEAT=${FWD_REPEAT:-7} "
-	cmd+="${HEALTH_INTERVAL:+HEALTH_INTERVAL=$HEALTH_INTERVAL }"
+	cmd+="PCI=${PCI:-1} FWD=${FWD:-1} ${HEALTH_INTERVAL:+HEALTH_INTERVAL=$HEALTH_INTERVAL }"
 	cmd+="$b $out/$(basename "$(dirname "$b")"); "
 done
+# The net_failover anchor over PCI functions (tools/bench/vnic_failover/pci.sh),
+# on a hub of its own: a standby offering VIRTIO_NET_F_STANDBY, a primary with
+# the same MAC, and a peer.
+nf=
+for d in nfsby:01 nfpri:01 nfpeer:02; do
+	nf+=" -netdev hubport,id=hub-${d%:*},hubid=1"
+	nf+=" -device virtio-net-pci,netdev=hub-${d%:*},id=${d%:*},mac=52:54:00:5e:01:${d#*:}"
+	if [ "${d%:*}" = nfsby ]; then nf+=",failover=on"; fi
+done
 status=0
-tools/testing/vm.sh --flavour bench --cpus 4 --rwdir "$out" --exec "$cmd" | tee "$out/console.log" || status=$?
+tools/testing/vm.sh --flavour bench --cpus 4 --rwdir "$out" --qemu-opts "${nf# }" --exec "$cmd" | tee "$out/console.log" || status=$?
 # Leave the modules built for the test kernel, which make vm and make check use.
 tools/build/modules.sh test
 exit $status

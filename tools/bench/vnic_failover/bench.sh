@@ -15,6 +15,8 @@
 # new port, from the gratuitous ARP). Each case runs $REPEAT times; the median
 # is reported.
 #
+# The same over PCI functions, against net_failover too: see pci.sh.
+#
 # Overhead: the highest rate the stream reaches through the vNIC against the
 # bare member (ha alone, same addresses).
 #
@@ -24,6 +26,9 @@ out=${1:?usage: bench.sh OUTDIR}
 mkdir -p "$out"
 cd "$(dirname "$0")/../../.." || exit 1
 . tools/build/env.sh
+# QMP, the test adapters and slowwait, as the selftests use them.
+. tools/testing/selftests/pvio_lib.sh
+. tools/bench/vnic_failover/pci.sh
 UDPSEQ=$PVIO_ROOT/tools/target/release/udp-seq
 KO=$PVIO_ROOT/vnic_failover/vnic_failover.ko
 RATE=${RATE:-10000}
@@ -67,23 +72,39 @@ topology() { # master-kind [bond options...]
 	ip netns exec $P ping -q -c 2 -i 0.2 192.0.2.1 >/dev/null
 }
 
-# One failover run; prints the receiver's JSON line.
-failover_run() { # direction(hp|ph)
-	local rx tx dst
-	if [ "$1" = hp ]; then rx=$P tx=$H dst=192.0.2.2; else rx=$H tx=$P dst=192.0.2.1; fi
-	ip netns exec $rx "$UDPSEQ" recv --bind 0.0.0.0:9000 --rate $RATE --seconds $SECONDS_RUN \
+# Runs a command in a namespace; "-" is the initial one (the PCI cases).
+nsx() { # ns command...
+	local ns=$1
+	shift
+	if [ "$ns" = - ]; then "$@"; else ip netns exec "$ns" "$@"; fi
+}
+
+# One failover run; prints the receiver's JSON line. The stream goes from
+# namespace tx to rx (address dst); `fail` runs 2 s into it, `restore` after.
+stream_run() { # rx tx dst fail restore
+	local rx=$1 tx=$2 dst=$3 fail=$4 restore=$5
+	nsx "$rx" "$UDPSEQ" recv --bind 0.0.0.0:9000 --rate $RATE --seconds $SECONDS_RUN \
 		--idle 1 >"$out/recv.json" &
 	local rpid=$!
 	sleep 0.3
-	ip netns exec $tx "$UDPSEQ" send --to $dst:9000 --rate $RATE --seconds $SECONDS_RUN \
+	nsx "$tx" "$UDPSEQ" send --to "$dst:9000" --rate $RATE --seconds $SECONDS_RUN \
 		>"$out/send.json" &
 	local spid=$!
 	sleep 2
-	ip -n $P link set pa down
+	eval "$fail"
 	wait $spid
 	wait $rpid
-	ip -n $P link set pa up
+	eval "$restore"
 	jq -c --slurpfile s "$out/send.json" '. + {send_rate: $s[0].rate}' "$out/recv.json"
+}
+
+# A failover run over the veth topology: the active member's peer goes down.
+failover_run() { # direction(hp|ph)
+	if [ "$1" = hp ]; then
+		stream_run $P $H 192.0.2.2 "ip -n $P link set pa down" "ip -n $P link set pa up"
+	else
+		stream_run $H $P 192.0.2.1 "ip -n $P link set pa down" "ip -n $P link set pa up"
+	fi
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR ? a[int((NR + 1) / 2)] : "nan") }'; }
@@ -135,7 +156,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else
 insmod "$KO" || { log "cannot load $KO"; exit 1; }
 log "rate $RATE datagrams/s, $SECONDS_RUN s per run, $REPEAT runs per case, $(nproc) vCPUs (TCG)"
 
-# FAILOVER=0 measures only forwarding and memory.
+# FAILOVER=0 leaves out the failover cases over veth, PCI=0 those over PCI
+# functions (pci.sh), FWD=0 forwarding and memory.
 if [ "${FAILOVER:-1}" != 0 ]; then
 measure_failover vnic vnic
 V_hp=$W_hp V_ph=$W_ph
@@ -152,62 +174,65 @@ for dir in hp ph; do
 	log "ratio $dir: vnic/bond(miimon=100) $(ratio "$v" "$b100"), vnic/bond(miimon=10) $(ratio "$v" "$b10")"
 done
 fi
+[ "${PCI:-1}" = 0 ] || pci_bench
 
-: >"$out/fwd-bare.txt"; : >"$out/fwd-vnic.txt"; : >"$out/fwd-bond.txt"
-fwd_setup bare
-fwd_setup vnic
-fwd_setup bond miimon 100
-for i in $(seq "$FWD_REPEAT"); do
+if [ "${FWD:-1}" != 0 ]; then
+	: >"$out/fwd-bare.txt"; : >"$out/fwd-vnic.txt"; : >"$out/fwd-bond.txt"
+	fwd_setup bare
+	fwd_setup vnic
+	fwd_setup bond miimon 100
+	for i in $(seq "$FWD_REPEAT"); do
+		for kind in bare vnic bond; do
+			max_pps $kind >>"$out/fwd-$kind.txt"
+		done
+	done
 	for kind in bare vnic bond; do
-		max_pps $kind >>"$out/fwd-$kind.txt"
+		ip netns del fwd-h-$kind; ip netns del fwd-p-$kind
 	done
-done
-for kind in bare vnic bond; do
-	ip netns del fwd-h-$kind; ip netns del fwd-p-$kind
-done
-bare=$(median <"$out/fwd-bare.txt")
-vnic=$(median <"$out/fwd-vnic.txt")
-bond=$(median <"$out/fwd-bond.txt")
-for s in bare vnic bond; do
-	log "forwarding samples $s: $(tr '\n' ' ' <"$out/fwd-$s.txt")pps"
-done
-log "forwarding (median of $FWD_REPEAT): bare member $bare pps, vnic $vnic pps, bond $bond pps"
-log "ratio forwarding: vnic/bare $(ratio "$vnic" "$bare"), bond/bare $(ratio "$bond" "$bare"), vnic/bond $(ratio "$vnic" "$bond")"
-
-# Memory: the module, and the unreclaimable slab one vNIC with a member costs,
-# averaged over 16 of them (one alone is below the noise of the counter). The
-# members exist before the first reading. Earlier namespaces are still being
-# freed in the background, so each reading waits until the counter settles
-# (two readings a second apart within 8 KiB, at most 30 s).
-topology bare
-for i in $(seq 16); do ip -n $H link add mm$i type veth peer name mp$i; done
-slab() {
-	local last=0 now i
-	for i in $(seq 30); do
-		sync
-		echo 2 >/proc/sys/vm/drop_caches
-		now=$(awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo)
-		[ $((now > last ? now - last : last - now)) -lt 8 ] && break
-		last=$now
-		sleep 1
+	bare=$(median <"$out/fwd-bare.txt")
+	vnic=$(median <"$out/fwd-vnic.txt")
+	bond=$(median <"$out/fwd-bond.txt")
+	for s in bare vnic bond; do
+		log "forwarding samples $s: $(tr '\n' ' ' <"$out/fwd-$s.txt")pps"
 	done
-	echo "$now"
-}
-slab0=$(slab)
-for i in $(seq 16); do
-	ip -n $H link add mv$i type vnic_failover && ip -n $H link set mm$i master mv$i
-done
-slab1=$(slab)
-# The anchor: as many active-backup bonds, each with one of the same members.
-for i in $(seq 16); do ip -n $H link del mv$i; done
-slab2=$(slab)
-for i in $(seq 16); do
-	ip -n $H link set mm$i down && ip -n $H link add mb$i type bond mode active-backup miimon 100 &&
-		ip -n $H link set mm$i master mb$i
-done
-slab3=$(slab)
-vnic_kib=$(((slab1 - slab0) / 16)) bond_kib=$(((slab3 - slab2) / 16))
-log "memory: module $(awk '$1 == "vnic_failover" { print $2 }' /proc/modules) bytes; per device with one member, unreclaimable slab (mean of 16): vnic $vnic_kib KiB, bond $bond_kib KiB, ratio $(ratio "$vnic_kib" "$bond_kib")"
+	log "forwarding (median of $FWD_REPEAT): bare member $bare pps, vnic $vnic pps, bond $bond pps"
+	log "ratio forwarding: vnic/bare $(ratio "$vnic" "$bare"), bond/bare $(ratio "$bond" "$bare"), vnic/bond $(ratio "$vnic" "$bond")"
 
-ip netns del $H; ip netns del $P
+	# Memory: the module, and the unreclaimable slab one vNIC with a member costs,
+	# averaged over 16 of them (one alone is below the noise of the counter). The
+	# members exist before the first reading. Earlier namespaces are still being
+	# freed in the background, so each reading waits until the counter settles
+	# (two readings a second apart within 8 KiB, at most 30 s).
+	topology bare
+	for i in $(seq 16); do ip -n $H link add mm$i type veth peer name mp$i; done
+	slab() {
+		local last=0 now i
+		for i in $(seq 30); do
+			sync
+			echo 2 >/proc/sys/vm/drop_caches
+			now=$(awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo)
+			[ $((now > last ? now - last : last - now)) -lt 8 ] && break
+			last=$now
+			sleep 1
+		done
+		echo "$now"
+	}
+	slab0=$(slab)
+	for i in $(seq 16); do
+		ip -n $H link add mv$i type vnic_failover && ip -n $H link set mm$i master mv$i
+	done
+	slab1=$(slab)
+	# The anchor: as many active-backup bonds, each with one of the same members.
+	for i in $(seq 16); do ip -n $H link del mv$i; done
+	slab2=$(slab)
+	for i in $(seq 16); do
+		ip -n $H link set mm$i down && ip -n $H link add mb$i type bond mode active-backup miimon 100 &&
+			ip -n $H link set mm$i master mb$i
+	done
+	slab3=$(slab)
+	vnic_kib=$(((slab1 - slab0) / 16)) bond_kib=$(((slab3 - slab2) / 16))
+	log "memory: module $(awk '$1 == "vnic_failover" { print $2 }' /proc/modules) bytes; per device with one member, unreclaimable slab (mean of 16): vnic $vnic_kib KiB, bond $bond_kib KiB, ratio $(ratio "$vnic_kib" "$bond_kib")"
+
+	ip netns del $H; ip netns del $P
+fi
 rmmod vnic_failover

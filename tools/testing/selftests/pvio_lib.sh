@@ -73,6 +73,19 @@ pvio_pci_function() {
 	return 1
 }
 
+# Prints the network devices (one per line, this namespace) of the PCI function
+# QEMU created with device id $1 (-device ...,id=ID), found through QMP's
+# query-pci: names change on every hot-remove and rescan, QEMU ids do not.
+pvio_qdev_netdevs() {
+	local slot fn path
+	read -r slot fn < <(pvio_qmp '{"execute": "query-pci"}' | jq -r --arg id "$1" \
+		'.return[].devices[] | select(.qdev_id == $id) | "\(.slot) \(.function)"')
+	[ -n "$slot" ] || return 1
+	path=$(printf '/sys/bus/pci/devices/0000:00:%02x.%x' "$slot" "$fn")
+	[ -d "$path" ] || return 1
+	find "$path/" -path '*/net/*' -maxdepth 3 -mindepth 3 -printf '%f\n'
+}
+
 # Opens the QEMU monitor (QMP) that vm.sh gives the guest on the virtio serial
 # port org.pvio.qmp, as file descriptor 7. Commands sent there act outside the
 # guest: `set_link` changes a NIC's link as a cable would.
