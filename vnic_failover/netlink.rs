@@ -207,6 +207,18 @@ fn put_vnic(msg: &mut Message<'_>, vnic: &Master<Vnic>) -> Result {
     let status = vnic::status(vnic);
     msg.put_u32(vnic_attr::IFINDEX, vnic.ifindex() as u32)?;
     msg.put_string(vnic_attr::NAME, vnic.name().as_c_str())?;
+    put_status(msg, &status)?;
+    vnic::for_each_member(vnic, |member, info| {
+        msg.nest(vnic_attr::MEMBER, |m| {
+            m.put_u32(member_attr::IFINDEX, member.ifindex() as u32)?;
+            m.put_string(member_attr::NAME, member.name().as_c_str())?;
+            put_member(m, &status, member.ifindex() as u32, info)
+        })
+    })
+}
+
+/// Adds a vNIC's options and switch figures.
+fn put_status(msg: &mut Message<'_>, status: &vnic::Status) -> Result {
     if let Some(active) = status.active {
         msg.put_u32(vnic_attr::ACTIVE, active)?;
     }
@@ -226,25 +238,49 @@ fn put_vnic(msg: &mut Message<'_>, vnic: &Master<Vnic>) -> Result {
     )?;
     msg.put_u32(vnic_attr::NOTIFY_PEERS_COUNT, status.notify_count)?;
     msg.put_u32(vnic_attr::NOTIFY_PEERS_INTERVAL, status.notify_interval_ms)?;
-    msg.put_u32(vnic_attr::HEALTH_CHECK_INTERVAL, status.health_interval_ms)?;
-    vnic::for_each_member(vnic, |member, info| {
-        msg.nest(vnic_attr::MEMBER, |m| {
-            m.put_u32(member_attr::IFINDEX, member.ifindex() as u32)?;
-            m.put_string(member_attr::NAME, member.name().as_c_str())?;
-            m.put_u32(member_attr::PRIORITY, info.priority)?;
-            let id = member.ifindex() as u32;
-            let st = member_state(info, status.active == Some(id), status.standby == Some(id));
-            m.put_u32(member_attr::STATE, st)?;
-            m.put_u8(
-                member_attr::ADMIN_FAILED,
-                u8::from(info.failed == Some(Health::Admin)),
-            )?;
-            if let Some(failed) = info.failed {
-                m.put_u32(member_attr::FAILURE, failure_code(failed))?;
-            }
-            m.put_u32(member_attr::FLAPS, info.flaps)
-        })
-    })
+    msg.put_u32(vnic_attr::HEALTH_CHECK_INTERVAL, status.health_interval_ms)
+}
+
+/// Adds what the selector knows of member `id`.
+fn put_member(msg: &mut Message<'_>, status: &vnic::Status, id: u32, info: &MemberInfo) -> Result {
+    msg.put_u32(member_attr::PRIORITY, info.priority)?;
+    let st = member_state(info, status.active == Some(id), status.standby == Some(id));
+    msg.put_u32(member_attr::STATE, st)?;
+    msg.put_u8(
+        member_attr::ADMIN_FAILED,
+        u8::from(info.failed == Some(Health::Admin)),
+    )?;
+    if let Some(failed) = info.failed {
+        msg.put_u32(member_attr::FAILURE, failure_code(failed))?;
+    }
+    msg.put_u32(member_attr::FLAPS, info.flaps)
+}
+
+/// Bytes of a netlink attribute with a payload of `len` bytes: header and padding.
+const fn nla_total_size(len: usize) -> usize {
+    (4 + len + 3) & !3
+}
+
+/// Most bytes [`fill_info`] adds: 9 `u32` and 3 `uint` attributes.
+pub(crate) const INFO_SIZE: usize = 9 * nla_total_size(4) + 3 * nla_total_size(8);
+
+/// Most bytes [`fill_port_info`] adds: 4 `u32` and a `u8` attribute.
+pub(crate) const PORT_INFO_SIZE: usize = 4 * nla_total_size(4) + nla_total_size(1);
+
+/// `IFLA_INFO_DATA` of a vNIC: the attributes of the `vnic` set the interface message does
+/// not already carry (index, name) and its members have their own (`IFLA_INFO_SLAVE_DATA`).
+pub(crate) fn fill_info(msg: &mut Message<'_>, vnic: &Master<Vnic>) -> Result {
+    put_status(msg, &vnic::snapshot(vnic).status)
+}
+
+/// `IFLA_INFO_SLAVE_DATA` of a member: its attributes of the `member` set but index and name.
+pub(crate) fn fill_port_info(msg: &mut Message<'_>, vnic: &Master<Vnic>, id: u32) -> Result {
+    let snapshot = vnic::snapshot(vnic);
+    match snapshot.members.iter().flatten().find(|(m, _)| *m == id) {
+        Some((_, info)) => put_member(msg, &snapshot.status, id, info),
+        // Joining: linked, not yet in the pool.
+        None => Ok(()),
+    }
 }
 
 fn millis_u32(ms: policy::Millis) -> u32 {

@@ -17,6 +17,7 @@ use crate::{
     health::{TxSample, TxWatch},
     netlink,
     policy::{self, Health, MemberId, MemberInfo, Reason, Selector, Switch},
+    stats::{self, Fold},
 };
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::{
@@ -24,16 +25,18 @@ use kernel::{
     net::{
         dev::{Device, Netdev, ETH_ALEN},
         extack::{fail, ExtAck},
+        genetlink::Message,
         link::{
             sysfs::Attribute, LinkType, Live, Master, PortLink, RxFlags, RxMode, RxVerdict, Setup,
         },
         rcu_dev::RcuDevice,
         skbuff::SkBuff,
+        stats::PortStats,
         vlan::Vlan,
     },
-    new_mutex,
+    new_mutex, new_spinlock,
     prelude::*,
-    sync::{rcu, Mutex},
+    sync::{rcu, Mutex, SpinLock},
     time::Ktime,
     types::ARef,
 };
@@ -145,6 +148,12 @@ pub(crate) struct VnicData {
     members: [RcuDevice; policy::MAX_MEMBERS],
     #[pin]
     pool: Mutex<Pool>,
+    /// The pool's state as of its last change, for `ip -d link show`.
+    #[pin]
+    published: SpinLock<Snapshot>,
+    /// The members' failures folded into the vNIC's counters, never going backwards.
+    #[pin]
+    fold: SpinLock<Fold>,
     pub(crate) counters: Counters,
     pub(crate) notify: PeerNotify,
 }
@@ -213,6 +222,17 @@ fn tx_sample(dev: &Device) -> TxSample {
     }
 }
 
+/// Returns a member's counters for the fold.
+fn fold_sample(dev: &Netdev) -> stats::Counters {
+    let s = dev.stats();
+    stats::Counters {
+        rx_errors: s.rx_errors(),
+        tx_errors: s.tx_errors(),
+        tx_dropped: s.tx_dropped(),
+        ..Default::default()
+    }
+}
+
 /// Takes back from a leaving member what it carried for the vNIC: addresses, receive modes
 /// and VLANs.
 fn release_filters(vnic: &Master<Vnic>, member: &Device) {
@@ -253,6 +273,9 @@ impl VnicData {
             count.fetch_add(1, Ordering::Relaxed);
         }
 
+        // Before anything tells user space: peer notification makes the core describe the
+        // vNIC (RTM_NEWLINK), from the snapshot.
+        self.publish(pool, now_ms());
         netlink::notify_switch(vnic, &self.status(pool), switch.from);
         if let Some(dev) = target {
             let n = &self.notify;
@@ -332,6 +355,17 @@ impl VnicData {
                     .replace(next.map(|m| vnic.port(&m.link).hold())),
             );
         }
+        self.publish(pool, now);
+    }
+
+    /// Takes the snapshot `ip -d link show` reports.
+    fn publish(&self, pool: &Pool, now: policy::Millis) {
+        let mut snapshot = Snapshot::new(pool.health_interval_ms);
+        snapshot.status = self.status(pool);
+        for (slot, m) in snapshot.members.iter_mut().zip(pool.iter()) {
+            *slot = pool.selector.member(m.id, now).map(|info| (m.id, info));
+        }
+        *self.published.lock() = snapshot;
     }
 
     /// Sends the next repeated peer notification if it is due.
@@ -468,6 +502,9 @@ impl VnicData {
             drop(self.standby.replace(None));
         }
         let gone = pool.members.get_mut(slot)?.take()?;
+        // What it failed as a member stays in the vNIC's counters.
+        let last = fold_sample(member);
+        let _ = self.fold.lock().leave(id, last);
         // Out of the address sync first (after readers of the slot are done), so nothing
         // syncs the member again once its addresses are taken back.
         if let Some(rcu_slot) = self.members.get(slot) {
@@ -485,6 +522,7 @@ impl VnicData {
 }
 
 /// What user space sees of a vNIC (see `netlink`).
+#[derive(Clone, Copy)]
 pub(crate) struct Status {
     /// The active member's index.
     pub(crate) active: Option<MemberId>,
@@ -506,6 +544,48 @@ pub(crate) struct Status {
     pub(crate) notify_count: u32,
     /// Milliseconds between them.
     pub(crate) notify_interval_ms: u32,
+}
+
+/// A copy of the pool's state, taken at every change of the pool, for `IFLA_INFO_DATA` and
+/// `IFLA_INFO_SLAVE_DATA`: those are filled inside notifications that the pool's own changes
+/// cause (a member's new MTU or address, peer notification), while the pool's lock is held.
+#[derive(Clone, Copy)]
+pub(crate) struct Snapshot {
+    /// The vNIC's state.
+    pub(crate) status: Status,
+    /// Every member by index, and what the selector knew of it.
+    pub(crate) members: [Option<(MemberId, MemberInfo)>; policy::MAX_MEMBERS],
+}
+
+impl Snapshot {
+    fn new(health_interval_ms: u32) -> Self {
+        let notify = PeerNotify::default();
+        Self {
+            status: Status {
+                active: None,
+                standby: None,
+                config: policy::Config::default(),
+                failovers: 0,
+                last_reason: 0,
+                last_switch_ns: 0,
+                last_switch_duration_ns: 0,
+                health_interval_ms,
+                notify_count: notify.count.load(Ordering::Relaxed),
+                notify_interval_ms: notify.interval_ms.load(Ordering::Relaxed),
+            },
+            members: [None; policy::MAX_MEMBERS],
+        }
+    }
+}
+
+/// Returns the state of `vnic` as of the last change of its pool, without taking the pool's
+/// lock; the peer-notification options are read as they are now.
+pub(crate) fn snapshot(vnic: &Master<Vnic>) -> Snapshot {
+    let data = vnic.data();
+    let mut snapshot = *data.published.lock();
+    snapshot.status.notify_count = data.notify.count.load(Ordering::Relaxed);
+    snapshot.status.notify_interval_ms = data.notify.interval_ms.load(Ordering::Relaxed);
+    snapshot
 }
 
 /// Returns what user space sees of `vnic`.
@@ -607,6 +687,7 @@ pub(crate) fn set_member(
 const NOT_ETHERNET: &CStr = c_str!("vnic_failover: members must be Ethernet devices");
 const SELF: &CStr = c_str!("vnic_failover: a vNIC cannot be its own port");
 const LOOPBACK: &CStr = c_str!("vnic_failover: a loopback device cannot be a member");
+const NESTED: &CStr = c_str!("vnic_failover: a vNIC cannot be a member of a vNIC");
 const BUSY: &CStr = c_str!("vnic_failover: device already has a master or receive handler");
 const POOL_FULL: &CStr = c_str!("vnic_failover: the pool is full");
 const BAD_MTU: &CStr = c_str!("vnic_failover: member cannot take the vNIC's MTU");
@@ -639,6 +720,8 @@ impl LinkType for Vnic {
                 health_interval_ms: DEFAULT_HEALTH_INTERVAL_MS,
                 next_health_check: 0,
             }),
+            published <- new_spinlock!(Snapshot::new(DEFAULT_HEALTH_INTERVAL_MS)),
+            fold <- new_spinlock!(Fold::new()),
             counters: Counters::default(),
             notify: PeerNotify::default(),
         }? Error)
@@ -680,10 +763,11 @@ impl LinkType for Vnic {
         match vnic.data().tx_member(&guard) {
             Some(member) => {
                 let len = skb.len();
+                // A member's drop is counted by the member (its driver or the core) and reaches
+                // the vNIC's counters through the fold (`port_stats`); a qdisc's drop on the
+                // member stays in that qdisc's statistics, as with a bond.
                 if member.queue_xmit(skb) {
                     vnic.count_tx(len);
-                } else {
-                    vnic.count_tx_dropped();
                 }
             }
             None => {
@@ -691,6 +775,35 @@ impl LinkType for Vnic {
                 drop(skb);
             }
         }
+    }
+
+    fn port_stats(vnic: &Live<Self>) -> PortStats {
+        let data = vnic.data();
+        let guard = rcu::read_lock();
+        let mut samples = [None; policy::MAX_MEMBERS];
+        for (sample, slot) in samples.iter_mut().zip(&data.members) {
+            *sample = slot
+                .get(&guard)
+                .map(|member| (member_id(member), fold_sample(member)));
+        }
+        let mut fold = data.fold.lock();
+        for (id, sample) in samples.into_iter().flatten() {
+            let _ = fold.update(id, sample);
+        }
+        let totals = fold.totals();
+        PortStats {
+            rx_errors: totals.rx_errors,
+            tx_errors: totals.tx_errors,
+            tx_dropped: totals.tx_dropped,
+        }
+    }
+
+    /// As many as bonding and net_failover have by default; the active member's queue choice
+    /// picks among them.
+    const TX_QUEUES: u32 = 16;
+
+    fn tx_port<'a>(vnic: &'a Live<Self>, guard: &'a rcu::Guard) -> Option<&'a Netdev> {
+        vnic.data().tx_member(guard)
     }
 
     fn set_rx_mode(vnic: &RxMode<'_, Self>) {
@@ -714,6 +827,10 @@ impl LinkType for Vnic {
     fn add_port(vnic: &Master<Self>, dev: &Device, extack: Option<&ExtAck>) -> Result {
         if dev.is(vnic) {
             return Err(fail(extack, SELF, EINVAL));
+        }
+        // Nothing to gain from stacking, and the two vNICs' locks would nest in one class.
+        if Master::<Self>::of_device(dev).is_some() {
+            return Err(fail(extack, NESTED, EINVAL));
         }
         if dev.is_loopback() {
             return Err(fail(extack, LOOPBACK, EINVAL));
@@ -792,6 +909,9 @@ impl LinkType for Vnic {
                 health_failed_at: None,
             });
         }
+        // Its failures count from now on (before the slot: `port_stats` folds the slots).
+        let first = fold_sample(dev);
+        let _ = data.fold.lock().join(id, first);
         // Warm standby for addresses too: the member receives the vNIC's unicast and
         // multicast addresses now, and `set_rx_mode` keeps them in step.
         if let Some(rcu_slot) = data.members.get(slot) {
@@ -844,6 +964,18 @@ impl LinkType for Vnic {
 
     fn link_settings_port(vnic: &Master<Self>) -> Option<ARef<Netdev>> {
         vnic.data().active()
+    }
+
+    const INFO_SIZE: usize = netlink::INFO_SIZE;
+
+    fn fill_info(vnic: &Master<Self>, msg: &mut Message<'_>) -> Result {
+        netlink::fill_info(msg, vnic)
+    }
+
+    const PORT_INFO_SIZE: usize = netlink::PORT_INFO_SIZE;
+
+    fn fill_port_info(vnic: &Master<Self>, port: &Device, msg: &mut Message<'_>) -> Result {
+        netlink::fill_port_info(msg, vnic, member_id(port))
     }
 
     const ETHTOOL_STATS: &'static [&'static CStr] = ethtool::STATS;

@@ -651,7 +651,8 @@ impl Dump<'_> {
     }
 }
 
-/// A message being built: attributes are appended in order.
+/// A message being built: attributes are appended in order. Any netlink message, not only a
+/// generic netlink one: `link` lends it for `IFLA_INFO_DATA` too.
 ///
 /// # Invariants
 ///
@@ -662,6 +663,20 @@ pub struct Message<'a> {
 }
 
 impl Message<'_> {
+    /// Lends the message under construction `skb`.
+    ///
+    /// # Safety
+    ///
+    /// `skb` must be a netlink message under construction that only the returned `Message`
+    /// appends to while it lives.
+    pub(crate) unsafe fn from_raw(skb: *mut bindings::sk_buff) -> Self {
+        // INVARIANT: the caller guarantees the message is ours to append to.
+        Self {
+            skb,
+            _p: PhantomData,
+        }
+    }
+
     /// Appends attribute `ty` with `data` as payload; `EMSGSIZE` if it does not fit.
     pub fn put_bytes(&mut self, ty: u16, data: &[u8]) -> Result {
         let len = crate::ffi::c_int::try_from(data.len()).map_err(|_| EMSGSIZE)?;

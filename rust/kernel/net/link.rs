@@ -28,12 +28,15 @@ use crate::{
     net::{
         dev::{Device, Netdev, ETH_ALEN},
         extack::{self, ExtAck},
+        genetlink::Message,
         rtnl,
         skbuff::SkBuff,
+        stats::PortStats,
         vlan::Vlan,
     },
     prelude::*,
     str::CStr,
+    sync::rcu,
     types::{ARef, Opaque},
 };
 use core::{any::TypeId, ffi::c_void, marker::PhantomData, ops::Deref, ptr::NonNull};
@@ -72,6 +75,27 @@ pub trait LinkType: Sized + 'static {
     /// Runs without RTNL and with bottom halves disabled: it must not sleep. Transmit is
     /// lockless, so it runs on several CPUs at once.
     fn start_xmit(dev: &Live<Self>, skb: SkBuff);
+
+    /// Returns what the device's ports failed to receive or send, added to the device's own
+    /// counters (`ndo_get_stats64`, which may run in atomic context). The result must never
+    /// go backwards: fold the ports' counters across their churn.
+    fn port_stats(_dev: &Live<Self>) -> PortStats {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Transmit queues of a device unless `ip link add ... numtxqueues N` says otherwise
+    /// (`rtnl_link_ops.get_num_tx_queues`).
+    const TX_QUEUES: u32 = 1;
+
+    /// Returns the port [`LinkType::start_xmit`] will send the next buffer through, if any.
+    ///
+    /// With it the device picks its transmit queue as that port would (its own
+    /// `ndo_select_queue`, its XPS map or its hash), so queue `n` of the device feeds queue `n`
+    /// of the port and a qdisc per queue on the device lines up with the port's queues, as
+    /// net_failover does; the port then picks the same queue from the buffer as it came in.
+    fn tx_port<'a>(_dev: &'a Live<Self>, _guard: &'a rcu::Guard) -> Option<&'a Netdev> {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
 
     /// Adds `port` under the device (`ip link set PORT master DEV`, `ndo_add_slave`); RTNL is
     /// held. Link it with [`Master::link_port`].
@@ -151,6 +175,31 @@ pub trait LinkType: Sized + 'static {
     /// Fills `values`, one per name in [`LinkType::ETHTOOL_STATS`] and zeroed, for
     /// `ethtool -S`; RTNL is held.
     fn ethtool_stats(_dev: &Master<Self>, _values: &mut [u64]) {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Most bytes [`LinkType::fill_info`] adds, each attribute counted with its header and
+    /// padding (`rtnl_link_ops.get_size`).
+    const INFO_SIZE: usize = 0;
+
+    /// Adds the device's own attributes to `IFLA_INFO_DATA`, which `ip -d link show` and the
+    /// `rt-link` YNL family read (`rtnl_link_ops.fill_info`); RTNL is held.
+    ///
+    /// It also runs for notifications the device's own control callbacks cause (a port's
+    /// change of MTU or address, peer notification), so it must not take a lock those hold;
+    /// and it must not change the device (ports, carrier, peer notification): the core is in
+    /// the middle of describing it.
+    fn fill_info(_dev: &Master<Self>, _msg: &mut Message<'_>) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Most bytes [`LinkType::fill_port_info`] adds (`rtnl_link_ops.get_slave_size`).
+    const PORT_INFO_SIZE: usize = 0;
+
+    /// Adds what the device knows of `port` to the port's `IFLA_INFO_SLAVE_DATA`
+    /// (`rtnl_link_ops.fill_slave_info`); RTNL is held. The same care as for
+    /// [`LinkType::fill_info`] applies.
+    fn fill_port_info(_dev: &Master<Self>, _port: &Device, _msg: &mut Message<'_>) -> Result {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -628,6 +677,12 @@ impl<T: LinkType> Adapter<T> {
         ops.ndo_init = Some(Self::init);
         ops.ndo_uninit = Some(Self::uninit);
         ops.ndo_start_xmit = Some(Self::start_xmit);
+        if T::HAS_TX_PORT {
+            ops.ndo_select_queue = Some(Self::select_queue);
+        }
+        if T::HAS_PORT_STATS {
+            ops.ndo_get_stats64 = Some(Self::get_stats64);
+        }
         ops.ndo_validate_addr = Some(bindings::eth_validate_addr);
         ops.ndo_set_mac_address = if T::HAS_SET_MAC {
             Some(Self::set_mac)
@@ -700,6 +755,13 @@ impl<T: LinkType> Adapter<T> {
             if T::HAS_SET_RX_MODE {
                 let filter = bindings::netdev_priv_flags_IFF_UNICAST_FLT as crate::ffi::c_ulong;
                 fast.set_priv_flags(fast.priv_flags() | filter);
+            }
+            if T::HAS_ADD_PORT {
+                // netpoll transmits with interrupts off, and a master hands buffers to its
+                // ports' `dev_queue_xmit`, which must not run so.
+                let netpoll =
+                    bindings::netdev_priv_flags_IFF_DISABLE_NETPOLL as crate::ffi::c_ulong;
+                fast.set_priv_flags(fast.priv_flags() | netpoll);
             }
             if T::HAS_SET_MAC {
                 // The link type decides whether a running device may change its address.
@@ -928,12 +990,96 @@ impl<T: LinkType> Adapter<T> {
     ) -> bindings::netdev_tx_t {
         // The stack never passes NULL; checking costs nothing and keeps `SkBuff` non-null.
         if let Some(skb) = NonNull::new(skb) {
+            // `netdev_core_pick_tx` asks `select_queue` only with more than one queue; without
+            // it (one queue, or a caller that picks the queue itself: tc skbedit, AF_XDP,
+            // pktgen) the saved field holds whatever the layer before left there, and the
+            // buffer keeps its mapping.
+            // SAFETY: `dev` is valid for the call; the count only changes under RTNL with
+            // transmit quiesced.
+            if T::HAS_TX_PORT && unsafe { (*dev).real_num_tx_queues } > 1 {
+                // SAFETY: the buffer is ours; the field is plain data whatever it holds, and the
+                // port picks its queue again from it.
+                unsafe {
+                    let queue = bindings::skb_port_queue_mapping(skb.as_ptr());
+                    (*skb.as_ptr()).queue_mapping = queue;
+                }
+            }
             // SAFETY: the stack hands the buffer over.
             let skb = unsafe { SkBuff::from_raw(skb) };
             // SAFETY: transmit only runs on a registered device, whose data is built.
             T::start_xmit(unsafe { Live::from_raw(dev) }, skb);
         }
         bindings::netdev_tx_NETDEV_TX_OK
+    }
+
+    /// `ndo_select_queue`: the queue the transmitting port would choose, see
+    /// [`LinkType::tx_port`].
+    ///
+    /// # Safety
+    ///
+    /// Called by `netdev_core_pick_tx` (or AF_PACKET's qdisc bypass, or netpoll) with a buffer
+    /// about to be sent on a registered device of this type; this takes its own RCU guard.
+    unsafe extern "C" fn select_queue(
+        dev: *mut bindings::net_device,
+        skb: *mut bindings::sk_buff,
+        _sb_dev: *mut bindings::net_device,
+    ) -> u16 {
+        // SAFETY: the buffer is valid for the call; its mapping is what the port must see.
+        let original = unsafe { (*skb).queue_mapping };
+        let guard = rcu::read_lock();
+        // SAFETY: as documented; a registered device has its data built.
+        let live = unsafe { Live::<T>::from_raw(dev) };
+        let queue = match T::tx_port(live, &guard) {
+            Some(port) => {
+                let port = port.as_raw();
+                // SAFETY: `port` is valid under `guard`; a driver's `ndo_select_queue` takes
+                // any buffer being sent, and `netdev_pick_tx` any device and buffer.
+                unsafe {
+                    match (*(*port).netdev_ops).ndo_select_queue {
+                        Some(select) => select(port, skb, core::ptr::null_mut()),
+                        None => bindings::netdev_pick_tx(port, skb, core::ptr::null_mut()),
+                    }
+                }
+            }
+            None => 0,
+        };
+        // Saved after the port chose: its `ndo_select_queue` may use the same field (netvsc
+        // does). Restored by `start_xmit`.
+        // SAFETY: the buffer is valid for the call.
+        unsafe { bindings::skb_set_port_queue_mapping(skb, original) };
+        // SAFETY: `dev` is valid; the count only changes under RTNL with transmit quiesced.
+        let real = unsafe { (*dev).real_num_tx_queues };
+        // Fewer queues here than on the port: fold, as net_failover does.
+        match u16::try_from(real) {
+            Ok(real) if real > 0 => queue % real,
+            _ => 0,
+        }
+    }
+
+    /// `ndo_get_stats64`: the device's own per-CPU counters, then the ports'.
+    ///
+    /// # Safety
+    ///
+    /// Called by `dev_get_stats`, in any context, with a registered device of this type and
+    /// zeroed `storage`.
+    unsafe extern "C" fn get_stats64(
+        dev: *mut bindings::net_device,
+        storage: *mut bindings::rtnl_link_stats64,
+    ) {
+        // SAFETY: as documented; the device's statistics are per-CPU `tstats` (`setup`).
+        unsafe { bindings::dev_get_tstats64(dev, storage) };
+        // SAFETY: as documented; a registered device has its data built.
+        let ports = T::port_stats(unsafe { Live::<T>::from_raw(dev) });
+        // SAFETY: `storage` is valid for the call.
+        let s = unsafe { &mut *storage };
+        s.rx_errors = s.rx_errors.wrapping_add(ports.rx_errors);
+        s.tx_errors = s.tx_errors.wrapping_add(ports.tx_errors);
+        s.tx_dropped = s.tx_dropped.wrapping_add(ports.tx_dropped);
+    }
+
+    /// `rtnl_link_ops.get_num_tx_queues`.
+    extern "C" fn tx_queues() -> crate::ffi::c_uint {
+        T::TX_QUEUES
     }
 
     /// The receive handler of linked ports.
@@ -1149,6 +1295,62 @@ impl<T: LinkType> Adapter<T> {
         from_result(|| change(dev, vlan).map(|()| 0))
     }
 
+    /// `rtnl_link_ops.get_size`.
+    unsafe extern "C" fn info_size(_dev: *const bindings::net_device) -> usize {
+        T::INFO_SIZE
+    }
+
+    /// `rtnl_link_ops.fill_info`.
+    ///
+    /// # Safety
+    ///
+    /// Called by `rtnl_fill_ifinfo`, RTNL held, with a message under construction and a device
+    /// of this type past `ndo_init`.
+    unsafe extern "C" fn fill_info(
+        skb: *mut bindings::sk_buff,
+        dev: *const bindings::net_device,
+    ) -> crate::ffi::c_int {
+        // SAFETY: as documented; the message is ours to append to for the call.
+        let mut msg = unsafe { Message::from_raw(skb) };
+        from_result(|| {
+            // SAFETY: as documented; the device is not `const` in memory (the core passes it
+            // so to say the fill does not change it, which `LinkType::fill_info` documents).
+            T::fill_info(unsafe { Master::<T>::from_raw(dev.cast_mut()) }, &mut msg)?;
+            Ok(0)
+        })
+    }
+
+    /// `rtnl_link_ops.get_slave_size`, called under RCU: it may not sleep.
+    unsafe extern "C" fn port_info_size(
+        _dev: *const bindings::net_device,
+        _port: *const bindings::net_device,
+    ) -> usize {
+        T::PORT_INFO_SIZE
+    }
+
+    /// `rtnl_link_ops.fill_slave_info`.
+    ///
+    /// # Safety
+    ///
+    /// Called by `rtnl_fill_ifinfo`, RTNL held, with a message under construction, a device
+    /// of this type past `ndo_init` and one of its ports.
+    unsafe extern "C" fn fill_port_info(
+        skb: *mut bindings::sk_buff,
+        dev: *const bindings::net_device,
+        port: *const bindings::net_device,
+    ) -> crate::ffi::c_int {
+        // SAFETY: as documented; the message is ours to append to for the call.
+        let mut msg = unsafe { Message::from_raw(skb) };
+        from_result(|| {
+            // SAFETY: as documented, as in `fill_info`.
+            let master = unsafe { Master::<T>::from_raw(dev.cast_mut()) };
+            // SAFETY: `port` is a registered device and RTNL is held.
+            let port = unsafe { Device::from_raw(port.cast_mut()) };
+            T::fill_port_info(master, port, &mut msg)?;
+            Ok(0)
+        })
+    }
+
     /// `rtnl_link_ops.validate`: checks an `IFLA_ADDRESS` given at creation, as `dummy` does.
     ///
     /// # Safety
@@ -1230,6 +1432,9 @@ unsafe impl<T: LinkType> Sync for Registration<T> {}
 impl<T: LinkType> Registration<T> {
     /// Registers the link type. Fails with `EEXIST` if the kind is taken.
     pub fn new() -> impl PinInit<Self, Error> {
+        // A zero size with attributes to fill would overrun the core's estimate of the message.
+        crate::build_assert!(!T::HAS_FILL_INFO || T::INFO_SIZE > 0);
+        crate::build_assert!(!T::HAS_FILL_PORT_INFO || T::PORT_INFO_SIZE > 0);
         let register = move |slot: *mut Opaque<bindings::rtnl_link_ops>| {
             let ops = Opaque::raw_get(slot);
             // SAFETY: `slot` is valid for writes; zeroed ops with a kind and a setup callback are
@@ -1240,6 +1445,17 @@ impl<T: LinkType> Registration<T> {
                 (*ops).priv_size = core::mem::size_of::<Private>();
                 (*ops).setup = Some(Adapter::<T>::setup);
                 (*ops).validate = Some(Adapter::<T>::validate);
+                if T::TX_QUEUES > 1 {
+                    (*ops).get_num_tx_queues = Some(Adapter::<T>::tx_queues);
+                }
+                if T::HAS_FILL_INFO {
+                    (*ops).get_size = Some(Adapter::<T>::info_size);
+                    (*ops).fill_info = Some(Adapter::<T>::fill_info);
+                }
+                if T::HAS_FILL_PORT_INFO {
+                    (*ops).get_slave_size = Some(Adapter::<T>::port_info_size);
+                    (*ops).fill_slave_info = Some(Adapter::<T>::fill_port_info);
+                }
             }
             // INVARIANT: on success the ops are registered with `Adapter<T>`'s callbacks.
             // SAFETY: `ops` is initialised and pinned; it stays registered until `drop`.

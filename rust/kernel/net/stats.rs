@@ -5,7 +5,10 @@
 //!
 //! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h)
 
-use crate::{bindings, net::dev::Device};
+use crate::{
+    bindings,
+    net::dev::{Device, Netdev},
+};
 
 /// A snapshot of a device's interface counters (`struct rtnl_link_stats64`), as
 /// `ip -s link` shows them.
@@ -43,17 +46,33 @@ impl Stats {
     }
 }
 
-impl Device {
+/// Counters a link type adds to what its device counts itself (see
+/// [`LinkType::port_stats`](crate::net::link::LinkType::port_stats)): failures that happened
+/// on its ports, which the device's own transmit and receive paths never see.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PortStats {
+    /// Received packets with errors.
+    pub rx_errors: u64,
+    /// Packets that failed to transmit.
+    pub tx_errors: u64,
+    /// Packets dropped on transmit.
+    pub tx_dropped: u64,
+}
+
+impl Netdev {
     /// Returns the device's counters (`dev_get_stats`): the driver's, plus the core's drops.
+    /// Needs no lock: the counters are read as any reader of `/proc/net/dev` reads them.
     pub fn stats(&self) -> Stats {
         // SAFETY: all-zero is a valid `rtnl_link_stats64`.
         let mut storage: bindings::rtnl_link_stats64 = unsafe { core::mem::zeroed() };
-        // SAFETY: the device is valid (`&Device`); `dev_get_stats` may run in any process
-        // context and fills `storage`, which it returns.
+        // SAFETY: the device is valid (type invariant); `dev_get_stats` may run in atomic
+        // context (drivers' `ndo_get_stats64` must allow it) and fills `storage`.
         unsafe { bindings::dev_get_stats(self.as_raw(), &mut storage) };
         Stats(storage)
     }
+}
 
+impl Device {
     /// Returns how many times the core's transmit watchdog found one of the device's queues
     /// stuck (`trans_timeout` summed over the queues, `/sys/class/net/DEV/queues/tx-N/
     /// tx_timeout`). Only drivers with `ndo_tx_timeout` are watched.

@@ -50,7 +50,7 @@ refused_with() { # message command...
 ktap_print_header
 [ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
 [ "$(id -u)" -eq 0 ] || exit "$KSFT_SKIP"
-ktap_set_plan 17
+ktap_set_plan 18
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 [ -x "$pvio" ] || ktap_exit_fail_msg "$pvio is not built: cargo build in tools/"
 
@@ -156,6 +156,8 @@ pvio_result $? "ynl: dev-get and its dump per the YAML spec; a missing ifindex i
 grep -q "^ok failback-range" "$tmp/ynl" && grep -q "^ok admin-failed-range" "$tmp/ynl" &&
 	grep -q "^ok reject-reply-attr" "$tmp/ynl"
 pvio_result $? "policy: out-of-range failback and admin-failed, and reply-only attributes, are refused"
+grep -q "^ok info-data" "$tmp/ynl" && grep -q "^ok info-slave-data" "$tmp/ynl"
+pvio_result $? "rtnetlink: IFLA_INFO_DATA and IFLA_INFO_SLAVE_DATA, decoded by YNL's rt_link.yaml with the kind added, agree with dev-get"
 
 # 14. Peer notification: 3 gratuitous ARPs 200 ms apart after a switch.
 name_of_active() {

@@ -68,7 +68,7 @@ flush_fdb() {
 ktap_print_header
 [ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
 [ "$(id -u)" -eq 0 ] || exit "$KSFT_SKIP"
-ktap_set_plan 16
+ktap_set_plan 18
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 
 vnic_topology
@@ -155,8 +155,9 @@ refused() { # device expected-message
 	[[ "$err" == *"$2"* ]] || { echo "# $1: $err"; return 1; }
 }
 ip netns exec "$H" ip tuntap add tun0 mode tun &&
-	refused lo "loopback" && refused vnic0 "own port" && refused tun0 "Ethernet"
-pvio_result $? "loopback, the vNIC itself and a non-Ethernet device are refused with a reason"
+	refused lo "loopback" && refused vnic0 "own port" && refused tun0 "Ethernet" &&
+	h link add vnic9 type vnic_failover && refused vnic9 "member of a vNIC" && h link del vnic9
+pvio_result $? "loopback, the vNIC itself, another vNIC and a non-Ethernet device are refused with a reason"
 
 # 8. ip link moves a port between masters: the first vNIC releases it (and
 # gives its MTU back) before the second takes it; deleting a vNIC releases
@@ -209,6 +210,8 @@ hb_state() {
 		jq -r '.[0].members[] | select(.name == "hb") | .state'
 }
 hb_retried() { [ "$(hb_state)" != failed ]; }
+tx_dropped() { h -s -j link show "$1" | jq '.[0].stats64.tx.dropped'; }
+vnic_drops0=$(tx_dropped vnic0) hb_drops0=$(tx_dropped hb) hc_drops0=$(tx_dropped hc)
 p link set pc up && h link set hc master vnic0 && [ "$(sysfs active)" = hb ] &&
 	slowwait 10 hc_up && p link set pb mtu 500 &&
 	{ ip netns exec "$H" ping -q -c 30 -i 0.05 -s 1000 192.0.2.2 >/dev/null 2>&1; :; } &&
@@ -219,7 +222,65 @@ p link set pc up && h link set hc master vnic0 && [ "$(sysfs active)" = hb ] &&
 	{ echo "# active $(sysfs active), last reason $(sysfs last_reason), hb $(hb_state)"; false; }
 pvio_result $? "a member that drops what it sends fails its health check, traffic moves on, it is retried"
 
-# 12. Unloading while traffic flows.
+# 12. The vNIC's counters include what its members failed to send (bonding
+# and net_failover fold their ports' counters too), and keep it when the
+# member leaves: 64-bit, never going backwards.
+vnic_drops1=$(tx_dropped vnic0) hb_drops1=$(tx_dropped hb) hc_drops1=$(tx_dropped hc)
+h link set hb nomaster && vnic_drops2=$(tx_dropped vnic0) && h link set hb master vnic0 &&
+	echo "# tx dropped: vnic0 $vnic_drops0 -> $vnic_drops1 -> $vnic_drops2 (hb left), hb $hb_drops0 -> $hb_drops1, hc $hc_drops0 -> $hc_drops1" &&
+	[ $((hb_drops1 - hb_drops0)) -ge 8 ] &&
+	[ $((vnic_drops1 - vnic_drops0)) -eq $((hb_drops1 - hb_drops0 + hc_drops1 - hc_drops0)) ] &&
+	[ "$vnic_drops2" -ge "$vnic_drops1" ]
+pvio_result $? "a member's transmit drops count in the vNIC's statistics, and stay when it leaves"
+
+# 13. Multiqueue: a vNIC has 16 transmit queues, and picks among them the
+# queue its active member would pick, so queue n of the vNIC feeds queue n of
+# the member. With an mq qdisc on both, 32 UDP flows must show the same
+# per-queue counts on each (from after both qdiscs exist), over more than one
+# queue and none above the member's 4. IPv6 is off on the member, whose own
+# MLD reports would count on it alone.
+queue_counts() { # dev: packets per transmit queue, in queue order (mq classes 1:1, ...)
+	tc -n "$H" -s class show dev "$1" |
+		awk '/^ Sent / { printf "%s%s", sep, $4; sep = " " } END { print "" }'
+}
+# Reads both devices' counts (vq_now, mq_now) with no frame in flight between
+# the readings: mq0 must read the same before and after qa.
+counts_pair() {
+	local i again
+	for i in $(seq 20); do
+		vq_now=$(queue_counts mq0) mq_now=$(queue_counts qa) again=$(queue_counts mq0)
+		[ "$vq_now" = "$again" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# Packets per queue between two readings (a frame sent between the two
+# qdiscs' creation went through one of them only).
+queue_delta() { # before after
+	paste -d' ' <(echo "$2" | tr ' ' '\n') <(echo "$1" | tr ' ' '\n') |
+		awk '{ printf "%s%d", sep, $1 - $2; sep = " " } END { print "" }'
+}
+h link add mq0 type vnic_failover &&
+	[ "$(ip netns exec "$H" sh -c 'ls -d /sys/class/net/mq0/queues/tx-* | wc -l')" = 16 ] &&
+	h link add qa numtxqueues 4 numrxqueues 4 type veth peer name qpa netns "$P" \
+		numtxqueues 4 numrxqueues 4 &&
+	ip netns exec "$H" sysctl -qw net.ipv6.conf.qa.disable_ipv6=1 &&
+	h link set qa master mq0 && h link set mq0 txqueuelen 1000 && h link set mq0 up &&
+	h addr add 198.51.100.1/24 dev mq0 && p link set qpa up &&
+	p addr add 198.51.100.2/24 dev qpa &&
+	tc -n "$H" qdisc add dev mq0 root handle 1: mq && tc -n "$H" qdisc add dev qa root handle 1: mq &&
+	ip netns exec "$H" ping -q -c 1 -W 2 198.51.100.2 >/dev/null &&
+	counts_pair && vq0=$vq_now mq0=$mq_now &&
+	ip netns exec "$H" bash -c 'for i in $(seq 32); do
+		echo x >/dev/udp/198.51.100.2/$((9000 + i)); done' &&
+	counts_pair && vq=$(queue_delta "$vq0" "$vq_now") && mq=$(queue_delta "$mq0" "$mq_now") &&
+	echo "# per queue: mq0 $vq; qa $mq" &&
+	[ "$vq" = "$mq 0 0 0 0 0 0 0 0 0 0 0 0" ] &&
+	[ "$(echo "$mq" | tr ' ' '\n' | grep -cv '^0$')" -ge 2 ]
+pvio_result $? "multiqueue: 16 transmit queues, and queue n of the vNIC feeds queue n of the active member"
+h link del mq0 2>/dev/null
+
+# 14. Unloading while traffic flows.
 ip netns exec "$H" ping -q -f -w 3 192.0.2.2 >/dev/null 2>&1 &
 pinger=$!
 sleep 1

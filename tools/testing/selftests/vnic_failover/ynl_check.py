@@ -8,10 +8,16 @@ usage: ynl_check.py YNL_DIR SPEC VNIC_IFINDEX MEMBER_IFINDEX
 Prints "ok NAME" or "fail NAME: why" per check; exits 1 if any failed.
 """
 
+import os
 import sys
+import tempfile
+
+import yaml
 
 sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../../../ynl"))
 from lib import NlError, YnlFamily  # noqa: E402  (path set above)
+from rt_link_spec import merge  # noqa: E402
 
 spec, vnic, member = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 ynl = YnlFamily(spec, schema="")
@@ -52,5 +58,42 @@ check("admin-failed-range", ext is not None and ext.get("bad-attr") == ".admin-f
 # An attribute of the reply set that requests must not carry.
 ext = refusal("dev-set", {"ifindex": vnic, "active": member})
 check("reject-reply-attr", ext is not None and ext.get("bad-attr") == ".active", ext)
+
+# rtnetlink: the kernel's rt_link.yaml with the kind added from our spec
+# (tools/ynl/rt_link_spec.py) decodes IFLA_INFO_DATA and IFLA_INFO_SLAVE_DATA,
+# which must agree with dev-get.
+specs = os.path.join(sys.argv[1], "../../../Documentation/netlink/specs")
+with open(os.path.join(specs, "rt_link.yaml")) as f:
+    licence = f.readline()
+    f.seek(0)
+    rt_link = yaml.safe_load(f)
+with open(spec) as f:
+    merged = merge(rt_link, yaml.safe_load(f))
+with tempfile.NamedTemporaryFile("w", suffix=".yaml") as out:
+    out.write(licence)
+    yaml.safe_dump(merged, out, sort_keys=False)
+    out.flush()
+    rt = YnlFamily(out.name, schema="")
+    info = rt.do("getlink", {"ifi-index": vnic}).get("linkinfo", {})
+    member_info = rt.do("getlink", {"ifi-index": member}).get("linkinfo", {})
+data = info.get("data", {})
+check(
+    "info-data",
+    info.get("kind") == "vnic_failover"
+    and data.get("active") == reply.get("active")
+    and data.get("failback") == reply.get("failback")
+    and data.get("health-check-interval") == reply.get("health-check-interval")
+    and data.get("failovers") == reply.get("failovers"),
+    f"{info} against {reply}",
+)
+ours = next((m for m in reply.get("member", []) if m["ifindex"] == member), {})
+slave = member_info.get("slave-data", {})
+check(
+    "info-slave-data",
+    member_info.get("slave-kind") == "vnic_failover"
+    and all(slave.get(k) == ours.get(k) for k in ("priority", "state", "flaps"))
+    and ours,
+    f"{member_info} against {ours}",
+)
 
 sys.exit(1 if failed else 0)
