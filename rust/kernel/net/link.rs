@@ -1033,11 +1033,16 @@ impl<T: LinkType> Adapter<T> {
             Some(port) => {
                 let port = port.as_raw();
                 // SAFETY: `port` is valid under `guard`; a driver's `ndo_select_queue` takes
-                // any buffer being sent, and `netdev_pick_tx` any device and buffer.
+                // any buffer being sent, and `netdev_pick_tx` any device and buffer. A port
+                // with one queue has no choice to make (the core does not ask it either).
                 unsafe {
-                    match (*(*port).netdev_ops).ndo_select_queue {
-                        Some(select) => select(port, skb, core::ptr::null_mut()),
-                        None => bindings::netdev_pick_tx(port, skb, core::ptr::null_mut()),
+                    if (*port).real_num_tx_queues <= 1 {
+                        0
+                    } else {
+                        match (*(*port).netdev_ops).ndo_select_queue {
+                            Some(select) => select(port, skb, core::ptr::null_mut()),
+                            None => bindings::netdev_pick_tx(port, skb, core::ptr::null_mut()),
+                        }
                     }
                 }
             }
