@@ -31,13 +31,16 @@ for b in "${benches[@]}"; do
 	cmd+="$b $out/$(basename "$(dirname "$b")"); "
 done
 # The net_failover anchor over PCI functions (tools/bench/vnic_failover/pci.sh),
-# on a hub of its own: a standby offering VIRTIO_NET_F_STANDBY, a primary with
-# the same MAC, and a peer.
+# on a hub of its own: a virtio-net standby offering VIRTIO_NET_F_STANDBY, an
+# e1000e primary with the same MAC, and a virtio-net peer.
 nf=
-for d in nfsby:01 nfpri:01 nfpeer:02; do
-	nf+=" -netdev hubport,id=hub-${d%:*},hubid=1"
-	nf+=" -device virtio-net-pci,netdev=hub-${d%:*},id=${d%:*},mac=52:54:00:5e:01:${d#*:}"
-	if [ "${d%:*}" = nfsby ]; then nf+=",failover=on"; fi
+# net_failover takes as primary only a netdev whose parent is a PCI function,
+# which virtio-net's is not: the primary is an e1000e.
+for d in nfsby:01:virtio-net-pci nfpri:01:e1000e nfpeer:02:virtio-net-pci; do
+	IFS=: read -r id mac model <<<"$d"
+	nf+=" -netdev hubport,id=hub-$id,hubid=1"
+	nf+=" -device $model,netdev=hub-$id,id=$id,mac=52:54:00:5e:01:$mac"
+	if [ "$id" = nfsby ]; then nf+=",failover=on"; fi
 done
 status=0
 tools/testing/vm.sh --flavour bench --cpus 4 --rwdir "$out" --qemu-opts "${nf# }" --exec "$cmd" | tee "$out/console.log" || status=$?

@@ -83,7 +83,8 @@ pvio_qdev_netdevs() {
 	[ -n "$slot" ] || return 1
 	path=$(printf '/sys/bus/pci/devices/0000:00:%02x.%x' "$slot" "$fn")
 	[ -d "$path" ] || return 1
-	find "$path/" -path '*/net/*' -maxdepth 3 -mindepth 3 -printf '%f\n'
+	# net/NAME for a NIC driven from its PCI function, virtioN/net/NAME for virtio.
+	find "$path/" -maxdepth 3 -mindepth 2 -path '*/net/*' ! -path '*/net/*/*' -printf '%f\n'
 }
 
 # Opens the QEMU monitor (QMP) that vm.sh gives the guest on the virtio serial
