@@ -360,12 +360,14 @@ impl VnicData {
 
     /// Takes the snapshot `ip -d link show` reports.
     fn publish(&self, pool: &Pool, now: policy::Millis) {
-        let mut snapshot = Snapshot::new(pool.health_interval_ms);
-        snapshot.status = self.status(pool);
-        for (slot, m) in snapshot.members.iter_mut().zip(pool.iter()) {
+        let mut members = [None; policy::MAX_MEMBERS];
+        for (slot, m) in members.iter_mut().zip(pool.iter()) {
             *slot = pool.selector.member(m.id, now).map(|info| (m.id, info));
         }
-        *self.published.lock() = snapshot;
+        *self.published.lock() = Snapshot {
+            status: self.status(pool),
+            members,
+        };
     }
 
     /// Sends the next repeated peer notification if it is due.
@@ -558,8 +560,8 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
-    fn new(health_interval_ms: u32) -> Self {
-        let notify = PeerNotify::default();
+    /// The state of a new vNIC, until its first change.
+    fn new() -> Self {
         Self {
             status: Status {
                 active: None,
@@ -569,9 +571,10 @@ impl Snapshot {
                 last_reason: 0,
                 last_switch_ns: 0,
                 last_switch_duration_ns: 0,
-                health_interval_ms,
-                notify_count: notify.count.load(Ordering::Relaxed),
-                notify_interval_ms: notify.interval_ms.load(Ordering::Relaxed),
+                health_interval_ms: DEFAULT_HEALTH_INTERVAL_MS,
+                // Read live by `snapshot`.
+                notify_count: 0,
+                notify_interval_ms: 0,
             },
             members: [None; policy::MAX_MEMBERS],
         }
@@ -720,7 +723,7 @@ impl LinkType for Vnic {
                 health_interval_ms: DEFAULT_HEALTH_INTERVAL_MS,
                 next_health_check: 0,
             }),
-            published <- new_spinlock!(Snapshot::new(DEFAULT_HEALTH_INTERVAL_MS)),
+            published <- new_spinlock!(Snapshot::new()),
             fold <- new_spinlock!(Fold::new()),
             counters: Counters::default(),
             notify: PeerNotify::default(),

@@ -65,19 +65,25 @@ def merge(rt_link, genl):
     return rt_link
 
 
-def main():
-    if len(sys.argv) != 4:
-        sys.exit(__doc__)
-    with open(sys.argv[1]) as f:
+def write(rt_link_path, genl_path, out):
+    """Writes the merged spec of the two files to the open file `out`."""
+    with open(rt_link_path) as f:
         # YNL wants the licence line, a comment that YAML does not keep.
         licence = f.readline()
         f.seek(0)
         rt_link = yaml.safe_load(f)
-    with open(sys.argv[2]) as f:
+    with open(genl_path) as f:
         genl = yaml.safe_load(f)
-    with open(sys.argv[3], "w") as f:
-        f.write(licence)
-        yaml.safe_dump(merge(rt_link, genl), f, sort_keys=False)
+    out.write(licence)
+    yaml.safe_dump(merge(rt_link, genl), out, sort_keys=False)
+    out.flush()
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    with open(sys.argv[3], "w") as out:
+        write(sys.argv[1], sys.argv[2], out)
 
 
 if __name__ == "__main__":

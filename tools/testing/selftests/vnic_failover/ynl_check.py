@@ -12,12 +12,11 @@ import os
 import sys
 import tempfile
 
-import yaml
 
 sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../../../ynl"))
 from lib import NlError, YnlFamily  # noqa: E402  (path set above)
-from rt_link_spec import merge  # noqa: E402
+import rt_link_spec  # noqa: E402
 
 spec, vnic, member = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 ynl = YnlFamily(spec, schema="")
@@ -63,16 +62,8 @@ check("reject-reply-attr", ext is not None and ext.get("bad-attr") == ".active",
 # (tools/ynl/rt_link_spec.py) decodes IFLA_INFO_DATA and IFLA_INFO_SLAVE_DATA,
 # which must agree with dev-get.
 specs = os.path.join(sys.argv[1], "../../../Documentation/netlink/specs")
-with open(os.path.join(specs, "rt_link.yaml")) as f:
-    licence = f.readline()
-    f.seek(0)
-    rt_link = yaml.safe_load(f)
-with open(spec) as f:
-    merged = merge(rt_link, yaml.safe_load(f))
 with tempfile.NamedTemporaryFile("w", suffix=".yaml") as out:
-    out.write(licence)
-    yaml.safe_dump(merged, out, sort_keys=False)
-    out.flush()
+    rt_link_spec.write(os.path.join(specs, "rt_link.yaml"), spec, out)
     rt = YnlFamily(out.name, schema="")
     info = rt.do("getlink", {"ifi-index": vnic}).get("linkinfo", {})
     member_info = rt.do("getlink", {"ifi-index": member}).get("linkinfo", {})
