@@ -30,7 +30,7 @@ use kernel::{
             sysfs::Attribute, LinkType, Live, Master, PortLink, RxFlags, RxMode, RxVerdict, Setup,
         },
         rcu_dev::RcuDevice,
-        skbuff::SkBuff,
+        skbuff::{Frame, SkBuff},
         stats::PortStats,
         vlan::Vlan,
     },
@@ -818,7 +818,7 @@ impl LinkType for Vnic {
         }
     }
 
-    fn handle_frame(vnic: &Live<Self>, port: &Netdev) -> RxVerdict {
+    fn handle_frame(vnic: &Live<Self>, port: &Netdev, _frame: &Frame<'_>) -> RxVerdict {
         // The member transmit uses is the one peers learn the vNIC's address on.
         let guard = rcu::read_lock();
         match vnic.data().tx_member(&guard) {

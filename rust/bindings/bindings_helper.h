@@ -16,6 +16,7 @@
 #include <linux/firmware.h>
 #include <linux/if_arp.h>
 #include <linux/if_vlan.h>
+#include <linux/inetdevice.h>
 #include <linux/jiffies.h>
 #include <linux/mdio.h>
 #include <linux/netdevice.h>
@@ -27,6 +28,7 @@
 #include <linux/slab.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <net/arp.h>
 #include <net/genetlink.h>
 #include <net/rtnetlink.h>
 

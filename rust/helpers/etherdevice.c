@@ -11,3 +11,8 @@ bool rust_helper_is_valid_ether_addr(const u8 *addr)
 {
 	return is_valid_ether_addr(addr);
 }
+
+void rust_helper_eth_random_addr(u8 *addr)
+{
+	eth_random_addr(addr);
+}

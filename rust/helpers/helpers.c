@@ -15,6 +15,7 @@
 #include "err.c"
 #include "etherdevice.c"
 #include "genetlink.c"
+#include "inet.c"
 #include "kunit.c"
 #include "mutex.c"
 #include "netlink.c"

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
+#include <linux/if_vlan.h>
 #include <linux/skbuff.h>
 #include <net/sch_generic.h>
 
@@ -34,4 +35,9 @@ u16 rust_helper_skb_port_queue_mapping(struct sk_buff *skb)
 void rust_helper_skb_set_port_queue_mapping(struct sk_buff *skb, u16 queue)
 {
 	qdisc_skb_cb(skb)->slave_dev_queue_mapping = queue;
+}
+
+bool rust_helper_skb_vlan_tag_present(const struct sk_buff *skb)
+{
+	return skb_vlan_tag_present(skb);
 }

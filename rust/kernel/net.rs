@@ -2,9 +2,11 @@
 
 //! Networking.
 
+pub mod arp;
 pub mod dev;
 pub mod extack;
 pub mod genetlink;
+pub mod inet;
 pub mod link;
 pub mod namespace;
 pub mod notifier;

@@ -19,6 +19,21 @@ pub const ETH_ALEN: usize = bindings::ETH_ALEN as usize;
 /// Size of an interface name buffer, trailing NUL included (`IFNAMSIZ`).
 pub const IFNAMSIZ: usize = bindings::IFNAMSIZ as usize;
 
+/// Returns a random, locally administered unicast Ethernet address (`eth_random_addr`).
+pub fn random_mac() -> [u8; ETH_ALEN] {
+    let mut mac = [0; ETH_ALEN];
+    // SAFETY: `mac` has room for the `ETH_ALEN` bytes written.
+    unsafe { bindings::eth_random_addr(mac.as_mut_ptr()) };
+    mac
+}
+
+/// Waits until every receive and transmit path that began before the call has finished
+/// (`synchronize_net`, an RCU grace period, expedited under RTNL). May sleep.
+pub fn synchronize_net() {
+    // SAFETY: `synchronize_net` only waits; it may be called from any context that can sleep.
+    unsafe { bindings::synchronize_net() };
+}
+
 /// A network device (`struct net_device`) whose memory is valid, with no lock held.
 ///
 /// What it offers is safe whatever the device's registration state: an unregistered device
@@ -240,6 +255,43 @@ impl Device {
         to_result(unsafe {
             bindings::dev_set_mac_address(self.as_raw(), &mut sa, ExtAck::ptr(extack))
         })
+    }
+
+    /// Returns the permanent hardware address of an Ethernet device (`perm_addr`: the one it
+    /// was registered with, or its hardware's), if it has a valid one.
+    pub fn perm_mac(&self) -> Option<[u8; ETH_ALEN]> {
+        if !self.is_ethernet() {
+            return None;
+        }
+        let mut mac = [0; ETH_ALEN];
+        // SAFETY: by the type invariant the device is valid; `perm_addr` is set at
+        // registration and holds at least `ETH_ALEN` bytes.
+        let perm = unsafe { &(*self.as_raw()).perm_addr };
+        mac.copy_from_slice(perm.get(..ETH_ALEN)?);
+        // Not multicast (nor broadcast), not all zero: `is_valid_ether_addr`.
+        let valid = mac[0] & 1 == 0 && mac != [0; ETH_ALEN];
+        valid.then_some(mac)
+    }
+
+    /// Adds `mac` to the device's unicast address list (`dev_uc_add`), so that a device that
+    /// filters unicast frames also takes those sent to `mac`. Counted: each add needs a
+    /// [`Device::del_unicast`].
+    pub fn add_unicast(&self, mac: &[u8; ETH_ALEN]) -> Result {
+        if !self.is_ethernet() {
+            return Err(EINVAL);
+        }
+        // SAFETY: the device is valid and RTNL is held (type invariant); `mac` has the
+        // `ETH_ALEN` bytes of an Ethernet device's address, checked above.
+        to_result(unsafe { bindings::dev_uc_add(self.as_raw(), mac.as_ptr()) })
+    }
+
+    /// Takes back an address added with [`Device::add_unicast`] (`dev_uc_del`).
+    pub fn del_unicast(&self, mac: &[u8; ETH_ALEN]) -> Result {
+        if !self.is_ethernet() {
+            return Err(EINVAL);
+        }
+        // SAFETY: as in `add_unicast`.
+        to_result(unsafe { bindings::dev_uc_del(self.as_raw(), mac.as_ptr()) })
     }
 
     /// Sets the MTU (`dev_set_mtu`).

@@ -30,7 +30,7 @@ use crate::{
         extack::{self, ExtAck},
         genetlink::Message,
         rtnl,
-        skbuff::SkBuff,
+        skbuff::{Frame, SkBuff},
         stats::PortStats,
         vlan::Vlan,
     },
@@ -108,10 +108,10 @@ pub trait LinkType: Sized + 'static {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
-    /// Decides what becomes of a frame that `port` received (the port's receive handler).
+    /// Decides what becomes of `frame`, which `port` received (the port's receive handler).
     ///
     /// Runs in softirq context under RCU, on several CPUs at once.
-    fn handle_frame(_dev: &Live<Self>, _port: &Netdev) -> RxVerdict {
+    fn handle_frame(_dev: &Live<Self>, _port: &Netdev, _frame: &Frame<'_>) -> RxVerdict {
         crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -1112,7 +1112,11 @@ impl<T: LinkType> Adapter<T> {
             return bindings::rx_handler_result_RX_HANDLER_PASS;
         }
         // SAFETY: see above; the master's data lives until its destructor, after the unlink.
-        let verdict = unsafe { T::handle_frame(Live::from_raw(master), Netdev::from_raw(port)) };
+        // The handler only reads the buffer, which nobody changes before it returns.
+        let verdict = unsafe {
+            let frame = Frame::from_raw(NonNull::new_unchecked(*pskb));
+            T::handle_frame(Live::from_raw(master), Netdev::from_raw(port), &frame)
+        };
         match verdict {
             RxVerdict::Pass => bindings::rx_handler_result_RX_HANDLER_PASS,
             RxVerdict::Exact => bindings::rx_handler_result_RX_HANDLER_EXACT,

@@ -4,8 +4,11 @@
 //!
 //! C header: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
 
-use crate::bindings;
-use core::{mem::ManuallyDrop, ptr::NonNull};
+use crate::{
+    bindings,
+    error::{code::EINVAL, to_result, Result},
+};
+use core::{marker::PhantomData, mem::ManuallyDrop, ptr::NonNull};
 
 /// An owned socket buffer (`struct sk_buff`).
 ///
@@ -62,5 +65,80 @@ impl Drop for SkBuff {
     fn drop(&mut self) {
         // SAFETY: by the type invariant we own a valid buffer.
         unsafe { bindings::kfree_skb(self.0.as_ptr()) };
+    }
+}
+
+/// A received frame, lent to a receive handler for the length of one call.
+///
+/// Its data starts at the network header: the link-layer header has been pulled (a port's
+/// receive handler runs after `eth_type_trans`). Read-only; whatever becomes of the frame is
+/// the handler's verdict, not this type's.
+///
+/// # Invariants
+///
+/// For `'a`, `skb` is a valid `struct sk_buff` that nobody changes.
+pub struct Frame<'a> {
+    skb: NonNull<bindings::sk_buff>,
+    _p: PhantomData<&'a bindings::sk_buff>,
+}
+
+impl Frame<'_> {
+    /// Lends a received buffer.
+    ///
+    /// # Safety
+    ///
+    /// For the returned value's lifetime, `skb` must be a valid buffer that nobody changes.
+    pub unsafe fn from_raw(skb: NonNull<bindings::sk_buff>) -> Self {
+        // INVARIANT: the caller guarantees validity and stability for the lifetime.
+        Self {
+            skb,
+            _p: PhantomData,
+        }
+    }
+
+    /// Returns the frame's protocol (`skb->protocol`, an `ETH_P_*` value) in host order.
+    pub fn protocol(&self) -> u16 {
+        // SAFETY: by the type invariant the buffer is valid and unchanged; `protocol` is a
+        // plain field of the `headers` group, which is valid through either union member.
+        let protocol = unsafe {
+            (*self.skb.as_ptr())
+                .__bindgen_anon_4
+                .__bindgen_anon_1
+                .as_ref()
+                .protocol
+        };
+        u16::from_be(protocol)
+    }
+
+    /// Returns the length of the data from the network header on, in bytes.
+    pub fn len(&self) -> u32 {
+        // SAFETY: by the type invariant the buffer is valid and unchanged.
+        unsafe { (*self.skb.as_ptr()).len }
+    }
+
+    /// Returns whether the frame holds no data past its link-layer header.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Returns whether the frame came with a VLAN tag, taken out of its data by the NIC or the
+    /// core (`skb_vlan_tag_present`): such a frame belongs to a VLAN, not to the untagged
+    /// network.
+    pub fn vlan_tagged(&self) -> bool {
+        // SAFETY: by the type invariant the buffer is valid and unchanged.
+        unsafe { bindings::skb_vlan_tag_present(self.skb.as_ptr()) }
+    }
+
+    /// Copies `buf.len()` bytes of the data from `offset` on into `buf`, wherever they lie in
+    /// the buffer (`skb_copy_bits`); an error (`EFAULT`, or `EINVAL` for sizes beyond `i32`)
+    /// if the frame is shorter.
+    pub fn read(&self, offset: u32, buf: &mut [u8]) -> Result {
+        let offset = i32::try_from(offset).map_err(|_| EINVAL)?;
+        let len = i32::try_from(buf.len()).map_err(|_| EINVAL)?;
+        // SAFETY: by the type invariant the buffer is valid and unchanged; `buf` has room for
+        // `len` bytes; `skb_copy_bits` checks the range against the buffer's length.
+        to_result(unsafe {
+            bindings::skb_copy_bits(self.skb.as_ptr(), offset, buf.as_mut_ptr().cast(), len)
+        })
     }
 }
