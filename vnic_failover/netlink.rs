@@ -8,6 +8,7 @@
 
 use crate::{
     policy::{self, Failback, Health, MemberInfo},
+    probe,
     vnic::{self, Vnic},
 };
 use kernel::{
@@ -15,6 +16,7 @@ use kernel::{
     net::{
         extack::fail,
         genetlink::{Dump, Family, Message, Operation, Policy, Request, Spec},
+        inet,
         link::Master,
         rtnl,
     },
@@ -53,6 +55,11 @@ mod vnic_attr {
     pub(super) const NOTIFY_PEERS_COUNT: u16 = 14;
     pub(super) const NOTIFY_PEERS_INTERVAL: u16 = 15;
     pub(super) const HEALTH_CHECK_INTERVAL: u16 = 16;
+    pub(super) const PROBE_TARGET: u16 = 17;
+    pub(super) const PROBE_INTERVAL: u16 = 18;
+    pub(super) const PROBE_MISSED_MAX: u16 = 19;
+    pub(super) const PROBES_SENT: u16 = 20;
+    pub(super) const PROBE_REPLIES: u16 = 21;
 }
 
 /// Attributes of the `member` set.
@@ -90,6 +97,24 @@ const BAD_HEALTH_INTERVAL: &CStr =
 pub(crate) fn health_interval_valid(ms: u32) -> bool {
     ms == 0 || (vnic::MIN_HEALTH_INTERVAL_MS..=vnic::MAX_HEALTH_INTERVAL_MS).contains(&ms)
 }
+const BAD_PROBE_TARGET: &CStr =
+    c_str!("vnic_failover: the probe target is a unicast IPv4 address, or 0.0.0.0 for off");
+const OWN_PROBE_TARGET: &CStr =
+    c_str!("vnic_failover: the probe target is one of the vNIC's own addresses");
+const BAD_PROBE_INTERVAL: &CStr = c_str!("vnic_failover: the probe interval is 10 to 10000 ms");
+const BAD_PROBE_MISSED_MAX: &CStr =
+    c_str!("vnic_failover: the probe missed-max is 1 to 255 intervals");
+
+/// Whether `ms` is a probe interval the vNIC accepts.
+pub(crate) fn probe_interval_valid(ms: u32) -> bool {
+    (vnic::MIN_PROBE_INTERVAL_MS..=vnic::MAX_PROBE_INTERVAL_MS).contains(&ms)
+}
+
+/// Whether `n` is a number of probe intervals a member may miss.
+pub(crate) fn probe_missed_max_valid(n: u32) -> bool {
+    (1..=vnic::MAX_PROBE_MISSED_MAX).contains(&n)
+}
+
 const INTERVAL_TOO_LONG: &CStr =
     c_str!("vnic_failover: the peer notification interval is at most 60000 ms");
 
@@ -120,8 +145,13 @@ impl Spec for VnicFamily {
                 Policy::Reject, // previous
                 Policy::Reject, // member
                 Policy::U32Max(255),
-                Policy::U32, // notify-peers-interval
-                Policy::U32, // health-check-interval
+                Policy::U32,    // notify-peers-interval
+                Policy::U32,    // health-check-interval
+                Policy::U32,    // probe-target
+                Policy::U32,    // probe-interval
+                Policy::U32,    // probe-missed-max
+                Policy::Reject, // probes-sent
+                Policy::Reject, // probe-replies
             ],
             doit: Some(dev_set),
             dumpit: None,
@@ -238,7 +268,15 @@ fn put_status(msg: &mut Message<'_>, status: &vnic::Status) -> Result {
     )?;
     msg.put_u32(vnic_attr::NOTIFY_PEERS_COUNT, status.notify_count)?;
     msg.put_u32(vnic_attr::NOTIFY_PEERS_INTERVAL, status.notify_interval_ms)?;
-    msg.put_u32(vnic_attr::HEALTH_CHECK_INTERVAL, status.health_interval_ms)
+    msg.put_u32(vnic_attr::HEALTH_CHECK_INTERVAL, status.health_interval_ms)?;
+    if let Some(target) = status.probe_target {
+        // Network order, as the spec's `byte-order: big-endian` has it.
+        msg.put_u32(vnic_attr::PROBE_TARGET, u32::from_ne_bytes(target))?;
+    }
+    msg.put_u32(vnic_attr::PROBE_INTERVAL, status.probe_interval_ms)?;
+    msg.put_u32(vnic_attr::PROBE_MISSED_MAX, status.probe_missed_max)?;
+    msg.put_uint(vnic_attr::PROBES_SENT, status.probes_sent)?;
+    msg.put_uint(vnic_attr::PROBE_REPLIES, status.probe_replies)
 }
 
 /// Adds what the selector knows of member `id`.
@@ -261,8 +299,8 @@ const fn nla_total_size(len: usize) -> usize {
     (4 + len + 3) & !3
 }
 
-/// Most bytes [`fill_info`] adds: 9 `u32` and 3 `uint` attributes.
-pub(crate) const INFO_SIZE: usize = 9 * nla_total_size(4) + 3 * nla_total_size(8);
+/// Most bytes [`fill_info`] adds: 12 `u32` and 5 `uint` attributes.
+pub(crate) const INFO_SIZE: usize = 12 * nla_total_size(4) + 5 * nla_total_size(8);
 
 /// Most bytes [`fill_port_info`] adds: 4 `u32` and a `u8` attribute.
 pub(crate) const PORT_INFO_SIZE: usize = 4 * nla_total_size(4) + nla_total_size(1);
@@ -315,7 +353,8 @@ fn dev_dump(req: &Request<'_>, dump: &mut Dump<'_>) -> Result {
     Ok(())
 }
 
-/// `dev-set`: failback policy, up-delay, hold-down.
+/// `dev-set`: failback policy, up-delay, hold-down, peer notification, health checks and
+/// ARP probing.
 fn dev_set(req: &Request<'_>) -> Result {
     let ifindex = req.required_u32(vnic_attr::IFINDEX)?;
     let delay = |ty| match req.u32(ty) {
@@ -338,9 +377,31 @@ fn dev_set(req: &Request<'_>) -> Result {
     if health_interval.is_some_and(|ms| !health_interval_valid(ms)) {
         return Err(fail(req.extack(), BAD_HEALTH_INTERVAL, ERANGE));
     }
+    // 0.0.0.0 turns probing off.
+    let probe_target = req
+        .u32(vnic_attr::PROBE_TARGET)
+        .map(|raw| (raw != 0).then(|| raw.to_ne_bytes()));
+    if probe_target.is_some_and(|t| t.is_some_and(|t| !probe::target_valid(t))) {
+        return Err(fail(req.extack(), BAD_PROBE_TARGET, EINVAL));
+    }
+    let probe_interval = req.u32(vnic_attr::PROBE_INTERVAL);
+    if probe_interval.is_some_and(|ms| !probe_interval_valid(ms)) {
+        return Err(fail(req.extack(), BAD_PROBE_INTERVAL, ERANGE));
+    }
+    let probe_missed_max = req.u32(vnic_attr::PROBE_MISSED_MAX);
+    if probe_missed_max.is_some_and(|n| !probe_missed_max_valid(n)) {
+        return Err(fail(req.extack(), BAD_PROBE_MISSED_MAX, ERANGE));
+    }
     let rtnl = rtnl::Guard::lock();
     let vnic = find_vnic(&rtnl, req, ifindex)?;
+    // Its own probes, flooded to the backups, would answer for the target.
+    if probe_target.is_some_and(|t| t.is_some_and(|t| inet::has_address(vnic, t))) {
+        return Err(fail(req.extack(), OWN_PROBE_TARGET, EINVAL));
+    }
     vnic::set_peer_notify(vnic, notify_count, notify_interval);
+    if probe_target.is_some() || probe_interval.is_some() || probe_missed_max.is_some() {
+        vnic::set_probe(vnic, probe_target, probe_interval, probe_missed_max);
+    }
     if let Some(ms) = health_interval {
         vnic::set_health_interval(vnic, ms);
     }

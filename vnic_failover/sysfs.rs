@@ -6,11 +6,13 @@
 use crate::{
     netlink,
     policy::{Failback, Millis},
+    probe,
     vnic::{self, Vnic},
 };
 use core::fmt::Write;
 use kernel::net::{
     dev::Name,
+    inet,
     link::{
         sysfs::{Attribute, Buffer},
         Master,
@@ -79,6 +81,31 @@ pub(crate) const ATTRS: &[Attribute<Vnic>] = &[
         name: c_str!("health_check_interval_ms"),
         show: show_health_interval,
         store: Some(store_health_interval),
+    },
+    Attribute {
+        name: c_str!("probe_target"),
+        show: show_probe_target,
+        store: Some(store_probe_target),
+    },
+    Attribute {
+        name: c_str!("probe_interval_ms"),
+        show: show_probe_interval,
+        store: Some(store_probe_interval),
+    },
+    Attribute {
+        name: c_str!("probe_missed_max"),
+        show: show_probe_missed_max,
+        store: Some(store_probe_missed_max),
+    },
+    Attribute {
+        name: c_str!("probes_sent"),
+        show: show_probes_sent,
+        store: None,
+    },
+    Attribute {
+        name: c_str!("probe_replies"),
+        show: show_probe_replies,
+        store: None,
     },
 ];
 
@@ -235,4 +262,57 @@ fn store_hold_down(vnic: &Master<Vnic>, value: &str) -> Result {
     let ms = delay(value)?;
     vnic::configure(vnic, |config| config.hold_down = ms);
     Ok(())
+}
+
+fn show_probe_target(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    let [a, b, c, d] = vnic::status(vnic).probe_target.unwrap_or([0; 4]);
+    line(out, format_args!("{a}.{b}.{c}.{d}"))
+}
+
+/// Takes a dotted-quad unicast address, or 0.0.0.0 to turn probing off.
+fn store_probe_target(vnic: &Master<Vnic>, value: &str) -> Result {
+    let target = probe::parse_ipv4(value).ok_or(EINVAL)?;
+    let target = (target != [0; 4]).then_some(target);
+    if target.is_some_and(|t| !probe::target_valid(t) || inet::has_address(vnic, t)) {
+        return Err(EINVAL);
+    }
+    vnic::set_probe(vnic, Some(target), None, None);
+    Ok(())
+}
+
+fn show_probe_interval(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    line(
+        out,
+        format_args!("{}", vnic::status(vnic).probe_interval_ms),
+    )
+}
+
+fn store_probe_interval(vnic: &Master<Vnic>, value: &str) -> Result {
+    let ms = bounded(value, vnic::MAX_PROBE_INTERVAL_MS)?;
+    if !netlink::probe_interval_valid(ms) {
+        return Err(ERANGE);
+    }
+    vnic::set_probe(vnic, None, Some(ms), None);
+    Ok(())
+}
+
+fn show_probe_missed_max(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    line(out, format_args!("{}", vnic::status(vnic).probe_missed_max))
+}
+
+fn store_probe_missed_max(vnic: &Master<Vnic>, value: &str) -> Result {
+    let n = bounded(value, vnic::MAX_PROBE_MISSED_MAX)?;
+    if !netlink::probe_missed_max_valid(n) {
+        return Err(ERANGE);
+    }
+    vnic::set_probe(vnic, None, None, Some(n));
+    Ok(())
+}
+
+fn show_probes_sent(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    line(out, format_args!("{}", vnic::status(vnic).probes_sent))
+}
+
+fn show_probe_replies(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    line(out, format_args!("{}", vnic::status(vnic).probe_replies))
 }

@@ -17,15 +17,19 @@ use crate::{
     health::{TxSample, TxWatch},
     netlink,
     policy::{self, Health, MemberId, MemberInfo, Reason, Selector, Switch},
+    probe::{self, Role, Verdict},
+    prober::Prober,
     stats::{self, Fold},
 };
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::{
     c_str,
     net::{
-        dev::{Device, Netdev, ETH_ALEN},
+        arp,
+        dev::{random_mac, synchronize_net, Device, Netdev, ETH_ALEN},
         extack::{fail, ExtAck},
         genetlink::Message,
+        inet::Ipv4Addr,
         link::{
             sysfs::Attribute, LinkType, Live, Master, PortLink, RxFlags, RxMode, RxVerdict, Setup,
         },
@@ -55,6 +59,16 @@ struct Member {
     watch: TxWatch,
     /// When a health check failed it (the policy's clock), for the retry.
     health_failed_at: Option<policy::Millis>,
+    /// The address it probes from when it does not carry the traffic (see `probe`): its
+    /// permanent one, or a random one if it has none (veth), in its unicast filter while it is
+    /// a member.
+    probe_mac: [u8; ETH_ALEN],
+    /// Whether `probe_mac` was added to its unicast filter.
+    probe_mac_in_filter: bool,
+    /// Probes it left unanswered in a row (see `probe::count`).
+    probes_missed: u32,
+    /// Whether it was counted as the active member at the last probe.
+    counted_as_active: bool,
 }
 
 /// The pool and its selector, changed under RTNL (the lock only makes that visible to Rust).
@@ -66,12 +80,32 @@ struct Pool {
     health_interval_ms: u32,
     /// When the next health check is due (the policy's clock).
     next_health_check: policy::Millis,
+    /// Milliseconds between ARP probes, while there is a target (see `probe`).
+    probe_interval_ms: u32,
+    /// Probe intervals without proof after which a member fails.
+    probe_missed_max: u32,
+    /// When the next probe is due (the policy's clock).
+    next_probe: policy::Millis,
+    /// The probe whose answers are to be counted: when it went out (0 for none), when to
+    /// count them, and the usable active member it went out of (none: members in turn).
+    probe_sent_at: policy::Millis,
+    probe_count_at: policy::Millis,
+    probe_active: Option<MemberId>,
+    /// The slot that sent the last probe while no member was usable (they take turns).
+    probe_turn: usize,
 }
 
 impl Pool {
     /// Returns the members.
     fn iter(&self) -> impl Iterator<Item = &Member> {
         self.members.iter().flatten()
+    }
+
+    /// Returns the slot of member `id`.
+    fn slot_of(&self, id: MemberId) -> Option<usize> {
+        self.members
+            .iter()
+            .position(|m| m.as_ref().is_some_and(|m| m.id == id))
     }
 }
 
@@ -135,6 +169,18 @@ pub(crate) const MAX_NOTIFY_COUNT: u32 = 255;
 /// Longest interval between peer notifications, in milliseconds.
 pub(crate) const MAX_NOTIFY_INTERVAL_MS: u32 = 60_000;
 
+/// Milliseconds between ARP probes, by default (probing is off until a target is set).
+const DEFAULT_PROBE_INTERVAL_MS: u32 = 200;
+/// Shortest and longest probe interval accepted.
+pub(crate) const MIN_PROBE_INTERVAL_MS: u32 = 10;
+/// See [`MIN_PROBE_INTERVAL_MS`].
+pub(crate) const MAX_PROBE_INTERVAL_MS: u32 = 10_000;
+/// Probe intervals without proof after which a member fails, by default (bonding's
+/// `arp_missed_max`).
+const DEFAULT_PROBE_MISSED_MAX: u32 = 2;
+/// Most probe intervals a member may miss.
+pub(crate) const MAX_PROBE_MISSED_MAX: u32 = 255;
+
 /// The private data of a vNIC.
 #[pin_data]
 pub(crate) struct VnicData {
@@ -156,6 +202,7 @@ pub(crate) struct VnicData {
     fold: SpinLock<Fold>,
     pub(crate) counters: Counters,
     pub(crate) notify: PeerNotify,
+    pub(crate) prober: Prober,
 }
 
 /// Returns monotonic time in milliseconds, the policy's clock.
@@ -240,6 +287,63 @@ fn release_filters(vnic: &Master<Vnic>, member: &Device) {
     member.del_vlans_of(vnic);
 }
 
+/// Puts a member's probe address `mac` into its unicast filter (`on`) or takes it out, once. Only
+/// while probing: a device that does not filter unicast frames (veth) goes promiscuous for
+/// an extra address.
+fn filter_probe_mac(dev: &Device, mac: &[u8; ETH_ALEN], in_filter: &mut bool, on: bool) {
+    if on && !*in_filter {
+        // Best effort: without it, a member that filters unicast frames misses the replies to
+        // its own probes, and can only be revived by the active member's.
+        *in_filter = dev.add_unicast(mac).is_ok();
+    } else if !on && *in_filter {
+        let _ = dev.del_unicast(mac);
+        *in_filter = false;
+    }
+}
+
+/// Returns the probe addresses of the pool's members.
+fn probe_macs(pool: &Pool) -> [Option<[u8; ETH_ALEN]>; policy::MAX_MEMBERS] {
+    let mut taken = [None; policy::MAX_MEMBERS];
+    for (t, m) in taken.iter_mut().zip(pool.iter()) {
+        *t = Some(m.probe_mac);
+    }
+    taken
+}
+
+/// Returns `candidate` if it is neither the vNIC's address nor another member's probe
+/// address (two functions of one adapter may share a permanent address), a random one
+/// otherwise.
+fn probe_mac_for(
+    candidate: Option<[u8; ETH_ALEN]>,
+    vnic_mac: [u8; ETH_ALEN],
+    taken: &[Option<[u8; ETH_ALEN]>],
+) -> [u8; ETH_ALEN] {
+    match candidate {
+        Some(mac) if mac != vnic_mac && !taken.contains(&Some(mac)) => mac,
+        _ => fresh_probe_mac(vnic_mac, taken),
+    }
+}
+
+/// Returns a random probe address unlike the vNIC's and the members'.
+fn fresh_probe_mac(vnic_mac: [u8; ETH_ALEN], taken: &[Option<[u8; ETH_ALEN]>]) -> [u8; ETH_ALEN] {
+    loop {
+        let mac = random_mac();
+        if mac != vnic_mac && !taken.contains(&Some(mac)) {
+            return mac;
+        }
+    }
+}
+
+/// Returns the active member if it is usable (a failed member stays active when no other
+/// can take over).
+fn usable_active(pool: &Pool, now: policy::Millis) -> Option<MemberId> {
+    pool.selector.active().filter(|&id| {
+        pool.selector
+            .member(id, now)
+            .is_some_and(|i| i.link_up && i.failed.is_none())
+    })
+}
+
 /// Whether a member can carry traffic now: up, with carrier.
 fn link_up(dev: &Netdev) -> bool {
     dev.is_running() && dev.has_carrier()
@@ -317,6 +421,11 @@ impl VnicData {
             health_interval_ms: pool.health_interval_ms,
             notify_count: self.notify.count.load(Ordering::Relaxed),
             notify_interval_ms: self.notify.interval_ms.load(Ordering::Relaxed),
+            probe_target: self.prober.target(),
+            probe_interval_ms: pool.probe_interval_ms,
+            probe_missed_max: pool.probe_missed_max,
+            probes_sent: self.prober.sent.load(Ordering::Relaxed),
+            probe_replies: self.prober.replies.load(Ordering::Relaxed),
         }
     }
 
@@ -333,10 +442,18 @@ impl VnicData {
         // Members are checked while there are any: their counters are not events.
         let checked = pool.health_interval_ms > 0 && pool.iter().next().is_some();
         let health_at = checked.then(|| pool.next_health_check.max(now));
-        let deadline = [pool.selector.next_deadline(now), notify_at, health_at]
-            .into_iter()
-            .flatten()
-            .min();
+        let probed = self.prober.target().is_some() && pool.iter().next().is_some();
+        let counting = (pool.probe_sent_at > 0).then_some(pool.probe_count_at);
+        let probe_at = probed.then(|| pool.next_probe.min(counting.unwrap_or(u64::MAX)).max(now));
+        let deadline = [
+            pool.selector.next_deadline(now),
+            notify_at,
+            health_at,
+            probe_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         if let Some(deadline) = deadline {
             let delay = deadline.saturating_sub(now);
             vnic.schedule(u32::try_from(delay).unwrap_or(u32::MAX));
@@ -436,6 +553,137 @@ impl VnicData {
         }
     }
 
+    /// Counts the answers to the last probe once they are due, then sends the next probe when
+    /// that is due (see `probe`).
+    fn probe_members(&self, vnic: &Master<Vnic>, pool: &mut Pool) {
+        if self.prober.target().is_none() {
+            return;
+        }
+        let now = now_ms();
+        if pool.probe_sent_at > 0 && now >= pool.probe_count_at {
+            let sent_at = core::mem::take(&mut pool.probe_sent_at);
+            self.count_answers(vnic, pool, sent_at, now);
+        }
+        if now >= pool.next_probe {
+            pool.next_probe = now.saturating_add(pool.probe_interval_ms.into());
+            self.send_probe(vnic, pool, now);
+        }
+    }
+
+    /// Counts the probe sent at `sent_at` for each member, with the role it had then, and
+    /// fails or revives members accordingly.
+    fn count_answers(&self, vnic: &Master<Vnic>, pool: &mut Pool, sent_at: u64, now: u64) {
+        let config = probe::Config {
+            interval: pool.probe_interval_ms.into(),
+            missed_max: pool.probe_missed_max,
+        };
+        let probe_active = pool.probe_active;
+        let heard = probe_active
+            .and_then(|id| pool.slot_of(id))
+            .is_some_and(|a| probe::answered(&self.prober.seen(a), Role::Active, sent_at));
+        for slot in 0..policy::MAX_MEMBERS {
+            let started = Ktime::ktime_get();
+            let Some(id) = pool
+                .members
+                .get(slot)
+                .and_then(Option::as_ref)
+                .map(|m| m.id)
+            else {
+                continue;
+            };
+            let Some(info) = pool.selector.member(id, now) else {
+                continue;
+            };
+            let probe_failed = info.failed == Some(Health::ProbeFailed);
+            // A member that is down, or failed for another reason, is not counted.
+            if !info.link_up || (info.failed.is_some() && !probe_failed) {
+                continue;
+            }
+            let role = if probe_failed {
+                Role::Failed {
+                    target_heard: heard,
+                }
+            } else if probe_active == Some(id) {
+                Role::Active
+            } else {
+                Role::Backup
+            };
+            let answered = probe::answered(&self.prober.seen(slot), role, sent_at);
+            let Some(m) = pool.members.get_mut(slot).and_then(Option::as_mut) else {
+                continue;
+            };
+            // A member counted as the active one for the first time starts over: the probes
+            // it missed as a backup were the old active member's.
+            let is_active = role == Role::Active;
+            if is_active && !m.counted_as_active {
+                m.probes_missed = 0;
+            }
+            m.counted_as_active = is_active;
+            let verdict = probe::count(&mut m.probes_missed, answered, role, &config);
+            let health = match (verdict, probe_failed) {
+                (Verdict::Dead, false) => Some(Health::ProbeFailed),
+                (Verdict::Alive, true) => None,
+                _ => continue,
+            };
+            pr_warn!(
+                "{}: member {} {}\n",
+                vnic.name(),
+                vnic.port(&m.link).name(),
+                if health.is_some() {
+                    "failed: probe failed"
+                } else {
+                    "answers probes again"
+                }
+            );
+            let result = pool.selector.set_health(id, health, now);
+            self.settle(vnic, pool, result.ok().flatten(), started);
+        }
+    }
+
+    /// Sends a probe: out of the active member while it is usable, otherwise out of the
+    /// members whose link is up and that probes can revive, one per interval in turn.
+    fn send_probe(&self, vnic: &Master<Vnic>, pool: &mut Pool, now: u64) {
+        let probe_active = usable_active(pool, now);
+        let sender = match probe_active {
+            Some(id) => pool.slot_of(id),
+            None => {
+                let can_revive = |slot: &usize| {
+                    pool.members
+                        .get(*slot)
+                        .and_then(Option::as_ref)
+                        .and_then(|m| pool.selector.member(m.id, now))
+                        .is_some_and(|info| {
+                            info.link_up && matches!(info.failed, None | Some(Health::ProbeFailed))
+                        })
+                };
+                let candidates = (0..policy::MAX_MEMBERS).filter(can_revive);
+                let turn = probe::next_in_turn(candidates, pool.probe_turn);
+                if let Some(turn) = turn {
+                    pool.probe_turn = turn;
+                }
+                turn
+            }
+        };
+        let Some(m) = sender
+            .and_then(|slot| pool.members.get(slot))
+            .and_then(Option::as_ref)
+        else {
+            return;
+        };
+        // The member transmit uses probes as the vNIC; another one as itself, so that the
+        // switches keep the vNIC's address where its traffic is.
+        let as_vnic = pool.selector.active() == Some(m.id);
+        let own = (!as_vnic).then_some(&m.probe_mac);
+        self.prober.send(vnic, vnic.port(&m.link), own);
+        let config = probe::Config {
+            interval: pool.probe_interval_ms.into(),
+            missed_max: pool.probe_missed_max,
+        };
+        pool.probe_sent_at = now;
+        pool.probe_count_at = now.saturating_add(probe::reply_wait(&config));
+        pool.probe_active = probe_active;
+    }
+
     fn notify_peers(&self, vnic: &Master<Vnic>) {
         vnic.notify_peers();
         self.counters
@@ -475,6 +723,18 @@ impl VnicData {
     fn set_link(&self, vnic: &Master<Vnic>, member: &Device, up: bool) {
         let started = Ktime::ktime_get();
         let mut pool = self.pool.lock();
+        // A member whose link comes up is judged on the probes it gets from now on.
+        if let Some(m) = up
+            .then(|| {
+                pool.members
+                    .iter_mut()
+                    .flatten()
+                    .find(|m| m.id == member_id(member))
+            })
+            .flatten()
+        {
+            m.probes_missed = 0;
+        }
         let result = pool.selector.set_link(member_id(member), up, now_ms());
         self.settle(vnic, &pool, result.ok().flatten(), started);
     }
@@ -503,7 +763,7 @@ impl VnicData {
         if self.standby.holds(member) {
             drop(self.standby.replace(None));
         }
-        let gone = pool.members.get_mut(slot)?.take()?;
+        let mut gone = pool.members.get_mut(slot)?.take()?;
         // What it failed as a member stays in the vNIC's counters.
         let last = fold_sample(member);
         let _ = self.fold.lock().leave(id, last);
@@ -514,6 +774,12 @@ impl VnicData {
         }
         release_filters(vnic, member);
         if restore {
+            filter_probe_mac(
+                member,
+                &gone.probe_mac,
+                &mut gone.probe_mac_in_filter,
+                false,
+            );
             // Best effort: the member may refuse its old values now; it is ours no more.
             let _ = member.set_mtu(gone.saved_mtu);
             let _ = member.set_mac(&gone.saved_mac, None);
@@ -546,6 +812,16 @@ pub(crate) struct Status {
     pub(crate) notify_count: u32,
     /// Milliseconds between them.
     pub(crate) notify_interval_ms: u32,
+    /// The ARP probe target, if probing is on.
+    pub(crate) probe_target: Option<Ipv4Addr>,
+    /// Milliseconds between probes.
+    pub(crate) probe_interval_ms: u32,
+    /// Probe intervals without proof after which a member fails.
+    pub(crate) probe_missed_max: u32,
+    /// Probes sent.
+    pub(crate) probes_sent: u64,
+    /// ARP frames from the target received.
+    pub(crate) probe_replies: u64,
 }
 
 /// A copy of the pool's state, taken at every change of the pool, for `IFLA_INFO_DATA` and
@@ -572,9 +848,14 @@ impl Snapshot {
                 last_switch_ns: 0,
                 last_switch_duration_ns: 0,
                 health_interval_ms: DEFAULT_HEALTH_INTERVAL_MS,
+                probe_target: None,
+                probe_interval_ms: DEFAULT_PROBE_INTERVAL_MS,
+                probe_missed_max: DEFAULT_PROBE_MISSED_MAX,
                 // Read live by `snapshot`.
                 notify_count: 0,
                 notify_interval_ms: 0,
+                probes_sent: 0,
+                probe_replies: 0,
             },
             members: [None; policy::MAX_MEMBERS],
         }
@@ -582,12 +863,15 @@ impl Snapshot {
 }
 
 /// Returns the state of `vnic` as of the last change of its pool, without taking the pool's
-/// lock; the peer-notification options are read as they are now.
+/// lock; the peer-notification options and the probe counters are read as they are now.
 pub(crate) fn snapshot(vnic: &Master<Vnic>) -> Snapshot {
     let data = vnic.data();
     let mut snapshot = *data.published.lock();
-    snapshot.status.notify_count = data.notify.count.load(Ordering::Relaxed);
-    snapshot.status.notify_interval_ms = data.notify.interval_ms.load(Ordering::Relaxed);
+    let status = &mut snapshot.status;
+    status.notify_count = data.notify.count.load(Ordering::Relaxed);
+    status.notify_interval_ms = data.notify.interval_ms.load(Ordering::Relaxed);
+    status.probes_sent = data.prober.sent.load(Ordering::Relaxed);
+    status.probe_replies = data.prober.replies.load(Ordering::Relaxed);
     snapshot
 }
 
@@ -657,6 +941,59 @@ pub(crate) fn set_health_interval(vnic: &Master<Vnic>, ms: u32) {
     data.settle(vnic, &pool, None, started);
 }
 
+/// Sets the ARP probe target (`Some(None)`: probing off), the interval and the intervals a
+/// member may miss; values are checked by the callers. Every member's count starts over,
+/// and members failed by probing recover when probing stops.
+pub(crate) fn set_probe(
+    vnic: &Master<Vnic>,
+    target: Option<Option<Ipv4Addr>>,
+    interval_ms: Option<u32>,
+    missed_max: Option<u32>,
+) {
+    let data = vnic.data();
+    let mut pool = data.pool.lock();
+    if let Some(target) = target {
+        data.prober.set_target(target);
+        // A receive handler that read the old target is done before its proof is forgotten.
+        synchronize_net();
+    }
+    if let Some(ms) = interval_ms {
+        pool.probe_interval_ms = ms;
+    }
+    if let Some(missed) = missed_max {
+        pool.probe_missed_max = missed;
+    }
+    let now = now_ms();
+    // Counting starts over with the next probe, due now.
+    pool.next_probe = now;
+    pool.probe_sent_at = 0;
+    let probing = data.prober.target().is_some();
+    for slot in 0..policy::MAX_MEMBERS {
+        let started = Ktime::ktime_get();
+        let Some(m) = pool.members.get_mut(slot).and_then(Option::as_mut) else {
+            continue;
+        };
+        let id = m.id;
+        m.probes_missed = 0;
+        filter_probe_mac(
+            vnic.port(&m.link),
+            &m.probe_mac,
+            &mut m.probe_mac_in_filter,
+            probing,
+        );
+        // Proof of another target does not count.
+        if target.is_some() {
+            data.prober.forget(slot);
+        }
+        let failed = pool.selector.member(id, now).and_then(|info| info.failed);
+        if !probing && failed == Some(Health::ProbeFailed) {
+            let result = pool.selector.set_health(id, None, now);
+            data.settle(vnic, &pool, result.ok().flatten(), started);
+        }
+    }
+    data.settle(vnic, &pool, None, Ktime::ktime_get());
+}
+
 /// Sets a member's priority and, with `admin_failed`, marks it failed by the administrator or
 /// clears that mark (other failures stay).
 pub(crate) fn set_member(
@@ -722,11 +1059,19 @@ impl LinkType for Vnic {
                 members: [const { None }; policy::MAX_MEMBERS],
                 health_interval_ms: DEFAULT_HEALTH_INTERVAL_MS,
                 next_health_check: 0,
+                probe_interval_ms: DEFAULT_PROBE_INTERVAL_MS,
+                probe_missed_max: DEFAULT_PROBE_MISSED_MAX,
+                next_probe: 0,
+                probe_sent_at: 0,
+                probe_count_at: 0,
+                probe_active: None,
+                probe_turn: 0,
             }),
             published <- new_spinlock!(Snapshot::new()),
             fold <- new_spinlock!(Fold::new()),
             counters: Counters::default(),
             notify: PeerNotify::default(),
+            prober: Prober::default(),
         }? Error)
     }
 
@@ -736,7 +1081,7 @@ impl LinkType for Vnic {
         drop(data.standby.replace(None));
         let mut pool = vnic.data().pool.lock();
         for slot in 0..policy::MAX_MEMBERS {
-            let Some(m) = pool.members.get_mut(slot).and_then(Option::take) else {
+            let Some(mut m) = pool.members.get_mut(slot).and_then(Option::take) else {
                 continue;
             };
             if let Some(rcu_slot) = data.members.get(slot) {
@@ -744,6 +1089,7 @@ impl LinkType for Vnic {
             }
             let dev = vnic.port(&m.link);
             release_filters(vnic, dev);
+            filter_probe_mac(dev, &m.probe_mac, &mut m.probe_mac_in_filter, false);
             let _ = dev.set_mtu(m.saved_mtu);
             let _ = dev.set_mac(&m.saved_mac, None);
             let _ = pool.selector.remove(m.id, now_ms());
@@ -756,6 +1102,7 @@ impl LinkType for Vnic {
         let started = Ktime::ktime_get();
         let mut pool = data.pool.lock();
         data.check_health(vnic, &mut pool);
+        data.probe_members(vnic, &mut pool);
         let result = pool.selector.tick(now_ms());
         data.notify_again(vnic, &pool);
         data.settle(vnic, &pool, result, started);
@@ -818,10 +1165,15 @@ impl LinkType for Vnic {
         }
     }
 
-    fn handle_frame(vnic: &Live<Self>, port: &Netdev, _frame: &Frame<'_>) -> RxVerdict {
-        // The member transmit uses is the one peers learn the vNIC's address on.
+    fn handle_frame(vnic: &Live<Self>, port: &Netdev, frame: &Frame<'_>) -> RxVerdict {
+        let data = vnic.data();
         let guard = rcu::read_lock();
-        match vnic.data().tx_member(&guard) {
+        if frame.protocol() == arp::PROTOCOL {
+            data.prober
+                .received(&data.members, port, frame, now_ms(), &guard);
+        }
+        // The member transmit uses is the one peers learn the vNIC's address on.
+        match data.tx_member(&guard) {
             Some(member) if member.is(port) => RxVerdict::Deliver,
             _ => RxVerdict::Exact,
         }
@@ -902,6 +1254,8 @@ impl LinkType for Vnic {
             undo(dev);
             return Err(fail(extack, POOL_FULL, ENOSPC));
         };
+        let probe_mac = probe_mac_for(dev.perm_mac(), mac, &probe_macs(&pool));
+        let probing = data.prober.target().is_some();
         if let Some(entry) = pool.members.get_mut(slot) {
             *entry = Some(Member {
                 link,
@@ -910,13 +1264,22 @@ impl LinkType for Vnic {
                 saved_mtu,
                 watch: TxWatch::new(tx_sample(dev)),
                 health_failed_at: None,
+                probe_mac,
+                probe_mac_in_filter: false,
+                probes_missed: 0,
+                counted_as_active: false,
             });
+        }
+        if let Some(m) = pool.members.get_mut(slot).and_then(Option::as_mut) {
+            filter_probe_mac(dev, &m.probe_mac, &mut m.probe_mac_in_filter, probing);
         }
         // Its failures count from now on (before the slot: `port_stats` folds the slots).
         let first = fold_sample(dev);
         let _ = data.fold.lock().join(id, first);
         // Warm standby for addresses too: the member receives the vNIC's unicast and
         // multicast addresses now, and `set_rx_mode` keeps them in step.
+        // A fresh start for the slot's probe stamps, before proof can arrive for it.
+        data.prober.forget(slot);
         if let Some(rcu_slot) = data.members.get(slot) {
             drop(rcu_slot.replace(Some(dev.hold())));
         }
@@ -1007,13 +1370,28 @@ impl LinkType for Vnic {
         let Some(old) = vnic.mac() else {
             return Err(EINVAL);
         };
-        let pool = vnic.data().pool.lock();
+        let data = vnic.data();
+        let mut pool = data.pool.lock();
         for (i, m) in pool.iter().enumerate() {
             if let Err(e) = vnic.port(&m.link).set_mac(mac, None) {
                 for m in pool.iter().take(i) {
                     let _ = vnic.port(&m.link).set_mac(&old, None);
                 }
                 return Err(e);
+            }
+        }
+        // A member probing as itself from the vNIC's new address would move it in the
+        // switches' tables: it takes another.
+        let probing = data.prober.target().is_some();
+        for slot in 0..policy::MAX_MEMBERS {
+            let taken = probe_macs(&pool);
+            if let Some(m) = pool.members.get_mut(slot).and_then(Option::as_mut) {
+                if m.probe_mac == *mac {
+                    let dev = vnic.port(&m.link);
+                    filter_probe_mac(dev, &m.probe_mac, &mut m.probe_mac_in_filter, false);
+                    m.probe_mac = fresh_probe_mac(*mac, &taken);
+                    filter_probe_mac(dev, &m.probe_mac, &mut m.probe_mac_in_filter, probing);
+                }
             }
         }
         Ok(())

@@ -14,6 +14,8 @@
 //! - `policy`: which member should be active (plain Rust, tested on the host).
 //! - `stats`: folding member counters (plain Rust, tested on the host).
 //! - `health`: judging members from their transmit counters (plain Rust, tested on the host).
+//! - `probe`: judging members from ARP probes (plain Rust, tested on the host).
+//! - `prober`: the vNIC's probes and the proof its members receive.
 
 use kernel::{
     net::{genetlink, link, notifier},
@@ -28,6 +30,9 @@ mod netlink;
 // Its items are `pub` for the host crate that tests it (tools/vnic-policy).
 #[allow(dead_code, unreachable_pub)]
 mod policy;
+#[allow(dead_code, unreachable_pub)]
+mod probe;
+mod prober;
 #[allow(dead_code, unreachable_pub)]
 mod stats;
 mod sysfs;

@@ -79,6 +79,15 @@ struct SetArgs {
     /// to 10000).
     #[arg(long)]
     health_interval: Option<u32>,
+    /// IPv4 address to send ARP probes for, out of the active member (0.0.0.0: probing off).
+    #[arg(long)]
+    probe_target: Option<std::net::Ipv4Addr>,
+    /// Milliseconds between ARP probes (10 to 10000).
+    #[arg(long)]
+    probe_interval: Option<u32>,
+    /// Probe intervals without proof after which a member fails (1 to 255).
+    #[arg(long)]
+    probe_missed_max: Option<u32>,
 }
 
 #[derive(Args)]
@@ -142,6 +151,17 @@ fn vnic(command: VnicCommand) -> Result<(), Error> {
             }
             if let Some(ms) = args.notify_interval {
                 attrs.push(attr(vnic::vnic_attr::NOTIFY_PEERS_INTERVAL, ms)?);
+            }
+            if let Some(target) = args.probe_target {
+                // Network order on the wire.
+                let raw = u32::from_ne_bytes(target.octets());
+                attrs.push(attr(vnic::vnic_attr::PROBE_TARGET, raw)?);
+            }
+            if let Some(ms) = args.probe_interval {
+                attrs.push(attr(vnic::vnic_attr::PROBE_INTERVAL, ms)?);
+            }
+            if let Some(n) = args.probe_missed_max {
+                attrs.push(attr(vnic::vnic_attr::PROBE_MISSED_MAX, n)?);
             }
             client.request(vnic::cmd::DEV_SET, attrs, false)?;
         }

@@ -6,7 +6,10 @@
 use crate::genl::Message;
 use neli::{attr::Attribute, genl::Nlattr, types::Buffer};
 use serde::Serialize;
-use std::fmt::{self, Write as _};
+use std::{
+    fmt::{self, Write as _},
+    net::Ipv4Addr,
+};
 
 /// The family name.
 pub const FAMILY: &str = "vnic-failover";
@@ -39,6 +42,11 @@ pub mod vnic_attr {
     pub const NOTIFY_PEERS_COUNT: u16 = 14;
     pub const NOTIFY_PEERS_INTERVAL: u16 = 15;
     pub const HEALTH_CHECK_INTERVAL: u16 = 16;
+    pub const PROBE_TARGET: u16 = 17;
+    pub const PROBE_INTERVAL: u16 = 18;
+    pub const PROBE_MISSED_MAX: u16 = 19;
+    pub const PROBES_SENT: u16 = 20;
+    pub const PROBE_REPLIES: u16 = 21;
 }
 
 /// Attributes of the `member` set.
@@ -118,6 +126,17 @@ pub struct Vnic {
     pub notify_peers_interval_ms: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub health_check_interval_ms: Option<u32>,
+    /// The ARP probe target, while probing is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe_target: Option<Ipv4Addr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe_interval_ms: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe_missed_max: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probes_sent: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe_replies: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<Member>,
 }
@@ -191,6 +210,14 @@ pub fn decode(msg: &Message) -> Vnic {
             vnic_attr::NOTIFY_PEERS_COUNT => v.notify_peers_count = u32_of(a),
             vnic_attr::NOTIFY_PEERS_INTERVAL => v.notify_peers_interval_ms = u32_of(a),
             vnic_attr::HEALTH_CHECK_INTERVAL => v.health_check_interval_ms = u32_of(a),
+            // Network order on the wire.
+            vnic_attr::PROBE_TARGET => {
+                v.probe_target = u32_of(a).map(|raw| Ipv4Addr::from(raw.to_ne_bytes()))
+            }
+            vnic_attr::PROBE_INTERVAL => v.probe_interval_ms = u32_of(a),
+            vnic_attr::PROBE_MISSED_MAX => v.probe_missed_max = u32_of(a),
+            vnic_attr::PROBES_SENT => v.probes_sent = uint_of(a),
+            vnic_attr::PROBE_REPLIES => v.probe_replies = uint_of(a),
             _ => {}
         }
     }
@@ -241,6 +268,16 @@ impl fmt::Display for Vnic {
             None => {}
         }
         writeln!(f, "  {opts}")?;
+        if let Some(target) = self.probe_target {
+            writeln!(
+                f,
+                "  ARP probes to {target} every {} ms, {} missed fail a member; {} sent, {} replies",
+                self.probe_interval_ms.unwrap_or(0),
+                self.probe_missed_max.unwrap_or(0),
+                self.probes_sent.unwrap_or(0),
+                self.probe_replies.unwrap_or(0)
+            )?;
+        }
         writeln!(
             f,
             "  failovers {}, last reason {}, last switch took {} us",

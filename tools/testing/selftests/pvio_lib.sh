@@ -120,3 +120,14 @@ pvio_qmp() {
 pvio_qmp_set_link() { # id true|false
 	pvio_qmp "{\"execute\": \"set_link\", \"arguments\": {\"name\": \"$1\", \"up\": $2}}" >/dev/null
 }
+
+# Makes test adapter N's path dead while its link stays up, as a blocked
+# switch port would: a QEMU filter-buffer on its hub port (hubN) holds every
+# frame in both directions for 1000 s. pvio_qmp_unblock drops the filter and
+# what it held.
+pvio_qmp_block() { # N
+	pvio_qmp "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"filter-buffer\", \"id\": \"pvio-block$1\", \"netdev\": \"hub$1\", \"interval\": 1000000000}}" >/dev/null
+}
+pvio_qmp_unblock() { # N
+	pvio_qmp "{\"execute\": \"object-del\", \"arguments\": {\"id\": \"pvio-block$1\"}}" >/dev/null
+}

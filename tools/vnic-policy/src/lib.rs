@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The vnic_failover module's kernel-independent logic, built on the host: member selection
-//! (`policy`), statistics folding (`stats`) and member health from counters (`health`).
+//! (`policy`), statistics folding (`stats`), member health from counters (`health`) and ARP
+//! probing (`probe`).
 //!
 //! The sources are the module's own files, compiled here unchanged and `no_std`, so the host
 //! tests exercise exactly what the kernel runs.
@@ -16,3 +17,6 @@ pub mod stats;
 
 #[path = "../../../vnic_failover/health.rs"]
 pub mod health;
+
+#[path = "../../../vnic_failover/probe.rs"]
+pub mod probe;

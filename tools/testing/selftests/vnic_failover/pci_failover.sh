@@ -14,7 +14,9 @@
 # the reason. A VLAN on the vNIC keeps working across a switch, since the
 # members carry its VLAN filter (virtio-net filters VLANs in QEMU). A flaps
 # 100 times from QEMU, which must not make the vNIC switch more often than
-# its hold-down and damping allow.
+# its hold-down and damping allow. With ARP probing, A's path dies while its
+# link stays up (QEMU holds its frames): A fails as probe-failed; with both
+# paths dead, the one that comes back is found by the members' own probes.
 
 source "$(dirname "$0")/../pvio_lib.sh"
 source "$(dirname "$0")/vnic_lib.sh"
@@ -75,7 +77,7 @@ if [ -z "$A" ] || [ -z "$B" ] || [ -z "$C" ]; then
 	ktap_skip_all "no test adapters (virtio-net 52:54:00:5e:00:0N): run in tools/testing/vm.sh"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 9
+ktap_set_plan 11
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 [ -x "$pvio" ] || ktap_exit_fail_msg "$pvio is not built: cargo build in tools/"
 pvio_qmp_open || ktap_exit_fail_msg "no QEMU monitor on virtio port org.pvio.qmp"
@@ -176,6 +178,30 @@ A=$(pvio_test_nic 1)
 [ -n "$A" ] && ip link set "$A" netns "$H" && h link set "$A" master vnic0 &&
 	pv vnic member "$A" --priority 10 && slowwait 30 active_is "$A" && pings 3 && vlan_pings
 pvio_result $? "rescan: the function rejoins with the vNIC's VLANs and fails back"
+
+# 10. ARP probing over virtio-net: A's path dies with its link up (QEMU holds
+# every frame of its hub port). Only probes can tell; B takes over, and A,
+# preferred, fails back once it hears B's probes answered again.
+probe_failed() { vnic_is "(\$m[\"$1\"].failure // \"\") == \"probe-failed\""; }
+not_failed() { vnic_is "(\$m[\"$1\"].failure // \"\") == \"\""; }
+pv vnic set vnic0 --probe-target 192.0.2.2 --probe-interval 50 && sleep 0.5 &&
+	not_failed "$A" && not_failed "$B" &&
+	switches "$(ifindex "$A")" "$(ifindex "$B")" probe-failed pvio_qmp_block 0 &&
+	[ "$(hx cat "/sys/class/net/$A/carrier")" = 1 ] &&
+	switches "$(ifindex "$B")" "$(ifindex "$A")" failback pvio_qmp_unblock 0 ||
+	{ pv vnic show vnic0 | sed 's/^/# /'; false; }
+pvio_result $? "ARP probes: $A's path dies with its link up, $B takes over as probe-failed; $A fails back"
+
+# 11. Both paths dead: both fail, the last one stays active (degraded). The
+# other one's path comes back: its own probes, sent in turn from its
+# permanent address (which its unicast filter in QEMU must pass), find it.
+pvio_qmp_block 0 && pvio_qmp_block 1 && slowwait 30 probe_failed "$A" &&
+	slowwait 30 probe_failed "$B" && survivor=$(hx cat /sys/class/net/vnic0/vnic_failover/active) &&
+	if [ "$survivor" = "$A" ]; then back=$B n=1; else back=$A n=0; fi &&
+	pvio_qmp_unblock $n && slowwait 30 active_is "$back" && pings 3 &&
+	pvio_qmp_unblock $((1 - n)) && slowwait 30 not_failed "$survivor" ||
+	{ pv vnic show vnic0 | sed 's/^/# /'; false; }
+pvio_result $? "every path dead: ${survivor:-?} stays active, degraded; ${back:-?} is found by its own probes and takes over"
 
 h link del vnic0 && rmmod $MOD
 ktap_finished

@@ -8,6 +8,7 @@ usage: ynl_check.py YNL_DIR SPEC VNIC_IFINDEX MEMBER_IFINDEX
 Prints "ok NAME" or "fail NAME: why" per check; exits 1 if any failed.
 """
 
+import ipaddress
 import os
 import sys
 import tempfile
@@ -58,6 +59,21 @@ check("admin-failed-range", ext is not None and ext.get("bad-attr") == ".admin-f
 ext = refusal("dev-set", {"ifindex": vnic, "active": member})
 check("reject-reply-attr", ext is not None and ext.get("bad-attr") == ".active", ext)
 
+# ARP probing: the target travels in network order and YNL shows it as an
+# address (the spec's byte-order and display-hint); reply-only counters and a
+# multicast target are refused.
+ynl.do("dev-set", {"ifindex": vnic, "probe-target": int(ipaddress.IPv4Address("192.0.2.2"))})
+reply = ynl.do("dev-get", {"ifindex": vnic})
+check(
+    "probe-target",
+    reply.get("probe-target") == "192.0.2.2" and reply.get("probe-missed-max") == 2,
+    reply,
+)
+ext = refusal("dev-set", {"ifindex": vnic, "probe-target": int(ipaddress.IPv4Address("224.0.0.1"))})
+check("probe-target-multicast", ext is not None and "unicast IPv4" in ext.get("msg", ""), ext)
+ext = refusal("dev-set", {"ifindex": vnic, "probes-sent": 1})
+check("reject-probes-sent", ext is not None and ext.get("bad-attr") == ".probes-sent", ext)
+
 # rtnetlink: the kernel's rt_link.yaml with the kind added from our spec
 # (tools/ynl/rt_link_spec.py) decodes IFLA_INFO_DATA and IFLA_INFO_SLAVE_DATA,
 # which must agree with dev-get.
@@ -74,7 +90,8 @@ check(
     and data.get("active") == reply.get("active")
     and data.get("failback") == reply.get("failback")
     and data.get("health-check-interval") == reply.get("health-check-interval")
-    and data.get("failovers") == reply.get("failovers"),
+    and data.get("failovers") == reply.get("failovers")
+    and data.get("probe-target") == "192.0.2.2",
     f"{info} against {reply}",
 )
 ours = next((m for m in reply.get("member", []) if m["ifindex"] == member), {})
@@ -86,5 +103,8 @@ check(
     and ours,
     f"{member_info} against {ours}",
 )
+
+ynl.do("dev-set", {"ifindex": vnic, "probe-target": 0})
+check("probe-off", "probe-target" not in ynl.do("dev-get", {"ifindex": vnic}), "still probing")
 
 sys.exit(1 if failed else 0)

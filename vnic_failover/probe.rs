@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! ARP probing of members whose link is up but which may pass no traffic.
+//!
+//! A member can keep carrier while the path behind it is dead: a switch port blocked or in
+//! the wrong VLAN, an upstream link down, a VF whose embedded switch lost its uplink. Neither
+//! carrier nor transmit counters show it. With a probe target set, the vNIC asks the target
+//! for its address (an ARP request) once per interval, from the active member only, as
+//! bonding's active-backup ARP monitor does: every member carries the vNIC's MAC, and a
+//! request from a backup would make the switches learn that MAC on the backup's port.
+//!
+//! Each probe's answers are counted a moment after it went out ([`reply_wait`]), not at the
+//! next probe as bonding does, so a dead path is noticed most of an interval sooner. A probe
+//! is answered for
+//! - the active member by an ARP frame sent by the target (its reply, or a request of its
+//!   own);
+//! - a backup by that, or by a request for the target (the active member's probe, flooded to
+//!   the backups' ports, shows they still receive from the segment).
+//!
+//! Counting answers to probes actually sent, rather than time since the last proof, keeps a
+//! tick that comes late (the timer waits for RTNL) from failing anyone.
+//!
+//! A member that leaves `missed_max` probes in a row unanswered fails
+//! ([`crate::policy::Health::ProbeFailed`]); a failed one recovers on the first it answers.
+//! A request for the target answers for a failed member only while a usable active member
+//! hears the target: otherwise the target may be the one that is dead, and members reviving on each other's probes would take turns
+//! failing. A dead target fails each member once; the last one stays active, degraded (the
+//! selector keeps a failed active member when no other can take over), so traffic still
+//! flows if only the target died.
+//!
+//! While the active member is not usable (failed, or none), the probes go out of the members
+//! whose link is up, one per interval in turn, so the one whose path (or target) comes back is
+//! found. A member that does not carry the traffic then probes as itself: from its own
+//! address (permanent, or random), claiming no IPv4 address (0.0.0.0, which the target
+//! answers without learning anything), so the switches keep the vNIC's address on the port
+//! its traffic uses.
+//!
+//! Pure logic, compiled by the module and by `tools/vnic-policy` for host tests.
+
+use crate::policy::Millis;
+
+/// Bytes of an ARP packet for Ethernet and IPv4 (RFC 826), after the Ethernet header.
+pub const ARP_LEN: usize = 28;
+
+/// An IPv4 address, in network order.
+pub type Ipv4 = [u8; 4];
+
+/// `ar_op` of a request.
+pub const ARP_REQUEST: u16 = 1;
+/// `ar_op` of a reply.
+pub const ARP_REPLY: u16 = 2;
+
+/// An ARP packet for Ethernet and IPv4, as received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arp {
+    /// Request or reply (`ar_op`).
+    pub op: u16,
+    /// The sender's hardware address.
+    pub sender_mac: [u8; 6],
+    /// The sender's protocol address.
+    pub sender_ip: Ipv4,
+    /// The target's hardware address.
+    pub target_mac: [u8; 6],
+    /// The target's protocol address.
+    pub target_ip: Ipv4,
+}
+
+impl Arp {
+    /// Parses an ARP packet; `None` unless it is a request or reply for Ethernet and IPv4.
+    pub fn parse(bytes: &[u8]) -> Option<Self> {
+        let b: &[u8; ARP_LEN] = bytes.get(..ARP_LEN)?.try_into().ok()?;
+        let be16 = |i: usize| u16::from_be_bytes([b[i], b[i + 1]]);
+        // Hardware Ethernet, protocol IPv4, address lengths 6 and 4.
+        if be16(0) != 1 || be16(2) != 0x0800 || b[4] != 6 || b[5] != 4 {
+            return None;
+        }
+        let op = be16(6);
+        if op != ARP_REQUEST && op != ARP_REPLY {
+            return None;
+        }
+        let mac = |i: usize| [b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5]];
+        let ip = |i: usize| [b[i], b[i + 1], b[i + 2], b[i + 3]];
+        Some(Self {
+            op,
+            sender_mac: mac(8),
+            sender_ip: ip(14),
+            target_mac: mac(18),
+            target_ip: ip(24),
+        })
+    }
+}
+
+/// What a received ARP packet proves about the member it arrived on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proof {
+    /// Nothing.
+    None,
+    /// The target sent it: the path to the target works both ways. Proves any member.
+    FromTarget,
+    /// A request for the target: the member receives the segment's broadcasts. Proves a
+    /// backup only (the active member must hear the target itself).
+    ForTarget,
+}
+
+/// Classifies an ARP packet received while probing `target`.
+pub fn proof(arp: &Arp, target: Ipv4) -> Proof {
+    if arp.sender_ip == target {
+        Proof::FromTarget
+    } else if arp.op == ARP_REQUEST && arp.target_ip == target {
+        Proof::ForTarget
+    } else {
+        Proof::None
+    }
+}
+
+/// When a member last showed each kind of proof (the policy's clock; 0 for never).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// Last [`Proof::FromTarget`].
+    pub from_target: Millis,
+    /// Last [`Proof::ForTarget`].
+    pub for_target: Millis,
+}
+
+/// Probing tunables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Milliseconds between probes.
+    pub interval: Millis,
+    /// Probes in a row a member may leave unanswered; it fails at the next.
+    pub missed_max: u32,
+}
+
+/// Longest wait for the answers to a probe, in milliseconds: a round trip on a LAN takes
+/// well under one.
+pub const MAX_REPLY_WAIT: Millis = 50;
+
+/// How long after sending a probe its answers are counted: a quarter of the interval, at
+/// most [`MAX_REPLY_WAIT`], at least 1 ms. Bonding counts them at the next probe, an interval
+/// later; judging each probe this soon after it went out takes most of an interval off the
+/// time to notice a dead path.
+pub fn reply_wait(config: &Config) -> Millis {
+    (config.interval / 4).clamp(1, MAX_REPLY_WAIT)
+}
+
+/// What a member is when a probe is counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// It carries the traffic and sends the probes.
+    Active,
+    /// A usable member that does not carry traffic.
+    Backup,
+    /// A member failed by probing.
+    Failed {
+        /// Whether a usable active member heard the target answer the same probe
+        /// ([`answered`] as [`Role::Active`]).
+        target_heard: bool,
+    },
+}
+
+/// Whether a member in `role` answered the probe sent at `sent_at`: the active member (or a
+/// failed one while nobody hears the target) must have heard the target itself since; a
+/// backup, or a failed member while the active one hears the target, may instead have heard
+/// a request for the target (that probe, flooded to its port).
+pub fn answered(seen: &Seen, role: Role, sent_at: Millis) -> bool {
+    let last = match role {
+        Role::Active
+        | Role::Failed {
+            target_heard: false,
+        } => seen.from_target,
+        Role::Backup | Role::Failed { target_heard: true } => seen.from_target.max(seen.for_target),
+    };
+    last >= sent_at
+}
+
+/// The verdict on one member after a probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Its path works, or it has not missed enough probes in a row yet.
+    Alive,
+    /// It missed its limit of probes in a row; or, failed, it missed this one.
+    Dead,
+}
+
+/// Counts one probe for a member in `role` (its role when the probe went out) that has
+/// missed `missed` probes in a row before it. The active member fails once it has missed
+/// `missed_max` in a row; a backup gets one more, as in bonding: when the active member's
+/// path dies, its probes reach nobody, and the backups would otherwise fail with it. A
+/// failed member recovers on the first probe it answers.
+pub fn count(missed: &mut u32, answered: bool, role: Role, config: &Config) -> Verdict {
+    if answered {
+        *missed = 0;
+        return Verdict::Alive;
+    }
+    *missed = missed.saturating_add(1);
+    let limit = match role {
+        Role::Active => config.missed_max.max(1),
+        Role::Backup => config.missed_max.max(1).saturating_add(1),
+        Role::Failed { .. } => return Verdict::Dead,
+    };
+    if *missed >= limit {
+        Verdict::Dead
+    } else {
+        Verdict::Alive
+    }
+}
+
+/// Picks the member that sends the next probe when no member is usable: the next one in
+/// turn after `last` among `candidates` (pool slots of members whose link is up), so each
+/// gets its chance to hear the target.
+pub fn next_in_turn(candidates: impl Iterator<Item = usize> + Clone, last: usize) -> Option<usize> {
+    candidates
+        .clone()
+        .find(|&slot| slot > last)
+        .or_else(|| candidates.min())
+}
+
+/// Parses a dotted-quad IPv4 address (`192.0.2.1`): four decimal numbers up to 255, no
+/// leading zeros (they read as octal elsewhere), nothing else.
+pub fn parse_ipv4(text: &str) -> Option<Ipv4> {
+    let mut addr = [0u8; 4];
+    let mut parts = text.split('.');
+    for byte in addr.iter_mut() {
+        let part = parts.next()?;
+        let valid = !part.is_empty()
+            && part.len() <= 3
+            && part.bytes().all(|b| b.is_ascii_digit())
+            && (part == "0" || !part.starts_with('0'));
+        if !valid {
+            return None;
+        }
+        *byte = part.parse().ok()?;
+    }
+    parts.next().is_none().then_some(addr)
+}
+
+/// Whether `addr` can be a probe target: a unicast address, not loopback (0.0.0.0 turns
+/// probing off and is not a target either).
+pub fn target_valid(addr: Ipv4) -> bool {
+    let [a, ..] = addr;
+    a != 0 && a != 127 && a < 224
+}
