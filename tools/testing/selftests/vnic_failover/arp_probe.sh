@@ -41,13 +41,6 @@ failure_is() { # member failure
 	vnic_is "(\$m[\"$1\"].failure // \"\") == \"$2\""
 }
 show() { echo "# $(pv vnic show vnic0 | tr '\n' ' ')"; }
-# Fails (prints why) unless a command is refused with a message containing $1.
-refused_with() { # message command...
-	local msg=$1 out
-	shift
-	out=$("$@" 2>&1) && { echo "# accepted: $*"; return 1; }
-	[[ "$out" == *"$msg"* ]] || { echo "# $*: $out"; return 1; }
-}
 # Succeeds when writing $2 to sysfs file $1 is refused and leaves it unchanged.
 sysfs_refuses() { # file value
 	local before
@@ -74,12 +67,7 @@ learned_always() {
 promiscuity() { h -d -j link show "$1" | jq '.[0].promiscuity'; }
 failovers() { pv vnic show vnic0 --json | jq '.[0].failovers'; }
 
-ktap_print_header
-[ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
-[ "$(id -u)" -eq 0 ] || exit "$KSFT_SKIP"
-ktap_set_plan 8
-[ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
-[ -x "$pvio" ] || ktap_exit_fail_msg "$pvio is not built: cargo build in tools/"
+vnic_suite_start 8
 
 vnic_topology
 h link del hc

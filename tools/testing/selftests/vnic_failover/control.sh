@@ -39,20 +39,8 @@ trap cleanup EXIT
 
 p() { ip -n "$P" "$@"; }
 pings() { hx ping -q -c "$1" -i 0.1 -W 1 192.0.2.2 >/dev/null 2>&1; }
-# Fails (prints why) unless a command is refused with a message containing $1.
-refused_with() { # message command...
-	local msg=$1 out
-	shift
-	out=$("$@" 2>&1) && { echo "# accepted: $*"; return 1; }
-	[[ "$out" == *"$msg"* ]] || { echo "# $*: $out"; return 1; }
-}
 
-ktap_print_header
-[ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
-[ "$(id -u)" -eq 0 ] || exit "$KSFT_SKIP"
-ktap_set_plan 18
-[ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
-[ -x "$pvio" ] || ktap_exit_fail_msg "$pvio is not built: cargo build in tools/"
+vnic_suite_start 18
 
 vnic_topology
 ip netns add "$O" || ktap_exit_fail_msg "cannot build the topology"
