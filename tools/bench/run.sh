@@ -27,7 +27,9 @@ cmd=
 for b in "${benches[@]}"; do
 	# The guest does not inherit our environment: pass the benchmarks' knobs.
 	cmd+="FAILOVER=${FAILOVER:-1} REPEAT=${REPEAT:-3} FWD_REPEAT=${FWD_REPEAT:-7} "
-	cmd+="PCI=${PCI:-1} FWD=${FWD:-1} ${HEALTH_INTERVAL:+HEALTH_INTERVAL=$HEALTH_INTERVAL }"
+	cmd+="PCI=${PCI:-1} FWD=${FWD:-1} PROBE=${PROBE:-1} "
+	cmd+="${HEALTH_INTERVAL:+HEALTH_INTERVAL=$HEALTH_INTERVAL }"
+	cmd+="${PROBE_INTERVAL:+PROBE_INTERVAL=$PROBE_INTERVAL }"
 	cmd+="$b $out/$(basename "$(dirname "$b")"); "
 done
 # The net_failover anchor over PCI functions (tools/bench/vnic_failover/pci.sh),

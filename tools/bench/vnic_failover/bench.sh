@@ -17,6 +17,12 @@
 #
 # The same over PCI functions, against net_failover too: see pci.sh.
 #
+# A dead path with the link up (PROBE=1): the bridge port of the active
+# member's peer is disabled, so no carrier changes and only ARP probes can
+# tell. The vNIC probing 192.0.2.2 every $PROBE_INTERVAL ms against bonding's
+# ARP monitor with the same target, interval and missed count (arp_validate
+# all), the loss window measured as above.
+#
 # Overhead: the highest rate the stream reaches through the vNIC against the
 # bare member (ha alone, same addresses).
 #
@@ -58,6 +64,10 @@ topology() { # master-kind [bond options...]
 		# HEALTH_INTERVAL (ms, 0 for none) overrides the health-check default.
 		[ -z "${HEALTH_INTERVAL:-}" ] || ip netns exec $H sh -c \
 			"echo $HEALTH_INTERVAL >/sys/class/net/m0/vnic_failover/health_check_interval_ms"
+		# VNIC_PROBE (an IPv4 address) turns ARP probing on, every PROBE_INTERVAL ms.
+		[ -z "${VNIC_PROBE:-}" ] || ip netns exec $H sh -c \
+			"cd /sys/class/net/m0/vnic_failover && echo $PROBE_INTERVAL >probe_interval_ms &&
+			 echo $VNIC_PROBE >probe_target"
 		;;
 	bond) shift; ip -n $H link add m0 type bond mode active-backup "$@" ;;
 	bare) ip -n $H link set ha up; ip -n $H addr add 192.0.2.1/24 dev ha; return ;;
@@ -98,12 +108,31 @@ stream_run() { # rx tx dst fail restore
 	jq -c --slurpfile s "$out/send.json" '. + {send_rate: $s[0].rate}' "$out/recv.json"
 }
 
-# A failover run over the veth topology: the active member's peer goes down.
+# Disables (state 0) or re-enables (3) the bridge port of the peer of m0's
+# active member: with ARP monitoring, bonding's first active slave is whichever
+# its monitor saw first, not always ha.
+active_path() { # state
+	if [ "$1" = 0 ]; then
+		local active
+		active=$(ip netns exec $H cat /sys/class/net/m0/bonding/active_slave 2>/dev/null ||
+			ip netns exec $H cat /sys/class/net/m0/vnic_failover/active)
+		dead_port=p${active#h}
+	fi
+	bridge -n $P link set dev "$dead_port" state "$1"
+}
+
+# A failover run over the veth topology: the active member's peer goes down
+# (carrier loss), or with FAIL=path, its bridge port is disabled (link up).
 failover_run() { # direction(hp|ph)
+	local fail="ip -n $P link set pa down" restore="ip -n $P link set pa up"
+	if [ "${FAIL:-link}" = path ]; then
+		fail="active_path 0"
+		restore="active_path 3"
+	fi
 	if [ "$1" = hp ]; then
-		stream_run $P $H 192.0.2.2 "ip -n $P link set pa down" "ip -n $P link set pa up"
+		stream_run $P $H 192.0.2.2 "$fail" "$restore"
 	else
-		stream_run $H $P 192.0.2.1 "ip -n $P link set pa down" "ip -n $P link set pa up"
+		stream_run $H $P 192.0.2.1 "$fail" "$restore"
 	fi
 }
 
@@ -173,6 +202,17 @@ for dir in hp ph; do
 	eval "v=\$V_$dir b100=\$B100_$dir b10=\$B10_$dir"
 	log "ratio $dir: vnic/bond(miimon=100) $(ratio "$v" "$b100"), vnic/bond(miimon=10) $(ratio "$v" "$b10")"
 done
+fi
+if [ "${PROBE:-1}" != 0 ]; then
+	PROBE_INTERVAL=${PROBE_INTERVAL:-100}
+	FAIL=path VNIC_PROBE=192.0.2.2 measure_failover vnic-probe vnic
+	P_hp=$W_hp P_ph=$W_ph
+	FAIL=path measure_failover bond-arp bond arp_interval "$PROBE_INTERVAL" \
+		arp_ip_target 192.0.2.2 arp_validate all arp_missed_max 2
+	for dir in hp ph; do
+		eval "v=\$P_$dir b=\$W_$dir"
+		log "ratio dead path $dir (probes every $PROBE_INTERVAL ms, 2 missed): vnic/bond(arp) $(ratio "$v" "$b")"
+	done
 fi
 [ "${PCI:-1}" = 0 ] || pci_bench
 
