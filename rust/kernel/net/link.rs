@@ -252,7 +252,10 @@ impl Setup<'_> {
     /// types of `NETIF_F_GSO_SOFTWARE`), as `dummy` and `bonding` do: a buffer is then
     /// checksummed and segmented only where a device that cannot do it in hardware sends it,
     /// which for a device that forwards through ports is the port (`dev_queue_xmit` validates
-    /// against the port's features), and never for ports that pass such buffers on.
+    /// against the port's features), and never for ports that pass such buffers on. VLAN
+    /// devices on top inherit them (`vlan_features`), as they do on `dummy`: without, a
+    /// VLAN's traffic would be checksummed and segmented in software before it even reached
+    /// the device.
     pub fn software_offloads(&mut self) {
         let bits = [
             bindings::NETIF_F_SG_BIT,
@@ -273,6 +276,7 @@ impl Setup<'_> {
             (*self.dev).features |= features;
             (*self.dev).hw_features |= features;
             (*self.dev).hw_enc_features |= features;
+            (*self.dev).vlan_features |= features;
         }
     }
 

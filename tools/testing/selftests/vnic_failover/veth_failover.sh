@@ -68,7 +68,7 @@ flush_fdb() {
 ktap_print_header
 [ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
 [ "$(id -u)" -eq 0 ] || exit "$KSFT_SKIP"
-ktap_set_plan 18
+ktap_set_plan 19
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 
 vnic_topology
@@ -280,7 +280,26 @@ h link add mq0 type vnic_failover &&
 pvio_result $? "multiqueue: 16 transmit queues, and queue n of the vNIC feeds queue n of the active member"
 h link del mq0 2>/dev/null
 
-# 14. Unloading while traffic flows.
+# 14. A VLAN on the vNIC inherits its offloads (vlan_features): without them
+# its traffic would be checksummed and segmented in software before it even
+# reached the vNIC. Traffic passes through it to the peer's VLAN (a subnet of
+# its own: 198.51.100.0/24 is still on qpa; and frames that fit the members'
+# MTU, still 1400 from 6, while the peers have 1500).
+offload_on() { # dev feature
+	ip netns exec "$H" ethtool -k "$1" | grep -q "^$2: on"
+}
+p link add link br0 name br0.100 type vlan id 100 && p link set br0.100 up &&
+	p addr add 203.0.113.2/24 dev br0.100 &&
+	h link add link vnic0 name vnic0.100 type vlan id 100 && h link set vnic0.100 up &&
+	h addr add 203.0.113.1/24 dev vnic0.100 &&
+	offload_on vnic0.100 tx-checksumming && offload_on vnic0.100 scatter-gather &&
+	offload_on vnic0.100 tcp-segmentation-offload &&
+	ip netns exec "$H" ping -q -c 3 -i 0.1 -W 1 -s 1000 203.0.113.2 >/dev/null ||
+	{ ip netns exec "$H" ethtool -k vnic0.100 | grep -E "^(tx-checksumming|scatter-gather|tcp-segmentation-offload):" | sed 's/^/# /'; false; }
+pvio_result $? "a VLAN on the vNIC inherits its offloads, and passes traffic"
+h link del vnic0.100
+
+# 15. Unloading while traffic flows.
 ip netns exec "$H" ping -q -f -w 3 192.0.2.2 >/dev/null 2>&1 &
 pinger=$!
 sleep 1
