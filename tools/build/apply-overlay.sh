@@ -51,10 +51,15 @@ for f in "${files[@]}"; do
 	fi
 done
 
-# Restore what an earlier overlay changed but rust/ no longer carries.
+# Restore what an earlier overlay changed but rust/ no longer carries. (Not a
+# `printf | grep -q` pipeline: under pipefail, grep quitting at the first match
+# can fail printf with SIGPIPE, and a carried file would be taken for a dropped
+# one.)
+declare -A carried
+for f in "${files[@]}"; do carried[$f]=1; done
 while read -r f; do
 	[ -n "$f" ] || continue
-	printf '%s\n' "${files[@]}" | grep -qxF "$f" && continue
+	[ -n "${carried[$f]:-}" ] && continue
 	if [ -e "$PVIO_KORIG/$f.new" ]; then
 		rm -f "$PVIO_KSRC/$f" "$PVIO_KORIG/$f.new"
 	else
