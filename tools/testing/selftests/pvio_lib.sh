@@ -39,14 +39,19 @@ pvio_kmsg_has() {
 	pvio_kmsg_since "$1" | grep -Eq -- "$2"
 }
 
-# Reports one KTAP result from the status of the last command.
+# Reports one KTAP result from the status of the last command, followed by
+# the time since the previous result, so a slow machine shows where it spent
+# the suite's timeout.
+PVIO_RESULT_AT=${EPOCHREALTIME/./}
 pvio_result() {
-	local status=$1 description=$2
+	local status=$1 description=$2 now=${EPOCHREALTIME/./}
 	if [ "$status" -eq 0 ]; then
 		ktap_test_pass "$description"
 	else
 		ktap_test_fail "$description"
 	fi
+	ktap_print_msg "took $(((now - PVIO_RESULT_AT) / 1000)) ms"
+	PVIO_RESULT_AT=$now
 }
 
 # The VM's test adapters (tools/testing/vm.sh): virtio-net PCI functions with
