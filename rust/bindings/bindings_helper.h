@@ -10,6 +10,7 @@
 #include <linux/blk-mq.h>
 #include <linux/blk_types.h>
 #include <linux/blkdev.h>
+#include <linux/cpumask.h>
 #include <linux/errname.h>
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
@@ -17,8 +18,11 @@
 #include <linux/if_arp.h>
 #include <linux/if_vlan.h>
 #include <linux/inetdevice.h>
+#include <linux/interrupt.h>
+#include <linux/irq.h>
 #include <linux/jiffies.h>
 #include <linux/mdio.h>
+#include <linux/msi.h>
 #include <linux/netdevice.h>
 #include <linux/notifier.h>
 #include <linux/phy.h>

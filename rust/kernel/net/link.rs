@@ -539,6 +539,20 @@ impl<T: LinkType> Master<T> {
         unsafe { bindings::__netdev_notify_peers(self.as_raw()) };
     }
 
+    /// Tells the netdevice notifier chain that the device moved its traffic to another port
+    /// (`NETDEV_BONDING_FAILOVER`, which rtnetlink reports as `IFLA_EVENT_BONDING_FAILOVER`), as
+    /// bonding does when its active port changes, so that others (an interrupt balancer, RDMA)
+    /// can follow.
+    pub fn notify_failover(&self) {
+        // SAFETY: by the type invariant the device is valid and RTNL is held.
+        unsafe {
+            bindings::call_netdevice_notifiers(
+                bindings::netdev_cmd_NETDEV_BONDING_FAILOVER as _,
+                self.as_raw(),
+            )
+        };
+    }
+
     /// Links `port` under this device: the port's received frames go to
     /// [`LinkType::handle_frame`], and the port shows this device as its master.
     ///
