@@ -16,6 +16,7 @@ pub(crate) const STATS: &[&CStr] = &[
     c_str!("peer_notifications"),
     c_str!("members"),
     c_str!("members_usable"),
+    c_str!("irq_moves"),
     c_str!("switches_activated"),
     c_str!("switches_link_down"),
     c_str!("switches_removed"),
@@ -27,7 +28,7 @@ pub(crate) const STATS: &[&CStr] = &[
 ];
 
 /// How many statistics come before the switches by reason.
-const FIXED: usize = 6;
+const FIXED: usize = 7;
 
 // One name per reason.
 const _: () = assert!(STATS.len() == FIXED + REASONS);
@@ -49,6 +50,7 @@ pub(crate) fn fill(dev: &Master<Vnic>, values: &mut [u64]) {
         c.peer_notifications.load(Ordering::Relaxed),
         members,
         usable,
+        c.irq_moves.load(Ordering::Relaxed),
     ];
     let by_reason = c.by_reason.iter().map(|n| n.load(Ordering::Relaxed));
     for (value, figure) in values.iter_mut().zip(fixed.into_iter().chain(by_reason)) {

@@ -60,6 +60,7 @@ mod vnic_attr {
     pub(super) const PROBE_MISSED_MAX: u16 = 19;
     pub(super) const PROBES_SENT: u16 = 20;
     pub(super) const PROBE_REPLIES: u16 = 21;
+    pub(super) const IRQ_MOVES: u16 = 22;
 }
 
 /// Attributes of the `member` set.
@@ -152,6 +153,7 @@ impl Spec for VnicFamily {
                 Policy::U32,    // probe-missed-max
                 Policy::Reject, // probes-sent
                 Policy::Reject, // probe-replies
+                Policy::Reject, // irq-moves
             ],
             doit: Some(dev_set),
             dumpit: None,
@@ -276,7 +278,8 @@ fn put_status(msg: &mut Message<'_>, status: &vnic::Status) -> Result {
     msg.put_u32(vnic_attr::PROBE_INTERVAL, status.probe_interval_ms)?;
     msg.put_u32(vnic_attr::PROBE_MISSED_MAX, status.probe_missed_max)?;
     msg.put_uint(vnic_attr::PROBES_SENT, status.probes_sent)?;
-    msg.put_uint(vnic_attr::PROBE_REPLIES, status.probe_replies)
+    msg.put_uint(vnic_attr::PROBE_REPLIES, status.probe_replies)?;
+    msg.put_uint(vnic_attr::IRQ_MOVES, status.irq_moves)
 }
 
 /// Adds what the selector knows of member `id`.
@@ -299,8 +302,8 @@ const fn nla_total_size(len: usize) -> usize {
     (4 + len + 3) & !3
 }
 
-/// Most bytes [`fill_info`] adds: 12 `u32` and 5 `uint` attributes.
-pub(crate) const INFO_SIZE: usize = 12 * nla_total_size(4) + 5 * nla_total_size(8);
+/// Most bytes [`fill_info`] adds: 12 `u32` and 6 `uint` attributes.
+pub(crate) const INFO_SIZE: usize = 12 * nla_total_size(4) + 6 * nla_total_size(8);
 
 /// Most bytes [`fill_port_info`] adds: 4 `u32` and a `u8` attribute.
 pub(crate) const PORT_INFO_SIZE: usize = 4 * nla_total_size(4) + nla_total_size(1);

@@ -107,6 +107,11 @@ pub(crate) const ATTRS: &[Attribute<Vnic>] = &[
         show: show_probe_replies,
         store: None,
     },
+    Attribute {
+        name: c_str!("irq_moves"),
+        show: show_irq_moves,
+        store: None,
+    },
 ];
 
 /// Writes one line; a page always has room for these.
@@ -315,4 +320,8 @@ fn show_probes_sent(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
 
 fn show_probe_replies(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
     line(out, format_args!("{}", vnic::status(vnic).probe_replies))
+}
+
+fn show_irq_moves(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
+    line(out, format_args!("{}", vnic::status(vnic).irq_moves))
 }

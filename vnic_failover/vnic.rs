@@ -15,7 +15,7 @@
 use crate::{
     ethtool,
     health::{TxSample, TxWatch},
-    netlink,
+    interrupts, netlink,
     policy::{self, Health, MemberId, MemberInfo, Reason, Selector, Switch},
     probe::{self, Role, Verdict},
     prober::Prober,
@@ -124,6 +124,8 @@ pub(crate) struct Counters {
     pub(crate) by_reason: [AtomicU64; REASONS],
     /// Peer notifications sent (each a gratuitous ARP, unsolicited NA and rejoin round).
     pub(crate) peer_notifications: AtomicU64,
+    /// Interrupt lines given the CPUs of the member they took over from.
+    pub(crate) irq_moves: AtomicU64,
 }
 
 /// The number of [`reason_code`]s.
@@ -398,6 +400,27 @@ impl VnicData {
                 reason_name(switch.reason),
                 took_ns / 1000
             );
+            vnic.notify_failover();
+            // After the flip and the peer notification, which traffic waits for; the old
+            // member is still in the pool, even when it is going away.
+            let from = switch
+                .from
+                .and_then(|id| pool.iter().find(|m| m.id == id))
+                .map(|m| vnic.port(&m.link));
+            if let Some(old) = from {
+                let done = interrupts::migrate(old, dev);
+                c.irq_moves.fetch_add(done.moved.into(), Ordering::Relaxed);
+                if done.differed > 0 {
+                    pr_info!(
+                        "{}: {} of {} interrupts of {} moved to the CPUs of {}\n",
+                        vnic.name(),
+                        done.moved,
+                        done.differed,
+                        dev.name(),
+                        old.name()
+                    );
+                }
+            }
         } else {
             pr_warn!(
                 "{}: no usable member ({})\n",
@@ -426,6 +449,7 @@ impl VnicData {
             probe_missed_max: pool.probe_missed_max,
             probes_sent: self.prober.sent.load(Ordering::Relaxed),
             probe_replies: self.prober.replies.load(Ordering::Relaxed),
+            irq_moves: c.irq_moves.load(Ordering::Relaxed),
         }
     }
 
@@ -822,6 +846,8 @@ pub(crate) struct Status {
     pub(crate) probes_sent: u64,
     /// ARP frames from the target received.
     pub(crate) probe_replies: u64,
+    /// Interrupt lines moved to the CPUs of the member they took over from.
+    pub(crate) irq_moves: u64,
 }
 
 /// A copy of the pool's state, taken at every change of the pool, for `IFLA_INFO_DATA` and
@@ -856,6 +882,7 @@ impl Snapshot {
                 notify_interval_ms: 0,
                 probes_sent: 0,
                 probe_replies: 0,
+                irq_moves: 0,
             },
             members: [None; policy::MAX_MEMBERS],
         }
@@ -863,7 +890,8 @@ impl Snapshot {
 }
 
 /// Returns the state of `vnic` as of the last change of its pool, without taking the pool's
-/// lock; the peer-notification options and the probe counters are read as they are now.
+/// lock; the peer-notification options and the probe and interrupt counters are read as they
+/// are now.
 pub(crate) fn snapshot(vnic: &Master<Vnic>) -> Snapshot {
     let data = vnic.data();
     let mut snapshot = *data.published.lock();
@@ -872,6 +900,7 @@ pub(crate) fn snapshot(vnic: &Master<Vnic>) -> Snapshot {
     status.notify_interval_ms = data.notify.interval_ms.load(Ordering::Relaxed);
     status.probes_sent = data.prober.sent.load(Ordering::Relaxed);
     status.probe_replies = data.prober.replies.load(Ordering::Relaxed);
+    status.irq_moves = data.counters.irq_moves.load(Ordering::Relaxed);
     snapshot
 }
 

@@ -11,6 +11,7 @@
 //! - `netlink`: the `vnic-failover` generic netlink family.
 //! - `sysfs`: `/sys/class/net/VNIC/vnic_failover/`.
 //! - `ethtool`: link settings and statistics for `ethtool`.
+//! - `interrupts`: the old member's interrupt CPUs passed to the new one on a switch.
 //! - `policy`: which member should be active (plain Rust, tested on the host).
 //! - `stats`: folding member counters (plain Rust, tested on the host).
 //! - `health`: judging members from their transmit counters (plain Rust, tested on the host).
@@ -26,6 +27,7 @@ mod ethtool;
 mod events;
 #[allow(dead_code, unreachable_pub)]
 mod health;
+mod interrupts;
 mod netlink;
 // Its items are `pub` for the host crate that tests it (tools/vnic-policy).
 #[allow(dead_code, unreachable_pub)]

@@ -47,6 +47,7 @@ pub mod vnic_attr {
     pub const PROBE_MISSED_MAX: u16 = 19;
     pub const PROBES_SENT: u16 = 20;
     pub const PROBE_REPLIES: u16 = 21;
+    pub const IRQ_MOVES: u16 = 22;
 }
 
 /// Attributes of the `member` set.
@@ -137,6 +138,8 @@ pub struct Vnic {
     pub probes_sent: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe_replies: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub irq_moves: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<Member>,
 }
@@ -218,6 +221,7 @@ pub fn decode(msg: &Message) -> Vnic {
             vnic_attr::PROBE_MISSED_MAX => v.probe_missed_max = u32_of(a),
             vnic_attr::PROBES_SENT => v.probes_sent = uint_of(a),
             vnic_attr::PROBE_REPLIES => v.probe_replies = uint_of(a),
+            vnic_attr::IRQ_MOVES => v.irq_moves = uint_of(a),
             _ => {}
         }
     }
@@ -280,10 +284,11 @@ impl fmt::Display for Vnic {
         }
         writeln!(
             f,
-            "  failovers {}, last reason {}, last switch took {} us",
+            "  failovers {}, last reason {}, last switch took {} us, {} interrupts moved",
             self.failovers,
             self.last_reason,
-            self.last_switch_duration_ns / 1000
+            self.last_switch_duration_ns / 1000,
+            self.irq_moves.unwrap_or(0)
         )?;
         for m in &self.members {
             write!(

@@ -17,6 +17,7 @@
 # its hold-down and damping allow. With ARP probing, A's path dies while its
 # link stays up (QEMU holds its frames): A fails as probe-failed; with both
 # paths dead, the one that comes back is found by the members' own probes.
+# On a switch, the new member's interrupts take the old member's CPUs.
 
 source "$(dirname "$0")/../pvio_lib.sh"
 source "$(dirname "$0")/vnic_lib.sh"
@@ -77,12 +78,13 @@ if [ -z "$A" ] || [ -z "$B" ] || [ -z "$C" ]; then
 	ktap_skip_all "no test adapters (virtio-net 52:54:00:5e:00:0N): run in tools/testing/vm.sh"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 11
+ktap_set_plan 12
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 [ -x "$pvio" ] || ktap_exit_fail_msg "$pvio is not built: cargo build in tools/"
 pvio_qmp_open || ktap_exit_fail_msg "no QEMU monitor on virtio port org.pvio.qmp"
 trap cleanup EXIT
-pci_a=$(pvio_pci_function "$A") || ktap_exit_fail_msg "$A is not a PCI function"
+pci_a=$(pvio_pci_function "$A") && pci_b=$(pvio_pci_function "$B") ||
+	ktap_exit_fail_msg "$A or $B is not a PCI function"
 
 ip netns add "$H" && ip netns add "$P" && ip link set "$A" netns "$H" &&
 	ip link set "$B" netns "$H" && ip link set "$C" netns "$P" &&
@@ -205,6 +207,41 @@ pvio_qmp_block 0 && pvio_qmp_block 1 && slowwait 30 probe_failed "$A" &&
 	pvio_qmp_unblock $((1 - n)) && slowwait 30 not_failed "$survivor" ||
 	{ pv vnic show vnic0 | sed 's/^/# /'; false; }
 pvio_result $? "every path dead: ${survivor:-?} stays active, degraded; ${back:-?} is found by its own probes and takes over"
+
+# 12. Interrupt migration: on a switch, each MSI-X vector of the new member
+# takes the CPUs of the old member's vector with the same index (virtio-net
+# does not let the kernel manage them). A's vectors are put on CPU 1, B's are
+# on both CPUs (virtio-net's default with two): once A goes down, B's are on
+# CPU 1. Idle lines move only when they next fire, so what counts is the
+# affinity /proc shows, a pending move's target. The switch is announced on the
+# netdevice notifier chain as bonding's are (NETDEV_BONDING_FAILOVER), which
+# rtnetlink passes on as an event.
+pin() { # pci-function cpu-list
+	local irq
+	for irq in $(ls "$1/msi_irqs"); do echo "$2" >"/proc/irq/$irq/smp_affinity_list" || return 1; done
+}
+on_cpus() { # pci-function cpu-list: every vector is on exactly these CPUs
+	local irq
+	for irq in $(ls "$1/msi_irqs"); do
+		[ "$(cat "/proc/irq/$irq/smp_affinity_list")" = "$2" ] || return 1
+	done
+}
+irq_moves() { hx cat /sys/class/net/vnic0/vnic_failover/irq_moves; }
+vectors_b=$(ls "$pci_b/msi_irqs" | wc -l)
+mark=$(pvio_kmsg_mark)
+pv vnic set vnic0 --probe-target 0.0.0.0 && slowwait 30 active_is "$A" &&
+	pin "$pci_a" 1 && on_cpus "$pci_b" 0-1 && moves=$(irq_moves) &&
+	{ h monitor link >"$tmp/events" 2>&1 & } && monitor=$! && sleep 1 &&
+	h link set "$A" down && slowwait 30 active_is "$B" && on_cpus "$pci_b" 1 &&
+	[ $(($(irq_moves) - moves)) -eq "$vectors_b" ] &&
+	pvio_kmsg_has "$mark" "vnic0: $vectors_b of $vectors_b interrupts of $B moved to the CPUs of $A" &&
+	slowwait 10 grep -q "vnic0.*event BONDING FAILOVER" "$tmp/events" ||
+	{ for irq in $(ls "$pci_a/msi_irqs" "$pci_b/msi_irqs" | grep -v :); do
+		echo "# irq $irq: $(cat "/proc/irq/$irq/smp_affinity_list")"; done
+	  echo "# irq_moves $(irq_moves)"; grep vnic0 "$tmp/events" | sed 's/^/# /'; false; }
+pvio_result $? "interrupt migration: $B's $vectors_b MSI-X vectors take the CPUs of $A's; the chain hears of the switch"
+kill "$monitor" 2>/dev/null
+h link set "$A" up
 
 h link del vnic0 && rmmod $MOD
 ktap_finished
