@@ -2,9 +2,15 @@
 
 //! Adapter queue interrupt balancer driven by per-queue statistics.
 //!
-//! Only the module skeleton exists so far: it loads and unloads, and does nothing else.
+//! So far the module loads and unloads; `policy` (plain Rust, tested on the host by
+//! tools/irq-policy) decides which lines move, and is compiled here so the kernel build checks
+//! it too.
 
 use kernel::prelude::*;
+
+// Its items are `pub` for the host crate that tests it (tools/irq-policy).
+#[allow(dead_code, unreachable_pub)]
+mod policy;
 
 module! {
     type: Module,

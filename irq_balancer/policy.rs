@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Which interrupt lines to move to which CPU, from their measured rates.
+//!
+//! Plain `no_std` Rust, without allocation: the module passes the lines it manages and the load
+//! of each CPU as slices, and applies the moves this returns. The host crate `tools/irq-policy`
+//! tests it on recorded load traces.
+//!
+//! A CPU's load is the rate of every interrupt it took in the last interval, the lines we do
+//! not manage included, so their load is balanced around. Balancing starts when the busiest
+//! CPU's load exceeds the mean by the high watermark and stops once it is within the low one
+//! (hysteresis: a steady load causes no moves). Each step moves the group (a queue's receive
+//! and transmit lines) whose move from the busiest CPU to the least busy one it may use best
+//! evens the two out, and only if it lowers their maximum. A line stays where it was put for
+//! a minimum dwell; an interval makes at most `max_moves` moves; and the moves of an interval
+//! after which the imbalance grew are undone, the lines then held for [`ROLLBACK_HOLD`] dwells.
+
+/// Milliseconds on the module's monotonic clock.
+pub type Millis = u64;
+
+/// How many CPUs a set can hold.
+pub const MAX_CPUS: usize = 256;
+
+/// A set of CPU numbers below [`MAX_CPUS`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct CpuBits([u64; MAX_CPUS / 64]);
+
+impl CpuBits {
+    /// The empty set.
+    pub const EMPTY: Self = Self([0; MAX_CPUS / 64]);
+
+    /// The CPUs below `n`.
+    pub fn first(n: usize) -> Self {
+        let mut set = Self::EMPTY;
+        for cpu in 0..n.min(MAX_CPUS) {
+            set.insert(cpu);
+        }
+        set
+    }
+
+    /// Adds `cpu`; ignores one at or above [`MAX_CPUS`].
+    pub fn insert(&mut self, cpu: usize) {
+        if let Some(word) = self.0.get_mut(cpu / 64) {
+            *word |= 1 << (cpu % 64);
+        }
+    }
+
+    /// Removes `cpu`.
+    pub fn remove(&mut self, cpu: usize) {
+        if let Some(word) = self.0.get_mut(cpu / 64) {
+            *word &= !(1 << (cpu % 64));
+        }
+    }
+
+    /// Whether the set holds `cpu`.
+    pub fn contains(&self, cpu: usize) -> bool {
+        self.0
+            .get(cpu / 64)
+            .is_some_and(|word| word & (1 << (cpu % 64)) != 0)
+    }
+
+    /// The CPUs both sets hold.
+    pub fn and(&self, other: &Self) -> Self {
+        let mut out = *self;
+        for (a, b) in out.0.iter_mut().zip(other.0.iter()) {
+            *a &= b;
+        }
+        out
+    }
+
+    /// The CPUs either set holds.
+    pub fn or(&self, other: &Self) -> Self {
+        let mut out = *self;
+        for (a, b) in out.0.iter_mut().zip(other.0.iter()) {
+            *a |= b;
+        }
+        out
+    }
+
+    /// Whether the set holds no CPU.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|&word| word == 0)
+    }
+
+    /// The CPUs of the set, in increasing order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..MAX_CPUS).filter(|&cpu| self.contains(cpu))
+    }
+
+    /// How many CPUs the set holds.
+    pub fn len(&self) -> usize {
+        self.0.iter().map(|word| word.count_ones() as usize).sum()
+    }
+}
+
+/// The tunables.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Config {
+    /// Balancing starts when the busiest CPU's load exceeds the mean by this many percent.
+    pub high_pct: u32,
+    /// It stops once the busiest CPU is within this many percent of the mean.
+    pub low_pct: u32,
+    /// Interrupts per second under which the mean load is noise: nothing moves.
+    pub min_rate: u64,
+    /// How long a line stays on the CPU it was put on before it may move again.
+    pub min_dwell: Millis,
+    /// Most moves per interval.
+    pub max_moves: u32,
+    /// How much a new rate sample counts: the smoothed rate moves by 1/2^shift of the
+    /// difference (0: no smoothing).
+    pub ewma_shift: u32,
+    /// The imbalance after an interval's moves may exceed the one before by this many percent
+    /// before the moves are undone.
+    pub rollback_pct: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            high_pct: 20,
+            low_pct: 10,
+            min_rate: 100,
+            min_dwell: 2000,
+            max_moves: 8,
+            ewma_shift: 1,
+            rollback_pct: 10,
+        }
+    }
+}
+
+/// One interrupt line under management.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Line {
+    /// The line's number.
+    pub irq: u32,
+    /// Lines of one group (a queue's receive and transmit interrupts) move together.
+    pub group: u32,
+    /// The CPU it is on.
+    pub cpu: usize,
+    /// The CPUs it may go to: online, not isolated, not banned, near the device.
+    pub allowed: CpuBits,
+    /// Its smoothed rate (interrupts per second).
+    pub rate: u64,
+    /// When it was last moved.
+    pub moved_at: Option<Millis>,
+    /// Whether `rate` has had a sample.
+    pub sampled: bool,
+    /// Until when it stays put after a move of it was undone.
+    pub held_until: Millis,
+}
+
+/// How many dwell times a line whose move was undone stays put, so a move that made things
+/// worse is not retried every dwell.
+pub const ROLLBACK_HOLD: u64 = 8;
+
+impl Line {
+    /// A line on `cpu` that has not been sampled yet.
+    pub fn new(irq: u32, group: u32, cpu: usize, allowed: CpuBits) -> Self {
+        Self {
+            irq,
+            group,
+            cpu,
+            allowed,
+            rate: 0,
+            moved_at: None,
+            sampled: false,
+            held_until: 0,
+        }
+    }
+
+    /// Takes a rate sample: the first one as it is, later ones smoothed.
+    pub fn observe(&mut self, rate: u64, config: &Config) {
+        if !self.sampled {
+            self.rate = rate;
+            self.sampled = true;
+            return;
+        }
+        let shift = config.ewma_shift.min(16);
+        self.rate = if rate >= self.rate {
+            self.rate + ((rate - self.rate) >> shift)
+        } else {
+            self.rate - ((self.rate - rate) >> shift)
+        };
+    }
+
+    fn may_move(&self, now: Millis, config: &Config) -> bool {
+        now >= self.held_until
+            && self
+                .moved_at
+                .is_none_or(|at| now.saturating_sub(at) >= config.min_dwell)
+    }
+}
+
+/// A move the policy decided.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Move {
+    /// Index of the line in the slice given to [`Balancer::plan`].
+    pub line: usize,
+    /// The CPU it leaves.
+    pub from: usize,
+    /// The CPU it goes to.
+    pub to: usize,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// Why a line moves.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Reason {
+    /// Its CPU was the busiest, above the high watermark.
+    Imbalance,
+    /// The moves of the last interval made things worse.
+    Rollback,
+}
+
+/// What an interval's plan found.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Plan {
+    /// Moves written to the output slice.
+    pub moves: usize,
+    /// Imbalance before the moves: the busiest CPU's load in percent of the mean (100 is
+    /// even; 0 when there is no load).
+    pub imbalance_pct: u64,
+    /// Imbalance once the moves are applied, as far as the rates tell.
+    pub expected_pct: u64,
+}
+
+/// The policy's memory between intervals.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Balancer {
+    /// Whether the last interval ended above the low watermark with moves still to make.
+    balancing: bool,
+    /// The imbalance the last interval's moves were meant to reduce, if it moved anything.
+    moved_from_pct: Option<u64>,
+}
+
+/// The busiest CPU's load in percent of the mean over `cpus` (0 without load).
+fn imbalance(loads: &[u64], cpus: &CpuBits) -> u64 {
+    let (mut sum, mut max, mut n) = (0u64, 0u64, 0u64);
+    for cpu in cpus.iter() {
+        let load = loads.get(cpu).copied().unwrap_or(0);
+        sum = sum.saturating_add(load);
+        max = max.max(load);
+        n += 1;
+    }
+    if sum == 0 {
+        return 0;
+    }
+    max.saturating_mul(100).saturating_mul(n) / sum
+}
+
+impl Balancer {
+    /// Plans this interval's moves and applies them to `lines` (their `cpu` and `moved_at`) and
+    /// `loads`. `loads[c]` is CPU `c`'s interrupt rate over the interval, every line included;
+    /// `undo` holds the moves of the last interval (as returned then, `moves` of them) in case
+    /// they made things worse, and receives this interval's. Returns what it found; the moves
+    /// are in `out[..plan.moves]`.
+    pub fn plan(
+        &mut self,
+        lines: &mut [Line],
+        loads: &mut [u64],
+        now: Millis,
+        config: &Config,
+        last: &[Move],
+        out: &mut [Move],
+    ) -> Plan {
+        let domain = lines
+            .iter()
+            .fold(CpuBits::EMPTY, |set, line| set.or(&line.allowed));
+        let before = imbalance(loads, &domain);
+        let mut plan = Plan {
+            moves: 0,
+            imbalance_pct: before,
+            expected_pct: before,
+        };
+        let n = domain.len() as u64;
+        let mean = if n == 0 {
+            0
+        } else {
+            domain
+                .iter()
+                .map(|cpu| loads.get(cpu).copied().unwrap_or(0))
+                .sum::<u64>()
+                / n
+        };
+
+        // Undo the last interval's moves if the imbalance grew past the margin since.
+        if let Some(was) = self.moved_from_pct.take() {
+            let limit = was.saturating_mul(100 + u64::from(config.rollback_pct)) / 100;
+            if before > limit && !last.is_empty() {
+                for m in last.iter().rev() {
+                    if plan.moves >= out.len() {
+                        break;
+                    }
+                    let Some(line) = lines.get_mut(m.line) else {
+                        continue;
+                    };
+                    if line.cpu != m.to {
+                        continue;
+                    }
+                    shift_load(loads, line.rate, m.to, m.from);
+                    line.cpu = m.from;
+                    line.moved_at = Some(now);
+                    line.held_until =
+                        now.saturating_add(config.min_dwell.max(1).saturating_mul(ROLLBACK_HOLD));
+                    out[plan.moves] = Move {
+                        line: m.line,
+                        from: m.to,
+                        to: m.from,
+                        reason: Reason::Rollback,
+                    };
+                    plan.moves += 1;
+                }
+                self.balancing = false;
+                plan.expected_pct = imbalance(loads, &domain);
+                return plan;
+            }
+        }
+
+        if mean < config.min_rate {
+            self.balancing = false;
+            return plan;
+        }
+        let threshold = if self.balancing {
+            100 + u64::from(config.low_pct)
+        } else {
+            100 + u64::from(config.high_pct)
+        };
+        if before <= threshold {
+            self.balancing = false;
+            return plan;
+        }
+        self.balancing = true;
+
+        let stop = 100 + u64::from(config.low_pct);
+        let budget = (config.max_moves as usize).min(out.len());
+        let mut made = 0;
+        while made < budget {
+            if imbalance(loads, &domain) <= stop {
+                self.balancing = false;
+                break;
+            }
+            let Some(step) = best_step(lines, loads, &domain, now, config) else {
+                break;
+            };
+            // A group moves as one, each of its lines on the busy CPU, or not at all.
+            if made + step.lines > budget {
+                break;
+            }
+            for i in 0..lines.len() {
+                let line = &mut lines[i];
+                if line.group != step.group || line.cpu != step.from || !line.may_move(now, config)
+                {
+                    continue;
+                }
+                shift_load(loads, line.rate, step.from, step.to);
+                line.cpu = step.to;
+                line.moved_at = Some(now);
+                out[made] = Move {
+                    line: i,
+                    from: step.from,
+                    to: step.to,
+                    reason: Reason::Imbalance,
+                };
+                made += 1;
+            }
+        }
+        plan.moves = made;
+        plan.expected_pct = imbalance(loads, &domain);
+        if made > 0 {
+            self.moved_from_pct = Some(before);
+        }
+        plan
+    }
+}
+
+/// One group to move from one CPU to another.
+struct Step {
+    group: u32,
+    from: usize,
+    to: usize,
+    /// How many lines of the group move.
+    lines: usize,
+}
+
+/// Moves `rate` of load from CPU `from` to CPU `to`.
+fn shift_load(loads: &mut [u64], rate: u64, from: usize, to: usize) {
+    if let Some(load) = loads.get_mut(from) {
+        *load = load.saturating_sub(rate);
+    }
+    if let Some(load) = loads.get_mut(to) {
+        *load = load.saturating_add(rate);
+    }
+}
+
+/// Finds the move that best evens out the busiest CPU and a less busy one: from the busiest
+/// CPU that has a movable group, the group (with its target, the least loaded CPU all its lines
+/// allow) whose rate is closest to half the difference of the two loads, and less than the
+/// whole difference, so the maximum of the two drops.
+fn best_step(
+    lines: &[Line],
+    loads: &[u64],
+    domain: &CpuBits,
+    now: Millis,
+    config: &Config,
+) -> Option<Step> {
+    let load = |cpu: usize| loads.get(cpu).copied().unwrap_or(0);
+    let busiest = domain
+        .iter()
+        .max_by_key(|&cpu| (load(cpu), usize::MAX - cpu))?;
+    let mut best: Option<(u64, Step)> = None;
+    for (i, line) in lines.iter().enumerate() {
+        if line.cpu != busiest || !line.may_move(now, config) {
+            continue;
+        }
+        // The first line of its group on this CPU speaks for the group.
+        if lines[..i]
+            .iter()
+            .any(|other| other.group == line.group && other.cpu == busiest)
+        {
+            continue;
+        }
+        let members = || {
+            lines
+                .iter()
+                .filter(|o| o.group == line.group && o.cpu == busiest && o.may_move(now, config))
+        };
+        let rate = members().map(|o| o.rate).fold(0u64, u64::saturating_add);
+        if rate == 0 {
+            continue;
+        }
+        let allowed = members().fold(*domain, |set, o| set.and(&o.allowed));
+        let Some(to) = allowed
+            .iter()
+            .filter(|&cpu| cpu != busiest)
+            .min_by_key(|&cpu| (load(cpu), cpu))
+        else {
+            continue;
+        };
+        let gap = load(busiest).saturating_sub(load(to));
+        if rate >= gap {
+            continue;
+        }
+        let miss = (gap / 2).abs_diff(rate);
+        if best.as_ref().is_none_or(|(m, _)| miss < *m) {
+            best = Some((
+                miss,
+                Step {
+                    group: line.group,
+                    from: busiest,
+                    to,
+                    lines: members().count(),
+                },
+            ));
+        }
+    }
+    best.map(|(_, step)| step)
+}

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The balancing policy on simulated load: lines with fixed or changing rates, CPU loads
+//! computed from where the lines are plus a background the policy cannot move.
+
+use irq_policy::policy::{Balancer, Config, CpuBits, Line, Move, Plan, Reason};
+
+/// A machine: lines, and per-CPU load that no managed line causes.
+struct Sim {
+    lines: Vec<Line>,
+    background: Vec<u64>,
+    balancer: Balancer,
+    config: Config,
+    last: Vec<Move>,
+    now: u64,
+    interval: u64,
+}
+
+impl Sim {
+    fn new(cpus: usize) -> Self {
+        Self {
+            lines: Vec::new(),
+            background: vec![0; cpus],
+            balancer: Balancer::default(),
+            config: Config::default(),
+            last: Vec::new(),
+            now: 0,
+            interval: 1000,
+        }
+    }
+
+    /// Adds a queue: a receive and a transmit line of one group, on `cpu`, with these rates.
+    fn queue(&mut self, cpu: usize, rx: u64, tx: u64) {
+        let group = self.lines.len() as u32 / 2;
+        let all = CpuBits::first(self.background.len());
+        for rate in [rx, tx] {
+            let mut line = Line::new(100 + self.lines.len() as u32, group, cpu, all);
+            line.observe(rate, &self.config);
+            self.lines.push(line);
+        }
+    }
+
+    /// Adds a line of its own group on `cpu`, with this rate.
+    fn line(&mut self, cpu: usize, rate: u64) {
+        let all = CpuBits::first(self.background.len());
+        let mut line = Line::new(
+            100 + self.lines.len() as u32,
+            1000 + self.lines.len() as u32,
+            cpu,
+            all,
+        );
+        line.observe(rate, &self.config);
+        self.lines.push(line);
+    }
+
+    fn loads(&self) -> Vec<u64> {
+        let mut loads = self.background.clone();
+        for line in &self.lines {
+            loads[line.cpu] += line.rate;
+        }
+        loads
+    }
+
+    /// The busiest CPU's load in percent of the mean.
+    fn imbalance(&self) -> u64 {
+        let loads = self.loads();
+        let sum: u64 = loads.iter().sum();
+        loads.iter().max().unwrap() * 100 * loads.len() as u64 / sum
+    }
+
+    /// One interval: plans with the loads the lines cause now, applies the moves.
+    fn step(&mut self) -> (Plan, Vec<Move>) {
+        self.now += self.interval;
+        let mut loads = self.loads();
+        let mut out = [Move {
+            line: 0,
+            from: 0,
+            to: 0,
+            reason: Reason::Imbalance,
+        }; 32];
+        let plan = self.balancer.plan(
+            &mut self.lines,
+            &mut loads,
+            self.now,
+            &self.config,
+            &self.last,
+            &mut out,
+        );
+        let moves = out[..plan.moves].to_vec();
+        self.last = moves.clone();
+        (plan, moves)
+    }
+}
+
+#[test]
+fn cpu_sets() {
+    let mut set = CpuBits::first(3);
+    assert_eq!(set.iter().collect::<Vec<_>>(), [0, 1, 2]);
+    set.remove(1);
+    set.insert(200);
+    set.insert(100_000);
+    assert_eq!(set.iter().collect::<Vec<_>>(), [0, 2, 200]);
+    assert_eq!(set.len(), 3);
+    assert!(set.and(&CpuBits::first(1)).contains(0));
+    assert!(!CpuBits::EMPTY.or(&CpuBits::EMPTY).contains(0));
+    assert!(CpuBits::EMPTY.is_empty());
+}
+
+#[test]
+fn first_sample_is_taken_whole_then_smoothed() {
+    let config = Config::default();
+    let mut line = Line::new(1, 0, 0, CpuBits::first(1));
+    line.observe(1000, &config);
+    assert_eq!(line.rate, 1000);
+    line.observe(0, &config);
+    assert_eq!(line.rate, 500);
+    line.observe(2000, &config);
+    assert_eq!(line.rate, 1250);
+    let raw = Config {
+        ewma_shift: 0,
+        ..config
+    };
+    line.observe(7, &raw);
+    assert_eq!(line.rate, 7);
+}
+
+#[test]
+fn everything_on_cpu0_is_spread_within_two_intervals() {
+    // 4 CPUs, 6 queues of unequal rates, all on CPU 0, as after boot without a balancer.
+    let mut sim = Sim::new(4);
+    for (rx, tx) in [
+        (9000, 3000),
+        (8000, 2500),
+        (6000, 2000),
+        (5000, 1500),
+        (3000, 1000),
+        (2000, 800),
+    ] {
+        sim.queue(0, rx, tx);
+    }
+    assert!(sim.imbalance() >= 390);
+    sim.step();
+    sim.step();
+    assert!(sim.imbalance() <= 120, "imbalance {}", sim.imbalance());
+    // Groups stayed together.
+    for pair in sim.lines.chunks(2) {
+        assert_eq!(pair[0].cpu, pair[1].cpu);
+    }
+}
+
+#[test]
+fn a_steady_balanced_load_causes_no_moves() {
+    let mut sim = Sim::new(4);
+    for cpu in 0..4 {
+        sim.queue(cpu, 4000 + cpu as u64 * 100, 1000);
+    }
+    for _ in 0..100 {
+        let (plan, _) = sim.step();
+        assert_eq!(plan.moves, 0);
+    }
+}
+
+#[test]
+fn hysteresis_between_the_watermarks() {
+    // 115 % of the mean: above the low watermark, below the high one, so nothing starts.
+    let mut sim = Sim::new(2);
+    sim.background = vec![11_500, 8_500];
+    sim.queue(0, 1000, 0);
+    assert_eq!(sim.step().0.moves, 0);
+}
+
+#[test]
+fn no_moves_under_the_noise_floor() {
+    let mut sim = Sim::new(4);
+    sim.queue(0, 50, 10);
+    sim.queue(0, 50, 10);
+    let (plan, _) = sim.step();
+    assert_eq!(plan.moves, 0);
+    assert!(plan.imbalance_pct > 300);
+}
+
+#[test]
+fn moves_per_interval_are_capped_and_never_split_a_group() {
+    let mut sim = Sim::new(8);
+    sim.config.max_moves = 3;
+    for _ in 0..8 {
+        sim.queue(0, 1000, 500);
+    }
+    let (plan, moves) = sim.step();
+    assert_eq!(plan.moves, 2);
+    assert_eq!(moves[0].to, moves[1].to);
+    for pair in sim.lines.chunks(2) {
+        assert_eq!(pair[0].cpu, pair[1].cpu);
+    }
+}
+
+#[test]
+fn a_moved_line_dwells() {
+    let mut sim = Sim::new(2);
+    sim.config.min_dwell = 5000;
+    sim.line(0, 6000);
+    sim.line(0, 4000);
+    let (_, moves) = sim.step();
+    assert_eq!(moves.len(), 1);
+    let moved = moves[0].line;
+    // The moved line's rate jumps: its new CPU is now the busy one, but it must stay.
+    sim.lines[moved].rate = 20_000;
+    for _ in 0..4 {
+        let (_, moves) = sim.step();
+        assert!(moves
+            .iter()
+            .all(|m| m.line != moved || m.reason == Reason::Rollback));
+    }
+}
+
+#[test]
+fn a_banned_cpu_is_never_chosen() {
+    let mut sim = Sim::new(4);
+    for _ in 0..6 {
+        sim.queue(0, 3000, 1000);
+    }
+    let mut allowed = CpuBits::first(4);
+    allowed.remove(2);
+    for line in &mut sim.lines {
+        line.allowed = allowed;
+    }
+    for _ in 0..10 {
+        sim.step();
+    }
+    assert!(sim.lines.iter().all(|line| line.cpu != 2));
+    assert!(sim.lines.iter().any(|line| line.cpu == 3));
+}
+
+#[test]
+fn a_move_that_made_things_worse_is_undone() {
+    // CPUs 0-2 carry 10,000/s of other interrupts; two lines on CPU 0 go to idle CPU 3.
+    let mut sim = Sim::new(4);
+    sim.config.min_dwell = 0;
+    sim.background = vec![10_000, 10_000, 10_000, 0];
+    sim.line(0, 8_000);
+    sim.line(0, 2_000);
+    let (plan, moves) = sim.step();
+    assert_eq!(plan.imbalance_pct, 200);
+    assert_eq!(plan.expected_pct, 100);
+    assert_eq!(moves.len(), 2);
+    assert!(moves.iter().all(|m| m.to == 3));
+    // On CPU 3 they interrupt four times as often (say, coalescing lost): worse than before.
+    for m in &moves {
+        sim.lines[m.line].rate *= 4;
+    }
+    sim.config.min_dwell = 1000;
+    let (plan, undo) = sim.step();
+    assert!(plan.imbalance_pct > 220);
+    assert_eq!(undo.len(), 2);
+    assert!(undo.iter().all(|m| m.reason == Reason::Rollback));
+    for (m, u) in moves.iter().rev().zip(&undo) {
+        assert_eq!((u.line, u.from, u.to), (m.line, m.to, m.from));
+    }
+    assert!(sim.lines.iter().all(|line| line.cpu == 0));
+    // Held: with a dwell of 1 s, not tried again for 8 s though CPU 0 is now the busy one.
+    for _ in 0..7 {
+        assert_eq!(sim.step().0.moves, 0);
+    }
+    assert!(sim.step().0.moves > 0);
+}
+
+#[test]
+fn a_group_too_big_to_help_stays() {
+    // One queue carries everything: moving it only moves the hot spot.
+    let mut sim = Sim::new(2);
+    sim.queue(0, 10_000, 5_000);
+    let (plan, _) = sim.step();
+    assert_eq!(plan.moves, 0);
+    assert_eq!(plan.expected_pct, plan.imbalance_pct);
+}
+
+#[test]
+fn background_load_is_balanced_around() {
+    // CPU 0 is busy with lines we do not manage; our queues go elsewhere.
+    let mut sim = Sim::new(3);
+    sim.background = vec![20_000, 0, 0];
+    sim.queue(0, 5_000, 0);
+    sim.queue(0, 5_000, 0);
+    sim.step();
+    assert!(sim.lines.iter().all(|line| line.cpu != 0));
+}
