@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 #include <linux/cpumask.h>
+#include <linux/sched/isolation.h>
 
 void rust_helper_cpumask_copy(struct cpumask *dstp, const struct cpumask *srcp)
 {
@@ -20,4 +21,14 @@ bool rust_helper_cpumask_test_cpu(int cpu, const struct cpumask *cpumask)
 bool rust_helper_cpu_online(unsigned int cpu)
 {
 	return cpu_online(cpu);
+}
+
+bool rust_helper_cpu_possible(unsigned int cpu)
+{
+	return cpu_possible(cpu);
+}
+
+bool rust_helper_cpu_is_isolated(int cpu)
+{
+	return cpu_is_isolated(cpu);
 }

@@ -2,7 +2,9 @@
 
 #include <linux/irq.h>
 #include <linux/irqdesc.h>
+#include <linux/kernel_stat.h>
 #include <linux/msi.h>
+#include <linux/pci.h>
 
 /*
  * The CPUs line @irq is set to, as /proc/irq/N/smp_affinity shows them: the
@@ -28,6 +30,40 @@ bool rust_helper_irqd_affinity_is_managed(struct irq_data *d)
 	return irqd_affinity_is_managed(d);
 }
 
+/*
+ * Moves line @irq to @mask, refusing with -EPERM what a write to
+ * /proc/irq/N/smp_affinity refuses (irq_can_set_affinity_usr(), which is
+ * internal): a line whose affinity the kernel manages, a per-CPU line, one not
+ * to be balanced, one whose chip cannot move it, or any with noirqaffinity.
+ * The checks and the move are one step under the descriptor's lock, so a
+ * number freed and given to a managed line meanwhile cannot slip through
+ * (irq_set_affinity() itself does not refuse managed lines). -ENOENT without
+ * such a line.
+ */
+int rust_helper_irq_set_affinity_usr(unsigned int irq, const struct cpumask *mask)
+{
+	struct irq_desc *desc;
+	struct irq_data *data;
+	unsigned long flags;
+	int ret = -ENOENT;
+
+	rcu_read_lock();
+	desc = irq_to_desc(irq);
+	if (desc) {
+		data = irq_desc_get_irq_data(desc);
+		raw_spin_lock_irqsave(&desc->lock, flags);
+		if (no_irq_affinity || irqd_affinity_is_managed(data) ||
+		    !irqd_can_balance(data) || !data->chip ||
+		    !data->chip->irq_set_affinity)
+			ret = -EPERM;
+		else
+			ret = irq_set_affinity_locked(data, mask, false);
+		raw_spin_unlock_irqrestore(&desc->lock, flags);
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
 #ifdef CONFIG_GENERIC_MSI_IRQ
 struct msi_desc *rust_helper_msi_first_desc(struct device *dev,
 					    enum msi_desc_filter filter)
@@ -35,3 +71,45 @@ struct msi_desc *rust_helper_msi_first_desc(struct device *dev,
 	return msi_first_desc(dev, filter);
 }
 #endif
+
+unsigned long rust_helper_kstat_cpu_irqs_sum(unsigned int cpu)
+{
+	return kstat_cpu_irqs_sum(cpu);
+}
+
+/*
+ * Copies the name of the first handler of line @irq, the last column of
+ * /proc/interrupts, into @buf (NUL-terminated, cut to fit); returns its
+ * length, or -ENOENT without such a line or handler. Handlers are added and
+ * removed under the descriptor's lock, which proc takes to print them too.
+ */
+int rust_helper_irq_handler_name(unsigned int irq, char *buf, size_t len)
+{
+	struct irq_desc *desc;
+	unsigned long flags;
+	int ret = -ENOENT;
+
+	rcu_read_lock();
+	desc = irq_to_desc(irq);
+	if (desc) {
+		raw_spin_lock_irqsave(&desc->lock, flags);
+		if (desc->action && desc->action->name) {
+			ret = strscpy(buf, desc->action->name, len);
+			if (ret == -E2BIG)
+				ret = len - 1;
+		}
+		raw_spin_unlock_irqrestore(&desc->lock, flags);
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+bool rust_helper_device_is_registered(struct device *dev)
+{
+	return device_is_registered(dev);
+}
+
+bool rust_helper_dev_is_pci(struct device *dev)
+{
+	return dev_is_pci(dev);
+}

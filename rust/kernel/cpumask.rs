@@ -20,6 +20,20 @@ pub fn is_online(cpu: u32) -> bool {
     cpu < nr_cpu_ids() && unsafe { bindings::cpu_online(cpu) }
 }
 
+/// Returns whether `cpu` is possible (`cpu_possible`): it has per-CPU data, and may come online.
+pub fn is_possible(cpu: u32) -> bool {
+    // SAFETY: `cpu_possible` tests a bit of the possible mask, and is only reached with a CPU
+    // id below `nr_cpu_ids`, within the mask.
+    cpu < nr_cpu_ids() && unsafe { bindings::cpu_possible(cpu) }
+}
+
+/// Returns whether `cpu` is isolated (`cpu_is_isolated`: `isolcpus=`, `nohz_full=`, an isolated
+/// cpuset partition): the kernel keeps its own work off it, and an interrupt balancer should too.
+pub fn is_isolated(cpu: u32) -> bool {
+    // SAFETY: `cpu_is_isolated` only reads masks; any CPU id may be asked about.
+    cpu < nr_cpu_ids() && unsafe { bindings::cpu_is_isolated(cpu as i32) }
+}
+
 /// An owned set of CPUs, such as an interrupt's affinity.
 ///
 /// It holds a whole `struct cpumask` (`NR_CPUS` bits), so it can be handed to any function that

@@ -10,8 +10,20 @@ use crate::{
     cpumask::{self, CpuSet},
     error::to_result,
     prelude::*,
+    str::{CStr, CString},
     sync::rcu,
 };
+
+/// Returns how many interrupts `cpu` took since boot, from every line (`kstat_cpu_irqs_sum`,
+/// the per-CPU sum of `/proc/interrupts` without the architecture's own); 0 for an impossible
+/// CPU.
+pub fn count_all_on(cpu: u32) -> u64 {
+    if !cpumask::is_possible(cpu) {
+        return 0;
+    }
+    // SAFETY: `cpu` is possible, so it has per-CPU statistics.
+    (unsafe { bindings::kstat_cpu_irqs_sum(cpu) }) as u64
+}
 
 pub mod msi;
 
@@ -35,6 +47,8 @@ pub mod msi;
 /// assert_eq!(none.set_affinity(&cpus), Err(ENOENT));
 /// // A set without an online CPU is refused before any line is looked up.
 /// assert_eq!(none.set_affinity(&CpuSet::new()?), Err(EINVAL));
+/// assert_eq!(none.count_on(0), 0);
+/// assert_eq!(none.handler_name().err(), Some(ENOENT));
 /// # Ok::<(), Error>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -69,6 +83,33 @@ impl Irq {
         Ok(cpus)
     }
 
+    /// Returns how many times the line fired on `cpu` since it was set up (`kstat_irqs_cpu`),
+    /// as its column of `/proc/interrupts` shows; 0 for an impossible CPU or no such line. The
+    /// count wraps at 2^32.
+    pub fn count_on(self, cpu: u32) -> u32 {
+        if !cpumask::is_possible(cpu) {
+            return 0;
+        }
+        let _guard = rcu::read_lock();
+        // SAFETY: `kstat_irqs_cpu` looks the descriptor up without a lock, and the guard keeps
+        // a descriptor it finds valid, with its per-CPU counters; `cpu` is possible, so it has
+        // a counter.
+        unsafe { bindings::kstat_irqs_cpu(self.0, cpu as i32) }
+    }
+
+    /// Returns the name of the line's first handler, the last column of `/proc/interrupts`
+    /// (`virtio0-input.0`, `eth0-TxRx-3`), cut to 63 bytes; `ENOENT` for a line without a
+    /// handler.
+    pub fn handler_name(self) -> Result<CString> {
+        let mut buf = [0u8; 64];
+        // SAFETY: the helper looks the line up under RCU and copies the name under the
+        // descriptor's lock into `buf`, whose length it is given, NUL-terminated.
+        let len = unsafe { bindings::irq_handler_name(self.0, buf.as_mut_ptr().cast(), buf.len()) };
+        let len = usize::try_from(len).map_err(|_| ENOENT)?;
+        let name = CStr::from_bytes_with_nul(buf.get(..=len).ok_or(EINVAL)?)?;
+        Ok(CString::try_from(name)?)
+    }
+
     /// Returns whether the kernel manages the line's affinity (`IRQD_AFFINITY_MANAGED`): the
     /// core spreads such lines over the CPUs and moves them itself on CPU hotplug, so nobody
     /// else may.
@@ -83,29 +124,18 @@ impl Irq {
         Ok(unsafe { bindings::irqd_affinity_is_managed(data) })
     }
 
-    /// Moves the line to `cpus` (`irq_set_affinity`).
+    /// Moves the line to `cpus` (`irq_set_affinity_locked`).
     ///
-    /// Refuses, with `EIO` as a write to `/proc/irq/N/smp_affinity` does, a line whose
-    /// affinity is managed by the kernel, per-CPU, not to be balanced, or whose chip cannot
-    /// move it; with `EINVAL` a set without an online CPU.
+    /// Refuses, with `EPERM` as a write to `/proc/irq/N/smp_affinity` does, a line whose
+    /// affinity the kernel manages, a per-CPU line, one not to be balanced, one whose chip
+    /// cannot move it, or any when `noirqaffinity` is set; with `EINVAL` a set without an online
+    /// CPU. The checks and the move are one step under the line's lock.
     pub fn set_affinity(self, cpus: &CpuSet) -> Result {
         if !cpus.iter().any(cpumask::is_online) {
             return Err(EINVAL);
         }
-        if self.is_managed()? {
-            return Err(EIO);
-        }
-        let movable = {
-            let _guard = rcu::read_lock();
-            // SAFETY: `irq_can_set_affinity` looks the descriptor up without a lock; the guard
-            // keeps a descriptor it finds valid while it reads it.
-            unsafe { bindings::irq_can_set_affinity(self.0) != 0 }
-        };
-        if !movable {
-            return Err(EIO);
-        }
-        // SAFETY: `irq_set_affinity` looks the line up under its descriptor lock, and the mask
-        // is valid for the call.
-        to_result(unsafe { bindings::irq_set_affinity(self.0, cpus.as_raw()) })
+        // SAFETY: the helper looks the line up under RCU and checks and moves it under its
+        // descriptor's lock; the mask is valid for the call.
+        to_result(unsafe { bindings::irq_set_affinity_usr(self.0, cpus.as_raw()) })
     }
 }

@@ -33,8 +33,9 @@ pub unsafe fn vectors(dev: &Device) -> Result<KVec<Vector>> {
     {
         let raw = dev.as_raw();
         // SAFETY: `dev` is valid. `msi.data` is set when the driver first allocates vectors and
-        // released when it unbinds, which the caller excludes.
-        if unsafe { (*raw).msi.data }.is_null() {
+        // released when it unbinds, which the caller excludes; read once, as it may be set
+        // concurrently.
+        if unsafe { core::ptr::read_volatile(&raw const (*raw).msi.data) }.is_null() {
             return Ok(vectors);
         }
         let filter = bindings::msi_desc_filter_MSI_DESC_ASSOCIATED;

@@ -2,9 +2,9 @@
 
 //! The interrupt vectors behind a network device.
 //!
-//! A network device has no interrupts of its own: they belong to the bus function under it (a
-//! PCI function, or the PCI function under a virtio device), whose MSI or MSI-X vectors the
-//! driver spreads over its queues.
+//! A network device has no interrupts of its own: they belong to the PCI function under it (a
+//! NIC or VF driven from its function, or the function under a virtio device), whose MSI or
+//! MSI-X vectors the driver spreads over its queues.
 
 use crate::{
     device,
@@ -13,18 +13,20 @@ use crate::{
     prelude::*,
 };
 
-/// How many ancestors are searched for vectors: a virtio-net device is two levels above its PCI
-/// function; bounded in case of a cycle, which the driver core does not allow anyway.
-const MAX_DEPTH: usize = 8;
+/// How many ancestors are searched for the PCI function: a virtio-net device is two levels
+/// above its function; bounded in case of a cycle, which the driver core does not allow anyway.
+const MAX_DEPTH: usize = 4;
 
 impl Device {
-    /// Returns the MSI and MSI-X vectors of the bus function behind the device, by index: those
-    /// of its closest ancestor that has any. A software device (veth, dummy) has none.
+    /// Returns the MSI and MSI-X vectors of the PCI function behind the device, by index: its
+    /// first PCI ancestor's, and none if that has none or there is no PCI function (veth, a
+    /// USB NIC). The search stops at the first PCI device, so it never reaches a bridge and
+    /// the vectors of its port services.
     pub fn msi_vectors(&self) -> Result<KVec<Vector>> {
         let dev = self.as_raw();
         // SAFETY: by the type invariant the device is valid and RTNL is held, under which its
         // device is added and deleted (`netdev_{register,unregister}_kobject`).
-        if unsafe { (*dev).dev.kobj.state_in_sysfs() } == 0 {
+        if !unsafe { bindings::device_is_registered(&raw mut (*dev).dev) } {
             // Deleted: it may not hold its parent any more.
             return Ok(KVec::new());
         }
@@ -37,14 +39,14 @@ impl Device {
             // SAFETY: an added device holds a reference on its parent until it is deleted
             // (`device_add`, `device_del`), so every ancestor of the net device is valid while
             // its device is added, which it is, under RTNL.
-            let dev = unsafe { device::Device::as_ref(parent) };
-            // SAFETY: the drivers of the device's ancestors stay bound: the one that registered
-            // the net device unregisters it in its remove callback, which needs RTNL, so it has
-            // not returned, and a parent driver removes its children (the virtio device) before
-            // it unbinds.
-            let vectors = unsafe { msi::vectors(dev) }?;
-            if !vectors.is_empty() {
-                return Ok(vectors);
+            if unsafe { bindings::dev_is_pci(parent) } {
+                // SAFETY: as above, `parent` is valid.
+                let function = unsafe { device::Device::as_ref(parent) };
+                // SAFETY: the driver of the function stays bound: the driver that registered
+                // the net device (the function's, or a child's such as virtio-net, which the
+                // function's driver removes before it unbinds) unregisters it in its remove
+                // callback, which needs RTNL, held here, so that has not returned.
+                return unsafe { msi::vectors(function) };
             }
             // SAFETY: `parent` is valid (see above).
             parent = unsafe { (*parent).parent };

@@ -539,16 +539,25 @@ impl<T: LinkType> Master<T> {
         unsafe { bindings::__netdev_notify_peers(self.as_raw()) };
     }
 
-    /// Tells the netdevice notifier chain that the device moved its traffic to another port
-    /// (`NETDEV_BONDING_FAILOVER`, which rtnetlink reports as `IFLA_EVENT_BONDING_FAILOVER`), as
-    /// bonding does when its active port changes, so that others (an interrupt balancer, RDMA)
-    /// can follow.
-    pub fn notify_failover(&self) {
-        // SAFETY: by the type invariant the device is valid and RTNL is held.
+    /// Tells the netdevice notifier chain whether `port` is up and transmits for this device
+    /// (`NETDEV_CHANGELOWERSTATE` with a `netdev_lag_lower_state_info`, which bonding and team
+    /// send when a port's state changes), so that others, an interrupt balancer for one, can
+    /// follow a switch of the port that carries the traffic; rtnetlink reports it as an
+    /// `RTM_NEWLINK` of the port. Drivers that offload link aggregation act on it only for
+    /// ports of a bond or team (`netif_is_lag_port()`).
+    pub fn port_state_changed(&self, port: &Device, link_up: bool, tx_enabled: bool) {
+        let mut info = bindings::netdev_lag_lower_state_info {
+            _bitfield_1: bindings::netdev_lag_lower_state_info::new_bitfield_1(
+                link_up.into(),
+                tx_enabled.into(),
+            ),
+        };
+        // SAFETY: `port` is valid and RTNL is held (its type invariant), which
+        // `netdev_lower_state_changed` asserts; the notifiers read `info` during the call.
         unsafe {
-            bindings::call_netdevice_notifiers(
-                bindings::netdev_cmd_NETDEV_BONDING_FAILOVER as _,
-                self.as_raw(),
+            bindings::netdev_lower_state_changed(
+                port.as_raw(),
+                (&raw mut info).cast::<core::ffi::c_void>(),
             )
         };
     }
