@@ -400,13 +400,17 @@ impl VnicData {
                 reason_name(switch.reason),
                 took_ns / 1000
             );
-            vnic.notify_failover();
             // After the flip and the peer notification, which traffic waits for; the old
             // member is still in the pool, even when it is going away.
             let from = switch
                 .from
                 .and_then(|id| pool.iter().find(|m| m.id == id))
                 .map(|m| vnic.port(&m.link));
+            // The notifier chain hears which member transmits now, as from a bond.
+            if let Some(old) = from {
+                vnic.port_state_changed(old, link_up(old), false);
+            }
+            vnic.port_state_changed(dev, true, true);
             if let Some(old) = from {
                 let done = interrupts::migrate(old, dev);
                 c.irq_moves.fetch_add(done.moved.into(), Ordering::Relaxed);

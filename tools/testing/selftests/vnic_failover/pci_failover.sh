@@ -213,9 +213,10 @@ pvio_result $? "every path dead: ${survivor:-?} stays active, degraded; ${back:-
 # does not let the kernel manage them). A's vectors are put on CPU 1, B's are
 # on both CPUs (virtio-net's default with two): once A goes down, B's are on
 # CPU 1. Idle lines move only when they next fire, so what counts is the
-# affinity /proc shows, a pending move's target. The switch is announced on the
-# netdevice notifier chain as bonding's are (NETDEV_BONDING_FAILOVER), which
-# rtnetlink passes on as an event.
+# affinity /proc shows, a pending move's target. The switch is told to the
+# netdevice notifier chain as a bond tells a port's change
+# (NETDEV_CHANGELOWERSTATE), which rtnetlink passes on as a message about B,
+# whose own state does not change.
 pin() { # pci-function cpu-list
 	local irq
 	for irq in $(ls "$1/msi_irqs"); do echo "$2" >"/proc/irq/$irq/smp_affinity_list" || return 1; done
@@ -235,10 +236,10 @@ pv vnic set vnic0 --probe-target 0.0.0.0 && slowwait 30 active_is "$A" &&
 	h link set "$A" down && slowwait 30 active_is "$B" && on_cpus "$pci_b" 1 &&
 	[ $(($(irq_moves) - moves)) -eq "$vectors_b" ] &&
 	pvio_kmsg_has "$mark" "vnic0: $vectors_b of $vectors_b interrupts of $B moved to the CPUs of $A" &&
-	slowwait 10 grep -q "vnic0.*event BONDING FAILOVER" "$tmp/events" ||
+	slowwait 10 grep -q "^[0-9]*: $B: .* master vnic0 " "$tmp/events" ||
 	{ for irq in $(ls "$pci_a/msi_irqs" "$pci_b/msi_irqs" | grep -v :); do
 		echo "# irq $irq: $(cat "/proc/irq/$irq/smp_affinity_list")"; done
-	  echo "# irq_moves $(irq_moves)"; grep vnic0 "$tmp/events" | sed 's/^/# /'; false; }
+	  echo "# irq_moves $(irq_moves)"; sed 's/^/# /' "$tmp/events"; false; }
 pvio_result $? "interrupt migration: $B's $vectors_b MSI-X vectors take the CPUs of $A's; the chain hears of the switch"
 kill "$monitor" 2>/dev/null
 h link set "$A" up
