@@ -35,6 +35,9 @@
 //! answers without learning anything), so the switches keep the vNIC's address on the port
 //! its traffic uses.
 //!
+//! [`Ndp`] and [`ndp_proof`] do for neighbour discovery what [`Arp`] and [`proof`] do for ARP,
+//! for probes of an IPv6 target; the module does not send those yet.
+//!
 //! Pure logic, compiled by the module and by `tools/vnic-policy` for host tests.
 
 use crate::policy::Millis;
@@ -90,6 +93,55 @@ impl Arp {
     }
 }
 
+/// An IPv6 address, in network order.
+pub type Ipv6 = [u8; 16];
+
+/// Bytes of the IPv6 header.
+pub const IPV6_HEADER_LEN: usize = 40;
+/// Bytes of a neighbour solicitation or advertisement without options (RFC 4861).
+pub const NDP_LEN: usize = 24;
+/// ICMPv6 type of a neighbour solicitation.
+pub const NDP_SOLICITATION: u8 = 135;
+/// ICMPv6 type of a neighbour advertisement.
+pub const NDP_ADVERTISEMENT: u8 = 136;
+
+/// A neighbour solicitation or advertisement, as received (the IPv6 equivalent of [`Arp`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ndp {
+    /// [`NDP_SOLICITATION`] or [`NDP_ADVERTISEMENT`].
+    pub kind: u8,
+    /// The IPv6 source: the sender, or unspecified (`::`) for a duplicate address check.
+    pub source: Ipv6,
+    /// The address asked for or advertised.
+    pub target: Ipv6,
+}
+
+impl Ndp {
+    /// Parses an IPv6 packet (from its header on) holding a neighbour solicitation or
+    /// advertisement; `None` for anything else, or for one a router could have forwarded (a
+    /// hop limit other than 255, which RFC 4861 makes receivers drop).
+    pub fn parse(bytes: &[u8]) -> Option<Self> {
+        let b: &[u8; IPV6_HEADER_LEN + NDP_LEN] =
+            bytes.get(..IPV6_HEADER_LEN + NDP_LEN)?.try_into().ok()?;
+        let payload = u16::from_be_bytes([b[4], b[5]]);
+        // Version 6, ICMPv6 right after the header, hop limit 255, room for the message.
+        if b[0] >> 4 != 6 || b[6] != 58 || b[7] != 255 || usize::from(payload) < NDP_LEN {
+            return None;
+        }
+        let icmp = &b[IPV6_HEADER_LEN..];
+        let kind = icmp[0];
+        if (kind != NDP_SOLICITATION && kind != NDP_ADVERTISEMENT) || icmp[1] != 0 {
+            return None;
+        }
+        let addr = |bytes: &[u8]| -> Option<Ipv6> { bytes.get(..16)?.try_into().ok() };
+        Some(Self {
+            kind,
+            source: addr(&b[8..])?,
+            target: addr(&icmp[8..])?,
+        })
+    }
+}
+
 /// What a received ARP packet proves about the member it arrived on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Proof {
@@ -107,6 +159,19 @@ pub fn proof(arp: &Arp, target: Ipv4) -> Proof {
     if arp.sender_ip == target {
         Proof::FromTarget
     } else if arp.op == ARP_REQUEST && arp.target_ip == target {
+        Proof::ForTarget
+    } else {
+        Proof::None
+    }
+}
+
+/// Classifies a neighbour solicitation or advertisement received while probing `target`, as
+/// [`proof`] does an ARP packet: an advertisement for the target, or a solicitation the target
+/// sent, is the target's; a solicitation for it from anyone else is a probe for it.
+pub fn ndp_proof(ndp: &Ndp, target: Ipv6) -> Proof {
+    if (ndp.kind == NDP_ADVERTISEMENT && ndp.target == target) || ndp.source == target {
+        Proof::FromTarget
+    } else if ndp.kind == NDP_SOLICITATION && ndp.target == target {
         Proof::ForTarget
     } else {
         Proof::None
@@ -239,4 +304,61 @@ pub fn parse_ipv4(text: &str) -> Option<Ipv4> {
 pub fn target_valid(addr: Ipv4) -> bool {
     let [a, ..] = addr;
     a != 0 && a != 127 && a < 224
+}
+
+/// Parses an IPv6 address in the text form of RFC 4291 (`2001:db8::1`): up to eight groups of
+/// one to four hexadecimal digits, at most one `::` standing for one or more zero groups; no
+/// embedded IPv4 form, no zone.
+pub fn parse_ipv6(text: &str) -> Option<Ipv6> {
+    let (head, tail) = match text.find("::") {
+        Some(at) => (&text[..at], Some(&text[at + 2..])),
+        None => (text, None),
+    };
+    let mut groups = [0u16; 8];
+    let parse_part = |part: &str, out: &mut [u16]| -> Option<usize> {
+        if part.is_empty() {
+            return Some(0);
+        }
+        let mut n = 0;
+        for group in part.split(':') {
+            let valid = !group.is_empty()
+                && group.len() <= 4
+                && group.bytes().all(|b| b.is_ascii_hexdigit());
+            if !valid || n >= out.len() {
+                return None;
+            }
+            out[n] = u16::from_str_radix(group, 16).ok()?;
+            n += 1;
+        }
+        Some(n)
+    };
+    let n_head = parse_part(head, &mut groups)?;
+    match tail {
+        None if n_head == 8 => {}
+        None => return None,
+        Some(tail) => {
+            if tail.contains("::") {
+                return None;
+            }
+            let mut rest = [0u16; 8];
+            let n_tail = parse_part(tail, &mut rest)?;
+            // `::` stands for at least one group.
+            if n_head + n_tail > 7 {
+                return None;
+            }
+            groups[8 - n_tail..].copy_from_slice(&rest[..n_tail]);
+        }
+    }
+    let mut addr = [0u8; 16];
+    for (bytes, group) in addr.chunks_exact_mut(2).zip(groups) {
+        bytes.copy_from_slice(&group.to_be_bytes());
+    }
+    Some(addr)
+}
+
+/// Whether `addr` can be an IPv6 probe target: not unspecified (`::`, which turns probing
+/// off), loopback (`::1`) or multicast (`ff00::/8`).
+pub fn target6_valid(addr: Ipv6) -> bool {
+    let loopback = addr[..15].iter().all(|&b| b == 0) && addr[15] == 1;
+    addr != [0; 16] && !loopback && addr[0] != 0xff
 }

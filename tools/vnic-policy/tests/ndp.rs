@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Tests of the neighbour discovery codec for IPv6 probing: parsing received solicitations and
+//! advertisements, what they prove, and IPv6 target addresses.
+
+use vnic_policy::probe::{
+    ndp_proof, parse_ipv6, target6_valid, Ndp, Proof, IPV6_HEADER_LEN, NDP_ADVERTISEMENT, NDP_LEN,
+    NDP_SOLICITATION,
+};
+
+/// 2001:db8::2, the target.
+const TARGET: [u8; 16] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+/// 2001:db8::1, the vNIC.
+const OWN: [u8; 16] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+const UNSPECIFIED: [u8; 16] = [0; 16];
+
+/// An IPv6 packet holding a neighbour discovery message, as on the wire after Ethernet.
+fn wire(kind: u8, source: [u8; 16], target: [u8; 16]) -> Vec<u8> {
+    let mut b = vec![0u8; IPV6_HEADER_LEN + NDP_LEN];
+    b[0] = 0x60;
+    b[4..6].copy_from_slice(&(NDP_LEN as u16).to_be_bytes());
+    b[6] = 58;
+    b[7] = 255;
+    b[8..24].copy_from_slice(&source);
+    // Destination: all-nodes, as for an advertisement answering a duplicate check.
+    b[24] = 0xff;
+    b[25] = 0x02;
+    b[39] = 1;
+    b[40] = kind;
+    b[48..64].copy_from_slice(&target);
+    b
+}
+
+#[test]
+fn a_solicitation_and_an_advertisement_parse() {
+    let ns = Ndp::parse(&wire(NDP_SOLICITATION, UNSPECIFIED, TARGET)).expect("valid NS");
+    assert_eq!(
+        (ns.kind, ns.source, ns.target),
+        (NDP_SOLICITATION, UNSPECIFIED, TARGET)
+    );
+    let mut na = wire(NDP_ADVERTISEMENT, TARGET, TARGET);
+    // Options (the target's link-layer address) follow; they are not read.
+    na.extend_from_slice(&[2, 1, 2, 0, 0, 0, 0, 2]);
+    na[5] += 8;
+    let na = Ndp::parse(&na).expect("valid NA");
+    assert_eq!(
+        (na.kind, na.source, na.target),
+        (NDP_ADVERTISEMENT, TARGET, TARGET)
+    );
+}
+
+#[test]
+fn anything_else_is_refused() {
+    let good = wire(NDP_ADVERTISEMENT, TARGET, TARGET);
+    for len in 0..good.len() {
+        assert_eq!(Ndp::parse(&good[..len]), None, "truncated to {len}");
+    }
+    let broken: [(usize, u8); 6] = [
+        (0, 0x40), // IPv4
+        (6, 17),   // UDP
+        (6, 0),    // an extension header first
+        (7, 64),   // forwarded by a router
+        (40, 128), // an echo request
+        (41, 1),   // a non-zero code
+    ];
+    for (at, value) in broken {
+        let mut b = good.clone();
+        b[at] = value;
+        assert_eq!(Ndp::parse(&b), None, "byte {at} = {value}");
+    }
+    // A payload length too short for the message.
+    let mut b = good.clone();
+    b[5] = (NDP_LEN - 1) as u8;
+    assert_eq!(Ndp::parse(&b), None);
+}
+
+#[test]
+fn what_a_message_proves() {
+    let parse = |kind, source, target| Ndp::parse(&wire(kind, source, target)).unwrap();
+    // The target defends its address (the answer to a duplicate check, to all-nodes).
+    assert_eq!(
+        ndp_proof(&parse(NDP_ADVERTISEMENT, TARGET, TARGET), TARGET),
+        Proof::FromTarget
+    );
+    // The target resolves someone.
+    assert_eq!(
+        ndp_proof(&parse(NDP_SOLICITATION, TARGET, OWN), TARGET),
+        Proof::FromTarget
+    );
+    // A probe for the target, ours flooded or anyone's.
+    assert_eq!(
+        ndp_proof(&parse(NDP_SOLICITATION, UNSPECIFIED, TARGET), TARGET),
+        Proof::ForTarget
+    );
+    assert_eq!(
+        ndp_proof(&parse(NDP_SOLICITATION, OWN, TARGET), TARGET),
+        Proof::ForTarget
+    );
+    // Others' business.
+    assert_eq!(
+        ndp_proof(&parse(NDP_ADVERTISEMENT, OWN, OWN), TARGET),
+        Proof::None
+    );
+    assert_eq!(
+        ndp_proof(&parse(NDP_SOLICITATION, OWN, OWN), TARGET),
+        Proof::None
+    );
+}
+
+#[test]
+fn ipv6_text_forms() {
+    assert_eq!(parse_ipv6("2001:db8::2"), Some(TARGET));
+    assert_eq!(parse_ipv6("2001:DB8:0:0:0:0:0:2"), Some(TARGET));
+    assert_eq!(parse_ipv6("2001:db8:0::0:2"), Some(TARGET));
+    assert_eq!(parse_ipv6("::"), Some(UNSPECIFIED));
+    assert_eq!(parse_ipv6("::1").map(|a| a[15]), Some(1));
+    assert_eq!(
+        parse_ipv6("fe80::").map(|a| a[..2].to_vec()),
+        Some(vec![0xfe, 0x80])
+    );
+    let full = parse_ipv6("1:2:3:4:5:6:7:8").unwrap();
+    assert_eq!(full[14..], [0, 8]);
+    for bad in [
+        "",
+        ":",
+        ":::",
+        "1::2::3",
+        "1:2:3:4:5:6:7",
+        "1:2:3:4:5:6:7:8:9",
+        "1:2:3:4::5:6:7:8",
+        "12345::",
+        "g::",
+        "1:",
+        ":1",
+        "192.0.2.1",
+        "::ffff:192.0.2.1",
+        "fe80::1%eth0",
+        " ::1",
+    ] {
+        assert_eq!(parse_ipv6(bad), None, "{bad:?}");
+    }
+}
+
+#[test]
+fn ipv6_targets() {
+    assert!(target6_valid(TARGET));
+    assert!(target6_valid(parse_ipv6("fe80::1").unwrap()));
+    assert!(!target6_valid(UNSPECIFIED));
+    assert!(!target6_valid(parse_ipv6("::1").unwrap()));
+    assert!(!target6_valid(parse_ipv6("ff02::1").unwrap()));
+}
