@@ -1201,7 +1201,8 @@ impl LinkType for Vnic {
     fn handle_frame(vnic: &Live<Self>, port: &Netdev, frame: &Frame<'_>) -> RxVerdict {
         let data = vnic.data();
         let guard = rcu::read_lock();
-        if frame.protocol() == arp::PROTOCOL {
+        // The clock is read only for frames that may be proof.
+        if frame.protocol() == arp::PROTOCOL && data.prober.target().is_some() {
             data.prober
                 .received(&data.members, port, frame, now_ms(), &guard);
         }
