@@ -40,6 +40,11 @@ BINDINGS = {
         ("tools/pvio/src/vnic.rs", "MEMBER_STATE", "names:member-state"),
         ("tools/pvio/src/vnic.rs", "FAILURE", "names:failure"),
     ],
+    "irq_balancer.yaml": [
+        ("irq_balancer/netlink.rs", "cmd", "ops"),
+        ("irq_balancer/netlink.rs", "vector_attr", "attrs:vector"),
+        ("irq_balancer/netlink.rs", "cpu_count_attr", "attrs:cpu-count"),
+    ],
 }
 
 
