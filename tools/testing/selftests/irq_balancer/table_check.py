@@ -13,17 +13,14 @@ import os
 import sys
 
 sys.path.insert(0, sys.argv[1])
-from lib import NlError, YnlFamily  # noqa: E402  (path set above)
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from lib import YnlFamily  # noqa: E402  (path set above)
+from ynl_checks import Checks, refusal  # noqa: E402
 
 spec, nic, function, veth = sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
 ynl = YnlFamily(spec, schema="")
-failed = False
-
-
-def check(name, ok, why):
-    global failed
-    print(f"ok {name}" if ok else f"fail {name}: {why}")
-    failed |= not ok
+checks = Checks()
+check = checks.check
 
 
 def proc_counts():
@@ -84,19 +81,10 @@ with open(f"/proc/irq/{moved}/smp_affinity_list", "w") as f:
 check("veth", ynl.dump("vector-get", {"ifindex": veth}) == [], "a veth has vectors")
 
 
-def refusal(vals):
-    """Returns errno and extack of a refused dump, or None if it was accepted."""
-    try:
-        ynl.dump("vector-get", vals)
-    except NlError as e:
-        return {"errno": e.error, **(e.nl_msg.extack or {})}
-    return None
-
-
-ext = refusal({})
+ext = refusal(lambda: ynl.dump("vector-get", {}))
 check("missing-ifindex", ext is not None and ext.get("miss-type") == "ifindex", ext)
-ext = refusal({"ifindex": 999999})
+ext = refusal(lambda: ynl.dump("vector-get", {"ifindex": 999999}))
 check("no-device", ext is not None and ext["errno"] == 19 and
       "no such device" in ext.get("msg", ""), ext)
 
-sys.exit(1 if failed else 0)
+sys.exit(checks.exit_code())

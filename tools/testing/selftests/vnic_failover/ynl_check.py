@@ -16,27 +16,21 @@ import tempfile
 
 sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../../../ynl"))
-from lib import NlError, YnlFamily  # noqa: E402  (path set above)
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from lib import YnlFamily  # noqa: E402  (path set above)
 import rt_link_spec  # noqa: E402
+from ynl_checks import Checks  # noqa: E402
+from ynl_checks import refusal as refused  # noqa: E402
 
 spec, vnic, member = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 ynl = YnlFamily(spec, schema="")
-failed = False
-
-
-def check(name, ok, why):
-    global failed
-    print(f"ok {name}" if ok else f"fail {name}: {why}")
-    failed |= not ok
+checks = Checks()
+check = checks.check
 
 
 def refusal(op, vals):
     """Returns the extack of a refused request, or None if it was accepted."""
-    try:
-        ynl.do(op, vals)
-    except NlError as e:
-        return {"errno": e.error, **(e.nl_msg.extack or {})}
-    return None
+    return refused(lambda: ynl.do(op, vals))
 
 
 reply = ynl.do("dev-get", {"ifindex": vnic})
@@ -107,4 +101,4 @@ check(
 ynl.do("dev-set", {"ifindex": vnic, "probe-target": 0})
 check("probe-off", "probe-target" not in ynl.do("dev-get", {"ifindex": vnic}), "still probing")
 
-sys.exit(1 if failed else 0)
+sys.exit(checks.exit_code())
