@@ -35,6 +35,7 @@ pub mod alloc;
 pub mod block;
 mod build_assert;
 pub mod cpumask;
+pub mod delayed_work;
 pub mod device;
 pub mod error;
 #[cfg(CONFIG_RUST_FW_LOADER_ABSTRACTIONS)]
