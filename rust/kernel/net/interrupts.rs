@@ -42,10 +42,11 @@ impl Device {
             if unsafe { bindings::dev_is_pci(parent) } {
                 // SAFETY: as above, `parent` is valid.
                 let function = unsafe { device::Device::as_ref(parent) };
-                // SAFETY: the driver of the function stays bound: the driver that registered
-                // the net device (the function's, or a child's such as virtio-net, which the
-                // function's driver removes before it unbinds) unregisters it in its remove
-                // callback, which needs RTNL, held here, so that has not returned.
+                // The function's driver stays bound: the driver that registered the net
+                // device (the function's, or a child's such as virtio-net, which the function's
+                // driver removes before it unbinds) unregisters it in its remove callback,
+                // which needs RTNL, held here, so that callback has not returned.
+                // SAFETY: the function's driver stays bound for the call (see above).
                 return unsafe { msi::vectors(function) };
             }
             // SAFETY: `parent` is valid (see above).
