@@ -32,6 +32,7 @@
 #include <linux/slab.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <net/addrconf.h>
 #include <net/arp.h>
 #include <net/genetlink.h>
 #include <net/rtnetlink.h>

@@ -41,3 +41,8 @@ bool rust_helper_skb_vlan_tag_present(const struct sk_buff *skb)
 {
 	return skb_vlan_tag_present(skb);
 }
+
+void rust_helper_skb_set_network_header(struct sk_buff *skb, const int offset)
+{
+	skb_set_network_header(skb, offset);
+}

@@ -7,6 +7,7 @@ pub mod dev;
 pub mod extack;
 pub mod genetlink;
 pub mod inet;
+pub mod inet6;
 pub mod interrupts;
 pub mod link;
 pub mod namespace;

@@ -294,6 +294,26 @@ impl Device {
         to_result(unsafe { bindings::dev_uc_del(self.as_raw(), mac.as_ptr()) })
     }
 
+    /// Adds the Ethernet group address `mac` to the device's multicast address list
+    /// (`dev_mc_add`), so that a device that filters multicast frames also takes those sent
+    /// to `mac`. Counted: each add needs a [`Device::del_multicast`].
+    pub fn add_multicast(&self, mac: &[u8; ETH_ALEN]) -> Result {
+        if !self.is_ethernet() {
+            return Err(EINVAL);
+        }
+        // SAFETY: as in `add_unicast`.
+        to_result(unsafe { bindings::dev_mc_add(self.as_raw(), mac.as_ptr()) })
+    }
+
+    /// Takes back an address added with [`Device::add_multicast`] (`dev_mc_del`).
+    pub fn del_multicast(&self, mac: &[u8; ETH_ALEN]) -> Result {
+        if !self.is_ethernet() {
+            return Err(EINVAL);
+        }
+        // SAFETY: as in `add_unicast`.
+        to_result(unsafe { bindings::dev_mc_del(self.as_raw(), mac.as_ptr()) })
+    }
+
     /// Sets the MTU (`dev_set_mtu`).
     pub fn set_mtu(&self, mtu: u32) -> Result {
         let mtu = i32::try_from(mtu).map_err(|_| EINVAL)?;

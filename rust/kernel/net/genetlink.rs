@@ -92,12 +92,27 @@ pub enum Policy {
         /// The longest string accepted.
         max_len: u16,
     },
+    /// Binary data of exactly the given length in bytes (`NLA_POLICY_EXACT_LEN`), such as an
+    /// IPv6 address; the length must not exceed `i16::MAX`, or the attribute is refused.
+    ExactLen(u16),
 }
 
 impl Policy {
     fn to_raw(self) -> bindings::nla_policy {
         // SAFETY: all-zero is a valid `nla_policy`: no type constraint, no validation.
         let mut raw: bindings::nla_policy = unsafe { core::mem::zeroed() };
+        if let Policy::ExactLen(len) = self {
+            match i16::try_from(len) {
+                Ok(len) => {
+                    raw.type_ = bindings::NLA_BINARY as u8;
+                    raw.validation_type = bindings::nla_policy_validation_NLA_VALIDATE_RANGE as u8;
+                    raw.__bindgen_anon_1.__bindgen_anon_1.min = len;
+                    raw.__bindgen_anon_1.__bindgen_anon_1.max = len;
+                }
+                Err(_) => raw.type_ = bindings::NLA_REJECT as u8,
+            }
+            return raw;
+        }
         let (kind, max) = match self {
             Policy::Reject => (bindings::NLA_REJECT, None),
             Policy::Flag => (bindings::NLA_FLAG, None),
@@ -111,6 +126,8 @@ impl Policy {
                 raw.len = max_len;
                 (bindings::NLA_NUL_STRING, None)
             }
+            // Handled above.
+            Policy::ExactLen(_) => (bindings::NLA_REJECT, None),
         };
         raw.type_ = kind as u8;
         match max {
@@ -529,6 +546,12 @@ impl<'a> Request<'a> {
     /// Returns whether attribute `ty` is present (a flag is set).
     pub fn has(&self, ty: u16) -> bool {
         self.attr(ty).is_some()
+    }
+
+    /// Returns the payload of attribute `ty`, which the policy bounds (see
+    /// [`Policy::ExactLen`]).
+    pub fn bytes(&self, ty: u16) -> Option<&'a [u8]> {
+        self.payload(ty)
     }
 
     /// Returns attribute `ty` as a `u8`.

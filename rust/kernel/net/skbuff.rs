@@ -6,7 +6,11 @@
 
 use crate::{
     bindings,
-    error::{code::EINVAL, to_result, Result},
+    error::{
+        code::{EINVAL, EMSGSIZE, ENOMEM},
+        to_result, Result,
+    },
+    net::dev::Netdev,
 };
 use core::{marker::PhantomData, mem::ManuallyDrop, ptr::NonNull};
 
@@ -35,6 +39,47 @@ impl SkBuff {
     pub unsafe fn from_raw(ptr: NonNull<bindings::sk_buff>) -> Self {
         // INVARIANT: the caller hands over a valid buffer it owned.
         Self(ptr)
+    }
+
+    /// Allocates a buffer holding `frame`, a complete Ethernet frame built by the caller, to
+    /// be sent on `dev` with [`Netdev::queue_xmit`] as a packet socket sends one: its
+    /// protocol is the frame's EtherType and its network header follows the Ethernet header.
+    ///
+    /// Fails with `EINVAL` for a frame shorter than an Ethernet header, with `EMSGSIZE` for
+    /// one longer than the device's MTU allows, and with `ENOMEM`. May be called in atomic
+    /// context.
+    ///
+    /// [`Netdev::queue_xmit`]: crate::net::dev::Netdev::queue_xmit
+    pub fn ethernet_frame(dev: &Netdev, frame: &[u8]) -> Result<Self> {
+        let header = bindings::ETH_HLEN as usize;
+        let ethertype = match frame.get(12..header) {
+            Some(&[hi, lo]) => u16::from_be_bytes([hi, lo]),
+            _ => return Err(EINVAL),
+        };
+        // SAFETY: by the type invariant `dev` is valid; the MTU is read once.
+        let mtu = unsafe { core::ptr::read_volatile(&(*dev.as_raw()).mtu) };
+        if frame.len() > header + mtu as usize {
+            return Err(EMSGSIZE);
+        }
+        let len = u32::try_from(frame.len()).map_err(|_| EMSGSIZE)?;
+        // SAFETY: `dev` is valid; `__netdev_alloc_skb` reserves the device's headroom and may
+        // be called in any context with `GFP_ATOMIC`.
+        let skb = unsafe { bindings::__netdev_alloc_skb(dev.as_raw(), len, bindings::GFP_ATOMIC) };
+        let skb = NonNull::new(skb).ok_or(ENOMEM)?;
+        // SAFETY: `skb` is a new buffer we own with room for `len` bytes of data, which
+        // `skb_put` appends and returns; `frame` has `len` bytes and does not overlap it.
+        unsafe {
+            let data = bindings::skb_put(skb.as_ptr(), len).cast::<u8>();
+            core::ptr::copy_nonoverlapping(frame.as_ptr(), data, frame.len());
+            (*skb.as_ptr())
+                .__bindgen_anon_4
+                .__bindgen_anon_1
+                .as_mut()
+                .protocol = ethertype.to_be();
+            bindings::skb_set_network_header(skb.as_ptr(), header as i32);
+        }
+        // INVARIANT: a valid buffer, owned.
+        Ok(Self(skb))
     }
 
     /// Gives up ownership of the buffer.
