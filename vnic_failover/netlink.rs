@@ -8,15 +8,16 @@
 
 use crate::{
     policy::{self, Failback, Health, MemberInfo},
-    probe,
+    probe::{self, Target},
     vnic::{self, Vnic},
 };
 use kernel::{
     c_str,
     net::{
+        dev::Netdev,
         extack::fail,
         genetlink::{Dump, Family, Message, Operation, Policy, Request, Spec},
-        inet,
+        inet, inet6,
         link::Master,
         rtnl,
     },
@@ -61,6 +62,7 @@ mod vnic_attr {
     pub(super) const PROBES_SENT: u16 = 20;
     pub(super) const PROBE_REPLIES: u16 = 21;
     pub(super) const IRQ_MOVES: u16 = 22;
+    pub(super) const PROBE_TARGET6: u16 = 23;
 }
 
 /// Attributes of the `member` set.
@@ -98,13 +100,24 @@ const BAD_HEALTH_INTERVAL: &CStr =
 pub(crate) fn health_interval_valid(ms: u32) -> bool {
     ms == 0 || (vnic::MIN_HEALTH_INTERVAL_MS..=vnic::MAX_HEALTH_INTERVAL_MS).contains(&ms)
 }
-const BAD_PROBE_TARGET: &CStr =
-    c_str!("vnic_failover: the probe target is a unicast IPv4 address, or 0.0.0.0 for off");
+const BAD_PROBE_TARGET: &CStr = c_str!(
+    "vnic_failover: the probe target is a unicast IPv4 or IPv6 address, or 0.0.0.0 or :: for off"
+);
+const TWO_PROBE_TARGETS: &CStr = c_str!("vnic_failover: one probe target at a time, IPv4 or IPv6");
 const OWN_PROBE_TARGET: &CStr =
     c_str!("vnic_failover: the probe target is one of the vNIC's own addresses");
 const BAD_PROBE_INTERVAL: &CStr = c_str!("vnic_failover: the probe interval is 10 to 10000 ms");
 const BAD_PROBE_MISSED_MAX: &CStr =
     c_str!("vnic_failover: the probe missed-max is 1 to 255 intervals");
+
+/// Whether `target` is one of the vNIC's own addresses: its own probes, flooded to the
+/// backups, would answer for it.
+pub(crate) fn own_address(vnic: &Netdev, target: Target) -> bool {
+    match target {
+        Target::V4(addr) => inet::has_address(vnic, addr),
+        Target::V6(addr) => inet6::has_address(vnic, addr),
+    }
+}
 
 /// Whether `ms` is a probe interval the vNIC accepts.
 pub(crate) fn probe_interval_valid(ms: u32) -> bool {
@@ -146,14 +159,15 @@ impl Spec for VnicFamily {
                 Policy::Reject, // previous
                 Policy::Reject, // member
                 Policy::U32Max(255),
-                Policy::U32,    // notify-peers-interval
-                Policy::U32,    // health-check-interval
-                Policy::U32,    // probe-target
-                Policy::U32,    // probe-interval
-                Policy::U32,    // probe-missed-max
-                Policy::Reject, // probes-sent
-                Policy::Reject, // probe-replies
-                Policy::Reject, // irq-moves
+                Policy::U32,          // notify-peers-interval
+                Policy::U32,          // health-check-interval
+                Policy::U32,          // probe-target
+                Policy::U32,          // probe-interval
+                Policy::U32,          // probe-missed-max
+                Policy::Reject,       // probes-sent
+                Policy::Reject,       // probe-replies
+                Policy::Reject,       // irq-moves
+                Policy::ExactLen(16), // probe-target6
             ],
             doit: Some(dev_set),
             dumpit: None,
@@ -271,9 +285,11 @@ fn put_status(msg: &mut Message<'_>, status: &vnic::Status) -> Result {
     msg.put_u32(vnic_attr::NOTIFY_PEERS_COUNT, status.notify_count)?;
     msg.put_u32(vnic_attr::NOTIFY_PEERS_INTERVAL, status.notify_interval_ms)?;
     msg.put_u32(vnic_attr::HEALTH_CHECK_INTERVAL, status.health_interval_ms)?;
-    if let Some(target) = status.probe_target {
+    match status.probe_target {
         // Network order, as the spec's `byte-order: big-endian` has it.
-        msg.put_u32(vnic_attr::PROBE_TARGET, u32::from_ne_bytes(target))?;
+        Some(Target::V4(addr)) => msg.put_u32(vnic_attr::PROBE_TARGET, u32::from_ne_bytes(addr))?,
+        Some(Target::V6(addr)) => msg.put_bytes(vnic_attr::PROBE_TARGET6, &addr)?,
+        None => {}
     }
     msg.put_u32(vnic_attr::PROBE_INTERVAL, status.probe_interval_ms)?;
     msg.put_u32(vnic_attr::PROBE_MISSED_MAX, status.probe_missed_max)?;
@@ -302,8 +318,10 @@ const fn nla_total_size(len: usize) -> usize {
     (4 + len + 3) & !3
 }
 
-/// Most bytes [`fill_info`] adds: 12 `u32` and 6 `uint` attributes.
-pub(crate) const INFO_SIZE: usize = 12 * nla_total_size(4) + 6 * nla_total_size(8);
+/// Most bytes [`fill_info`] adds: 11 `u32`, a probe target (an IPv6 one is the larger) and 6
+/// `uint` attributes.
+pub(crate) const INFO_SIZE: usize =
+    11 * nla_total_size(4) + nla_total_size(16) + 6 * nla_total_size(8);
 
 /// Most bytes [`fill_port_info`] adds: 4 `u32` and a `u8` attribute.
 pub(crate) const PORT_INFO_SIZE: usize = 4 * nla_total_size(4) + nla_total_size(1);
@@ -380,11 +398,23 @@ fn dev_set(req: &Request<'_>) -> Result {
     if health_interval.is_some_and(|ms| !health_interval_valid(ms)) {
         return Err(fail(req.extack(), BAD_HEALTH_INTERVAL, ERANGE));
     }
-    // 0.0.0.0 turns probing off.
-    let probe_target = req
+    // 0.0.0.0 or :: turns probing off.
+    let target4 = req
         .u32(vnic_attr::PROBE_TARGET)
-        .map(|raw| (raw != 0).then(|| raw.to_ne_bytes()));
-    if probe_target.is_some_and(|t| t.is_some_and(|t| !probe::target_valid(t))) {
+        .map(|raw| (raw != 0).then(|| Target::V4(raw.to_ne_bytes())));
+    // The policy makes it 16 bytes.
+    let target6 = match req.bytes(vnic_attr::PROBE_TARGET6) {
+        Some(bytes) => {
+            let addr: probe::Ipv6 = bytes.try_into().map_err(|_| EINVAL)?;
+            Some((addr != [0; 16]).then_some(Target::V6(addr)))
+        }
+        None => None,
+    };
+    if target4.is_some() && target6.is_some() {
+        return Err(fail(req.extack(), TWO_PROBE_TARGETS, EINVAL));
+    }
+    let probe_target = target4.or(target6);
+    if probe_target.is_some_and(|t| t.is_some_and(|t| !t.valid())) {
         return Err(fail(req.extack(), BAD_PROBE_TARGET, EINVAL));
     }
     let probe_interval = req.u32(vnic_attr::PROBE_INTERVAL);
@@ -398,7 +428,7 @@ fn dev_set(req: &Request<'_>) -> Result {
     let rtnl = rtnl::Guard::lock();
     let vnic = find_vnic(&rtnl, req, ifindex)?;
     // Its own probes, flooded to the backups, would answer for the target.
-    if probe_target.is_some_and(|t| t.is_some_and(|t| inet::has_address(vnic, t))) {
+    if probe_target.is_some_and(|t| t.is_some_and(|t| own_address(vnic, t))) {
         return Err(fail(req.extack(), OWN_PROBE_TARGET, EINVAL));
     }
     vnic::set_peer_notify(vnic, notify_count, notify_interval);

@@ -35,8 +35,15 @@
 //! answers without learning anything), so the switches keep the vNIC's address on the port
 //! its traffic uses.
 //!
-//! [`Ndp`] and [`ndp_proof`] do for neighbour discovery what [`Arp`] and [`proof`] do for ARP,
-//! for probes of an IPv6 target; the module does not send those yet.
+//! An IPv6 target is probed the same way with neighbour solicitations ([`solicitation`]),
+//! multicast to the target's solicited-node group as bonding's `ns_ip6_target` probes are;
+//! [`Ndp`] and [`ndp_proof`] read the answers as [`Arp`] and [`proof`] do. A solicitation's
+//! source is the link-local address that the frame's source MAC gives under EUI-64
+//! ([`link_local`]): for the active member, the vNIC's own (its default link-local address);
+//! for a member probing as itself, one of its own, so the target learns nothing about the
+//! vNIC's addresses from it. The unspecified source of a duplicate address check (the
+//! analogue of ARP's 0.0.0.0) is not used: a target checking its own address at that moment
+//! would take the probe for a duplicate and give its address up.
 //!
 //! Pure logic, compiled by the module and by `tools/vnic-policy` for host tests.
 
@@ -140,6 +147,106 @@ impl Ndp {
             target: addr(&icmp[8..])?,
         })
     }
+}
+
+/// Bytes of an Ethernet header.
+pub const ETH_HEADER_LEN: usize = 14;
+/// The Ethernet protocol number of IPv6.
+pub const ETH_P_IPV6: u16 = 0x86dd;
+/// Bytes of a neighbour solicitation with a source link-layer address option.
+pub const SOLICITATION_LEN: usize = NDP_LEN + 8;
+/// Bytes of the Ethernet frame [`solicitation`] builds.
+pub const SOLICITATION_FRAME_LEN: usize = ETH_HEADER_LEN + IPV6_HEADER_LEN + SOLICITATION_LEN;
+/// The ICMPv6 protocol number.
+const IPPROTO_ICMPV6: u8 = 58;
+/// The neighbour discovery option that carries the sender's link-layer address.
+const OPTION_SOURCE_LL: u8 = 1;
+
+/// Returns the link-local address (`fe80::/64`) that `mac` gives under modified EUI-64
+/// (RFC 4291 appendix A): the address Linux configures on an Ethernet device by default.
+pub fn link_local(mac: [u8; 6]) -> Ipv6 {
+    let mut addr = [0u8; 16];
+    addr[0] = 0xfe;
+    addr[1] = 0x80;
+    addr[8..11].copy_from_slice(&[mac[0] ^ 0x02, mac[1], mac[2]]);
+    addr[11] = 0xff;
+    addr[12] = 0xfe;
+    addr[13..16].copy_from_slice(&mac[3..6]);
+    addr
+}
+
+/// Returns the solicited-node multicast group of `addr` (`ff02::1:ffXX:XXXX`, RFC 4291),
+/// which its owner joins and where solicitations for it go.
+pub fn solicited_node(addr: Ipv6) -> Ipv6 {
+    let mut group = [0u8; 16];
+    group[0] = 0xff;
+    group[1] = 0x02;
+    group[11] = 0x01;
+    group[12] = 0xff;
+    group[13..16].copy_from_slice(&addr[13..16]);
+    group
+}
+
+/// Returns the Ethernet address an IPv6 multicast group maps to (RFC 2464: `33:33` and the
+/// group's last four bytes).
+pub fn multicast_mac(group: Ipv6) -> [u8; 6] {
+    [0x33, 0x33, group[12], group[13], group[14], group[15]]
+}
+
+/// Returns the ICMPv6 checksum of `message` (its checksum field zero) sent from `source` to
+/// `destination` (RFC 4443 section 2.3: the one's complement sum over a pseudo-header and the
+/// message).
+pub fn icmpv6_checksum(source: Ipv6, destination: Ipv6, message: &[u8]) -> u16 {
+    let mut sum: u64 = 0;
+    let mut add = |bytes: &[u8]| {
+        for pair in bytes.chunks(2) {
+            let hi = pair[0];
+            let lo = pair.get(1).copied().unwrap_or(0);
+            sum += u64::from(u16::from_be_bytes([hi, lo]));
+        }
+    };
+    add(&source);
+    add(&destination);
+    // Upper-layer length as 32 bits, three zero bytes, next header.
+    let len = message.len() as u32;
+    add(&len.to_be_bytes());
+    add(&[0, 0, 0, IPPROTO_ICMPV6]);
+    add(message);
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// Builds the Ethernet frame of a neighbour solicitation for `target` sent from `mac`: to the
+/// target's solicited-node group, from [`link_local`]`(mac)`, hop limit 255, with `mac` in a
+/// source link-layer address option so that the target can answer it by unicast.
+pub fn solicitation(mac: [u8; 6], target: Ipv6) -> [u8; SOLICITATION_FRAME_LEN] {
+    let source = link_local(mac);
+    let group = solicited_node(target);
+    let mut frame = [0u8; SOLICITATION_FRAME_LEN];
+    let (eth, rest) = frame.split_at_mut(ETH_HEADER_LEN);
+    eth[..6].copy_from_slice(&multicast_mac(group));
+    eth[6..12].copy_from_slice(&mac);
+    eth[12..14].copy_from_slice(&ETH_P_IPV6.to_be_bytes());
+    let (ip, icmp) = rest.split_at_mut(IPV6_HEADER_LEN);
+    // Version 6, no traffic class or flow label.
+    ip[0] = 0x60;
+    ip[4..6].copy_from_slice(&(SOLICITATION_LEN as u16).to_be_bytes());
+    ip[6] = IPPROTO_ICMPV6;
+    ip[7] = 255;
+    ip[8..24].copy_from_slice(&source);
+    ip[24..40].copy_from_slice(&group);
+    icmp[0] = NDP_SOLICITATION;
+    // Code, checksum and the reserved word stay zero until the checksum is computed.
+    icmp[8..24].copy_from_slice(&target);
+    icmp[24] = OPTION_SOURCE_LL;
+    // The option's length, in units of 8 bytes.
+    icmp[25] = 1;
+    icmp[26..32].copy_from_slice(&mac);
+    let checksum = icmpv6_checksum(source, group, icmp);
+    icmp[2..4].copy_from_slice(&checksum.to_be_bytes());
+    frame
 }
 
 /// What a received ARP packet proves about the member it arrived on.
@@ -316,6 +423,40 @@ pub fn parse_ipv6(text: &str) -> Option<Ipv6> {
     text.parse::<core::net::Ipv6Addr>()
         .ok()
         .map(|addr| addr.octets())
+}
+
+/// A probe target: an IPv4 address probed with ARP, or an IPv6 address probed with neighbour
+/// solicitations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Probed with ARP requests.
+    V4(Ipv4),
+    /// Probed with neighbour solicitations.
+    V6(Ipv6),
+}
+
+impl Target {
+    /// Parses a target written as text: an IPv4 address (dotted quad) or an IPv6 one.
+    /// `Some(None)` is an unspecified address (`0.0.0.0` or `::`), which turns probing off.
+    pub fn parse(text: &str) -> Option<Option<Self>> {
+        let target = match parse_ipv4(text) {
+            Some(addr) => Self::V4(addr),
+            None => Self::V6(parse_ipv6(text)?),
+        };
+        Some(match target {
+            Self::V4([0, 0, 0, 0]) => None,
+            Self::V6(addr) if addr == [0; 16] => None,
+            target => Some(target),
+        })
+    }
+
+    /// Whether the address can be a probe target ([`target_valid`], [`target6_valid`]).
+    pub fn valid(&self) -> bool {
+        match *self {
+            Self::V4(addr) => target_valid(addr),
+            Self::V6(addr) => target6_valid(addr),
+        }
+    }
 }
 
 /// Whether `addr` can be an IPv6 probe target: not unspecified (`::`, which turns probing

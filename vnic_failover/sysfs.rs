@@ -6,13 +6,15 @@
 use crate::{
     netlink,
     policy::{Failback, Millis},
-    probe,
+    probe::Target,
     vnic::{self, Vnic},
 };
-use core::fmt::Write;
+use core::{
+    fmt::Write,
+    net::{Ipv4Addr, Ipv6Addr},
+};
 use kernel::net::{
     dev::Name,
-    inet,
     link::{
         sysfs::{Attribute, Buffer},
         Master,
@@ -269,16 +271,19 @@ fn store_hold_down(vnic: &Master<Vnic>, value: &str) -> Result {
     Ok(())
 }
 
+/// Shows the target, IPv4 or IPv6, or 0.0.0.0 while probing is off.
 fn show_probe_target(vnic: &Master<Vnic>, out: &mut Buffer<'_>) -> Result {
-    let [a, b, c, d] = vnic::status(vnic).probe_target.unwrap_or([0; 4]);
-    line(out, format_args!("{a}.{b}.{c}.{d}"))
+    match vnic::status(vnic).probe_target {
+        Some(Target::V6(addr)) => line(out, format_args!("{}", Ipv6Addr::from(addr))),
+        Some(Target::V4(addr)) => line(out, format_args!("{}", Ipv4Addr::from(addr))),
+        None => line(out, format_args!("0.0.0.0")),
+    }
 }
 
-/// Takes a dotted-quad unicast address, or 0.0.0.0 to turn probing off.
+/// Takes a unicast IPv4 (dotted quad) or IPv6 address, or 0.0.0.0 or :: to turn probing off.
 fn store_probe_target(vnic: &Master<Vnic>, value: &str) -> Result {
-    let target = probe::parse_ipv4(value).ok_or(EINVAL)?;
-    let target = (target != [0; 4]).then_some(target);
-    if target.is_some_and(|t| !probe::target_valid(t) || inet::has_address(vnic, t)) {
+    let target = Target::parse(value).ok_or(EINVAL)?;
+    if target.is_some_and(|t| !t.valid() || netlink::own_address(vnic, t)) {
         return Err(EINVAL);
     }
     vnic::set_probe(vnic, Some(target), None, None);

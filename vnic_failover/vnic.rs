@@ -17,7 +17,7 @@ use crate::{
     health::{TxSample, TxWatch},
     interrupts, netlink,
     policy::{self, Health, MemberId, MemberInfo, Reason, Selector, Switch},
-    probe::{self, Role, Verdict},
+    probe::{self, Role, Target, Verdict},
     prober::Prober,
     stats::{self, Fold},
 };
@@ -25,11 +25,9 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::{
     c_str,
     net::{
-        arp,
         dev::{random_mac, synchronize_net, Device, Netdev, ETH_ALEN},
         extack::{fail, ExtAck},
         genetlink::Message,
-        inet::Ipv4Addr,
         link::{
             sysfs::Attribute, LinkType, Live, Master, PortLink, RxFlags, RxMode, RxVerdict, Setup,
         },
@@ -63,8 +61,8 @@ struct Member {
     /// permanent one, or a random one if it has none (veth), in its unicast filter while it is
     /// a member.
     probe_mac: [u8; ETH_ALEN],
-    /// Whether `probe_mac` was added to its unicast filter.
-    probe_mac_in_filter: bool,
+    /// What its address filters hold for probing.
+    probe_filter: ProbeFilter,
     /// Probes it left unanswered in a row (see `probe::count`).
     probes_missed: u32,
     /// Whether it was counted as the active member at the last probe.
@@ -289,17 +287,49 @@ fn release_filters(vnic: &Master<Vnic>, member: &Device) {
     member.del_vlans_of(vnic);
 }
 
-/// Puts a member's probe address `mac` into its unicast filter (`on`) or takes it out, once. Only
-/// while probing: a device that does not filter unicast frames (veth) goes promiscuous for
-/// an extra address.
-fn filter_probe_mac(dev: &Device, mac: &[u8; ETH_ALEN], in_filter: &mut bool, on: bool) {
-    if on && !*in_filter {
-        // Best effort: without it, a member that filters unicast frames misses the replies to
-        // its own probes, and can only be revived by the active member's.
-        *in_filter = dev.add_unicast(mac).is_ok();
-    } else if !on && *in_filter {
-        let _ = dev.del_unicast(mac);
-        *in_filter = false;
+/// What a member's address filters hold for probing (see [`filter_probe`]).
+#[derive(Default)]
+struct ProbeFilter {
+    /// Its probe address, in its unicast filter.
+    unicast: Option<[u8; ETH_ALEN]>,
+    /// The Ethernet group of an IPv6 target's solicited-node address, in its multicast filter.
+    multicast: Option<[u8; ETH_ALEN]>,
+}
+
+/// Makes a member's address filters hold, once each, what probing `target` needs (`None`:
+/// nothing): its probe address `mac`, which the answers to the probes it sends as itself go
+/// to, and for an IPv6 target the target's solicited-node group, which the active member's
+/// probes go to and which proves a backup. Only while probing: a device that does not filter
+/// unicast frames (veth) goes promiscuous for an extra address.
+///
+/// Best effort: without them, a member that filters misses the answers to its own probes and
+/// can only be revived by the active member's, or, a backup, fails on an IPv6 target's.
+fn filter_probe(
+    dev: &Device,
+    mac: &[u8; ETH_ALEN],
+    target: Option<Target>,
+    filter: &mut ProbeFilter,
+) {
+    let unicast = target.map(|_| *mac);
+    if filter.unicast != unicast {
+        if let Some(old) = filter.unicast.take() {
+            let _ = dev.del_unicast(&old);
+        }
+        if let Some(new) = unicast {
+            filter.unicast = dev.add_unicast(&new).is_ok().then_some(new);
+        }
+    }
+    let multicast = match target {
+        Some(Target::V6(addr)) => Some(probe::multicast_mac(probe::solicited_node(addr))),
+        _ => None,
+    };
+    if filter.multicast != multicast {
+        if let Some(old) = filter.multicast.take() {
+            let _ = dev.del_multicast(&old);
+        }
+        if let Some(new) = multicast {
+            filter.multicast = dev.add_multicast(&new).is_ok().then_some(new);
+        }
     }
 }
 
@@ -802,12 +832,7 @@ impl VnicData {
         }
         release_filters(vnic, member);
         if restore {
-            filter_probe_mac(
-                member,
-                &gone.probe_mac,
-                &mut gone.probe_mac_in_filter,
-                false,
-            );
+            filter_probe(member, &gone.probe_mac, None, &mut gone.probe_filter);
             // Best effort: the member may refuse its old values now; it is ours no more.
             let _ = member.set_mtu(gone.saved_mtu);
             let _ = member.set_mac(&gone.saved_mac, None);
@@ -841,7 +866,7 @@ pub(crate) struct Status {
     /// Milliseconds between them.
     pub(crate) notify_interval_ms: u32,
     /// The ARP probe target, if probing is on.
-    pub(crate) probe_target: Option<Ipv4Addr>,
+    pub(crate) probe_target: Option<Target>,
     /// Milliseconds between probes.
     pub(crate) probe_interval_ms: u32,
     /// Probe intervals without proof after which a member fails.
@@ -979,7 +1004,7 @@ pub(crate) fn set_health_interval(vnic: &Master<Vnic>, ms: u32) {
 /// and members failed by probing recover when probing stops.
 pub(crate) fn set_probe(
     vnic: &Master<Vnic>,
-    target: Option<Option<Ipv4Addr>>,
+    target: Option<Option<Target>>,
     interval_ms: Option<u32>,
     missed_max: Option<u32>,
 ) {
@@ -1000,7 +1025,7 @@ pub(crate) fn set_probe(
     // Counting starts over with the next probe, due now.
     pool.next_probe = now;
     pool.probe_sent_at = 0;
-    let probing = data.prober.target().is_some();
+    let probing = data.prober.target();
     for slot in 0..policy::MAX_MEMBERS {
         let started = Ktime::ktime_get();
         let Some(m) = pool.members.get_mut(slot).and_then(Option::as_mut) else {
@@ -1008,18 +1033,18 @@ pub(crate) fn set_probe(
         };
         let id = m.id;
         m.probes_missed = 0;
-        filter_probe_mac(
+        filter_probe(
             vnic.port(&m.link),
             &m.probe_mac,
-            &mut m.probe_mac_in_filter,
             probing,
+            &mut m.probe_filter,
         );
         // Proof of another target does not count.
         if target.is_some() {
             data.prober.forget(slot);
         }
         let failed = pool.selector.member(id, now).and_then(|info| info.failed);
-        if !probing && failed == Some(Health::ProbeFailed) {
+        if probing.is_none() && failed == Some(Health::ProbeFailed) {
             let result = pool.selector.set_health(id, None, now);
             data.settle(vnic, &pool, result.ok().flatten(), started);
         }
@@ -1122,7 +1147,7 @@ impl LinkType for Vnic {
             }
             let dev = vnic.port(&m.link);
             release_filters(vnic, dev);
-            filter_probe_mac(dev, &m.probe_mac, &mut m.probe_mac_in_filter, false);
+            filter_probe(dev, &m.probe_mac, None, &mut m.probe_filter);
             let _ = dev.set_mtu(m.saved_mtu);
             let _ = dev.set_mac(&m.saved_mac, None);
             let _ = pool.selector.remove(m.id, now_ms());
@@ -1202,7 +1227,7 @@ impl LinkType for Vnic {
         let data = vnic.data();
         let guard = rcu::read_lock();
         // The clock is read only for frames that may be proof.
-        if frame.protocol() == arp::PROTOCOL && data.prober.target().is_some() {
+        if data.prober.wants(frame.protocol()) {
             data.prober
                 .received(&data.members, port, frame, now_ms(), &guard);
         }
@@ -1289,7 +1314,7 @@ impl LinkType for Vnic {
             return Err(fail(extack, POOL_FULL, ENOSPC));
         };
         let probe_mac = probe_mac_for(dev.perm_mac(), mac, &probe_macs(&pool));
-        let probing = data.prober.target().is_some();
+        let probing = data.prober.target();
         if let Some(entry) = pool.members.get_mut(slot) {
             *entry = Some(Member {
                 link,
@@ -1299,13 +1324,13 @@ impl LinkType for Vnic {
                 watch: TxWatch::new(tx_sample(dev)),
                 health_failed_at: None,
                 probe_mac,
-                probe_mac_in_filter: false,
+                probe_filter: ProbeFilter::default(),
                 probes_missed: 0,
                 counted_as_active: false,
             });
         }
         if let Some(m) = pool.members.get_mut(slot).and_then(Option::as_mut) {
-            filter_probe_mac(dev, &m.probe_mac, &mut m.probe_mac_in_filter, probing);
+            filter_probe(dev, &m.probe_mac, probing, &mut m.probe_filter);
         }
         // Its failures count from now on (before the slot: `port_stats` folds the slots).
         let first = fold_sample(dev);
@@ -1416,15 +1441,15 @@ impl LinkType for Vnic {
         }
         // A member probing as itself from the vNIC's new address would move it in the
         // switches' tables: it takes another.
-        let probing = data.prober.target().is_some();
+        let probing = data.prober.target();
         for slot in 0..policy::MAX_MEMBERS {
             let taken = probe_macs(&pool);
             if let Some(m) = pool.members.get_mut(slot).and_then(Option::as_mut) {
                 if m.probe_mac == *mac {
                     let dev = vnic.port(&m.link);
-                    filter_probe_mac(dev, &m.probe_mac, &mut m.probe_mac_in_filter, false);
+                    filter_probe(dev, &m.probe_mac, None, &mut m.probe_filter);
                     m.probe_mac = fresh_probe_mac(*mac, &taken);
-                    filter_probe_mac(dev, &m.probe_mac, &mut m.probe_mac_in_filter, probing);
+                    filter_probe(dev, &m.probe_mac, probing, &mut m.probe_filter);
                 }
             }
         }

@@ -15,7 +15,8 @@ mod vnic;
 
 use clap::{Args, Parser, Subcommand};
 use genl::{attr, Client, Error};
-use std::process::ExitCode;
+use neli::types::Buffer;
+use std::{net::IpAddr, process::ExitCode};
 
 #[derive(Parser)]
 #[command(name = "pvio", version, about = "Control the pvio kernel modules")]
@@ -79,10 +80,11 @@ struct SetArgs {
     /// to 10000).
     #[arg(long)]
     health_interval: Option<u32>,
-    /// IPv4 address to send ARP probes for, out of the active member (0.0.0.0: probing off).
+    /// Address to probe out of the active member: IPv4 (ARP requests) or IPv6 (neighbour
+    /// solicitations); 0.0.0.0 or :: turns probing off.
     #[arg(long)]
-    probe_target: Option<std::net::Ipv4Addr>,
-    /// Milliseconds between ARP probes (10 to 10000).
+    probe_target: Option<std::net::IpAddr>,
+    /// Milliseconds between probes (10 to 10000).
     #[arg(long)]
     probe_interval: Option<u32>,
     /// Probe intervals without proof after which a member fails (1 to 255).
@@ -152,10 +154,17 @@ fn vnic(command: VnicCommand) -> Result<(), Error> {
             if let Some(ms) = args.notify_interval {
                 attrs.push(attr(vnic::vnic_attr::NOTIFY_PEERS_INTERVAL, ms)?);
             }
-            if let Some(target) = args.probe_target {
+            match args.probe_target {
                 // Network order on the wire.
-                let raw = u32::from_ne_bytes(target.octets());
-                attrs.push(attr(vnic::vnic_attr::PROBE_TARGET, raw)?);
+                Some(IpAddr::V4(target)) => {
+                    let raw = u32::from_ne_bytes(target.octets());
+                    attrs.push(attr(vnic::vnic_attr::PROBE_TARGET, raw)?);
+                }
+                Some(IpAddr::V6(target)) => {
+                    let raw = Buffer::from(target.octets().as_slice());
+                    attrs.push(attr(vnic::vnic_attr::PROBE_TARGET6, raw)?);
+                }
+                None => {}
             }
             if let Some(ms) = args.probe_interval {
                 attrs.push(attr(vnic::vnic_attr::PROBE_INTERVAL, ms)?);

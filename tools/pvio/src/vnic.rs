@@ -8,7 +8,7 @@ use neli::{attr::Attribute, genl::Nlattr, types::Buffer};
 use serde::Serialize;
 use std::{
     fmt::{self, Write as _},
-    net::Ipv4Addr,
+    net::{IpAddr, Ipv4Addr, Ipv6Addr},
 };
 
 /// The family name.
@@ -48,6 +48,7 @@ pub mod vnic_attr {
     pub const PROBES_SENT: u16 = 20;
     pub const PROBE_REPLIES: u16 = 21;
     pub const IRQ_MOVES: u16 = 22;
+    pub const PROBE_TARGET6: u16 = 23;
 }
 
 /// Attributes of the `member` set.
@@ -129,7 +130,7 @@ pub struct Vnic {
     pub health_check_interval_ms: Option<u32>,
     /// The ARP probe target, while probing is on.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub probe_target: Option<Ipv4Addr>,
+    pub probe_target: Option<IpAddr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe_interval_ms: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -215,7 +216,11 @@ pub fn decode(msg: &Message) -> Vnic {
             vnic_attr::HEALTH_CHECK_INTERVAL => v.health_check_interval_ms = u32_of(a),
             // Network order on the wire.
             vnic_attr::PROBE_TARGET => {
-                v.probe_target = u32_of(a).map(|raw| Ipv4Addr::from(raw.to_ne_bytes()))
+                v.probe_target = u32_of(a).map(|raw| Ipv4Addr::from(raw.to_ne_bytes()).into())
+            }
+            vnic_attr::PROBE_TARGET6 => {
+                let bytes: Option<[u8; 16]> = a.nla_payload().as_ref().try_into().ok();
+                v.probe_target = bytes.map(|b| Ipv6Addr::from(b).into())
             }
             vnic_attr::PROBE_INTERVAL => v.probe_interval_ms = u32_of(a),
             vnic_attr::PROBE_MISSED_MAX => v.probe_missed_max = u32_of(a),
@@ -275,7 +280,8 @@ impl fmt::Display for Vnic {
         if let Some(target) = self.probe_target {
             writeln!(
                 f,
-                "  ARP probes to {target} every {} ms, {} missed fail a member; {} sent, {} replies",
+                "  {} probes to {target} every {} ms, {} missed fail a member; {} sent, {} replies",
+                if target.is_ipv4() { "ARP" } else { "NS" },
                 self.probe_interval_ms.unwrap_or(0),
                 self.probe_missed_max.unwrap_or(0),
                 self.probes_sent.unwrap_or(0),

@@ -4,8 +4,9 @@
 //! advertisements, what they prove, and IPv6 target addresses.
 
 use vnic_policy::probe::{
-    ndp_proof, parse_ipv6, target6_valid, Ndp, Proof, IPV6_HEADER_LEN, NDP_ADVERTISEMENT, NDP_LEN,
-    NDP_SOLICITATION,
+    icmpv6_checksum, link_local, multicast_mac, ndp_proof, parse_ipv6, solicitation,
+    solicited_node, target6_valid, Ndp, Proof, Target, ETH_HEADER_LEN, IPV6_HEADER_LEN,
+    NDP_ADVERTISEMENT, NDP_LEN, NDP_SOLICITATION, SOLICITATION_FRAME_LEN,
 };
 
 /// 2001:db8::2, the target.
@@ -148,4 +149,106 @@ fn ipv6_targets() {
     assert!(!target6_valid(UNSPECIFIED));
     assert!(!target6_valid(parse_ipv6("::1").unwrap()));
     assert!(!target6_valid(parse_ipv6("ff02::1").unwrap()));
+}
+
+/// 52:54:00:12:34:56, QEMU's first NIC.
+const MAC: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
+
+#[test]
+fn addresses_derived_for_a_solicitation() {
+    // fe80::5054:ff:fe12:3456, as `ip -6 addr` shows on such a NIC: the U/L bit flipped.
+    assert_eq!(
+        link_local(MAC),
+        parse_ipv6("fe80::5054:ff:fe12:3456").unwrap()
+    );
+    assert_eq!(
+        solicited_node(TARGET),
+        parse_ipv6("ff02::1:ff00:2").unwrap()
+    );
+    assert_eq!(
+        solicited_node(parse_ipv6("2001:db8::abcd:ef01:2345").unwrap()),
+        parse_ipv6("ff02::1:ff01:2345").unwrap()
+    );
+    assert_eq!(
+        multicast_mac(solicited_node(TARGET)),
+        [0x33, 0x33, 0xff, 0, 0, 2]
+    );
+}
+
+/// The one's complement sum of 16-bit words, folded: 0xffff over a message whose checksum is
+/// right (computed here apart from the codec).
+fn folded_sum(words: &[u8]) -> u16 {
+    let mut sum: u32 = words
+        .chunks(2)
+        .map(|w| u32::from(w[0]) << 8 | u32::from(*w.get(1).unwrap_or(&0)))
+        .sum();
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    sum as u16
+}
+
+#[test]
+fn a_solicitation_frame() {
+    let frame = solicitation(MAC, TARGET);
+    assert_eq!(frame.len(), SOLICITATION_FRAME_LEN);
+    // Ethernet: to the solicited-node group, from the MAC, IPv6.
+    assert_eq!(frame[..6], [0x33, 0x33, 0xff, 0, 0, 2]);
+    assert_eq!(frame[6..12], MAC);
+    assert_eq!(frame[12..14], [0x86, 0xdd]);
+    let packet = &frame[ETH_HEADER_LEN..];
+    // It reads back as a solicitation for the target from the link-local address.
+    let ns = Ndp::parse(packet).expect("a valid solicitation");
+    assert_eq!(
+        (ns.kind, ns.source, ns.target),
+        (NDP_SOLICITATION, link_local(MAC), TARGET)
+    );
+    assert_eq!(packet[24..40], solicited_node(TARGET));
+    // Payload length, and the source link-layer option: type 1, 8 bytes, the MAC.
+    let message = &packet[IPV6_HEADER_LEN..];
+    assert_eq!(
+        usize::from(u16::from_be_bytes([packet[4], packet[5]])),
+        message.len()
+    );
+    assert_eq!(
+        message[NDP_LEN..],
+        [1, 1, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56]
+    );
+    // The checksum verifies over the pseudo-header and the message.
+    let mut pseudo = Vec::new();
+    pseudo.extend_from_slice(&packet[8..40]);
+    pseudo.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    pseudo.extend_from_slice(&[0, 0, 0, 58]);
+    pseudo.extend_from_slice(message);
+    assert_eq!(folded_sum(&pseudo), 0xffff);
+    assert_ne!(message[2..4], [0, 0]);
+}
+
+#[test]
+fn checksum_of_odd_lengths_and_carries() {
+    // RFC 1071's example words, after a zero pseudo-header apart from length and protocol.
+    let zero = [0u8; 16];
+    let message = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+    // 0x0001 + 0xf203 + 0xf4f5 + 0xf6f7 = 0x2ddf0 -> 0xddf2; plus 8 and 58 = 0xde34.
+    assert_eq!(icmpv6_checksum(zero, zero, &message), !0xde34);
+    // An odd length pads the last byte with a zero.
+    assert_eq!(icmpv6_checksum(zero, zero, &[0xff]), !(0xff00u16 + 1 + 58));
+}
+
+#[test]
+fn targets_as_text() {
+    assert_eq!(
+        Target::parse("192.0.2.2"),
+        Some(Some(Target::V4([192, 0, 2, 2])))
+    );
+    assert_eq!(Target::parse("2001:db8::2"), Some(Some(Target::V6(TARGET))));
+    assert_eq!(Target::parse("0.0.0.0"), Some(None));
+    assert_eq!(Target::parse("::"), Some(None));
+    for bad in ["", "192.0.2", "::ffff:192.0.2.1", "2001:db8::2/64", "host"] {
+        assert_eq!(Target::parse(bad), None, "{bad:?}");
+    }
+    assert!(Target::V6(TARGET).valid());
+    assert!(!Target::V6(parse_ipv6("ff02::1").unwrap()).valid());
+    assert!(Target::V4([192, 0, 2, 2]).valid());
+    assert!(!Target::V4([224, 0, 0, 1]).valid());
 }

@@ -143,9 +143,11 @@ grep -q "^ok dev-get" "$tmp/ynl" && grep -q "^ok dump" "$tmp/ynl" && grep -q "^o
 pvio_result $? "ynl: dev-get and its dump per the YAML spec; a missing ifindex is named in the extack"
 grep -q "^ok failback-range" "$tmp/ynl" && grep -q "^ok admin-failed-range" "$tmp/ynl" &&
 	grep -q "^ok reject-reply-attr" "$tmp/ynl" && grep -q "^ok reject-probes-sent" "$tmp/ynl" &&
-	grep -q "^ok probe-target" "$tmp/ynl" && grep -q "^ok probe-target-multicast" "$tmp/ynl" &&
-	grep -q "^ok probe-off" "$tmp/ynl"
-pvio_result $? "policy: out-of-range failback, admin-failed and probe target, and reply-only attributes, are refused; the probe target reads as an address"
+	grep -q "^ok probe-target$" "$tmp/ynl" && grep -q "^ok probe-target-multicast" "$tmp/ynl" &&
+	grep -q "^ok probe-off" "$tmp/ynl" && grep -q "^ok probe-target6$" "$tmp/ynl" &&
+	grep -q "^ok probe-target6-length" "$tmp/ynl" && grep -q "^ok probe-target6-multicast" "$tmp/ynl" &&
+	grep -q "^ok two-probe-targets" "$tmp/ynl" && grep -q "^ok probe-target6-off" "$tmp/ynl"
+pvio_result $? "policy: out-of-range failback, admin-failed and probe targets (IPv4, IPv6 of the wrong length, both at once), and reply-only attributes, are refused; probe targets read as addresses"
 grep -q "^ok info-data" "$tmp/ynl" && grep -q "^ok info-slave-data" "$tmp/ynl"
 pvio_result $? "rtnetlink: IFLA_INFO_DATA and IFLA_INFO_SLAVE_DATA, decoded by YNL's rt_link.yaml with the kind added, agree with dev-get"
 

@@ -101,4 +101,39 @@ check(
 ynl.do("dev-set", {"ifindex": vnic, "probe-target": 0})
 check("probe-off", "probe-target" not in ynl.do("dev-get", {"ifindex": vnic}), "still probing")
 
+# An IPv6 target: 16 bytes that YNL shows as an address (display-hint), in
+# dev-get and IFLA_INFO_DATA alike. The interval is long enough that nobody
+# fails before probing is off again.
+interval = reply.get("probe-interval")
+target6 = ipaddress.IPv6Address("2001:db8::2").packed
+ynl.do("dev-set", {"ifindex": vnic, "probe-target6": target6, "probe-interval": 10000})
+reply6 = ynl.do("dev-get", {"ifindex": vnic})
+with tempfile.NamedTemporaryFile("w", suffix=".yaml") as out:
+    rt_link_spec.write(os.path.join(specs, "rt_link.yaml"), spec, out)
+    data6 = YnlFamily(out.name, schema="").do("getlink", {"ifi-index": vnic})
+data6 = data6.get("linkinfo", {}).get("data", {})
+check(
+    "probe-target6",
+    reply6.get("probe-target6") == "2001:db8::2"
+    and "probe-target" not in reply6
+    and data6.get("probe-target6") == "2001:db8::2",
+    f"{reply6} / {data6}",
+)
+ext = refusal("dev-set", {"ifindex": vnic, "probe-target6": target6[:15]})
+check("probe-target6-length", ext is not None and ext.get("bad-attr") == ".probe-target6", ext)
+ext = refusal("dev-set", {"ifindex": vnic, "probe-target6": ipaddress.IPv6Address("ff02::1").packed})
+check("probe-target6-multicast", ext is not None and "IPv6" in ext.get("msg", ""), ext)
+ext = refusal(
+    "dev-set",
+    {"ifindex": vnic, "probe-target6": target6, "probe-target": int(ipaddress.IPv4Address("192.0.2.2"))},
+)
+check("two-probe-targets", ext is not None and "one probe target" in ext.get("msg", ""), ext)
+ynl.do("dev-set", {"ifindex": vnic, "probe-target6": bytes(16), "probe-interval": interval})
+reply6 = ynl.do("dev-get", {"ifindex": vnic})
+check(
+    "probe-target6-off",
+    "probe-target6" not in reply6 and reply6.get("probe-interval") == interval,
+    reply6,
+)
+
 sys.exit(checks.exit_code())
