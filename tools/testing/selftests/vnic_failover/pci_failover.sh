@@ -16,8 +16,8 @@
 # 100 times from QEMU, which must not make the vNIC switch more often than
 # its hold-down and damping allow. With ARP probing, A's path dies while its
 # link stays up (QEMU holds its frames): A fails as probe-failed; with both
-# paths dead, the one that comes back is found by the members' own probes.
-# On a switch, the new member's interrupts take the old member's CPUs.
+# paths dead, the one that comes back is found by the members' own probes;
+# IPv6 probes (neighbour solicitations) do the same over the NICs. On a switch, the new member's interrupts take the old member's CPUs.
 
 source "$(dirname "$0")/../pvio_lib.sh"
 source "$(dirname "$0")/vnic_lib.sh"
@@ -78,7 +78,7 @@ if [ -z "$A" ] || [ -z "$B" ] || [ -z "$C" ]; then
 	ktap_skip_all "no test adapters (virtio-net 52:54:00:5e:00:0N): run in tools/testing/vm.sh"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 12
+ktap_set_plan 13
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 [ -x "$pvio" ] || ktap_exit_fail_msg "$pvio is not built: cargo build in tools/"
 pvio_qmp_open || ktap_exit_fail_msg "no QEMU monitor on virtio port org.pvio.qmp"
@@ -243,6 +243,23 @@ pv vnic set vnic0 --probe-target 0.0.0.0 && slowwait 30 active_is "$A" &&
 pvio_result $? "interrupt migration: $B's $vectors_b MSI-X vectors take the CPUs of $A's; the chain hears of the switch"
 kill "$monitor" 2>/dev/null
 h link set "$A" up
+
+# 13. IPv6 probing over virtio-net: the solicitations go out through the NIC's
+# transmit path and C's stack answers them; both members' multicast filters
+# (which QEMU applies) hold the target's solicited-node group. A's path dies:
+# B takes over as probe-failed, and A fails back once its path returns.
+probe_replies() { hx cat /sys/class/net/vnic0/vnic_failover/probe_replies; }
+ip -n "$P" addr add 2001:db8::2/64 dev "$C" nodad && h addr add 2001:db8::1/64 dev vnic0 nodad &&
+	slowwait 30 active_is "$A" && replies=$(probe_replies) &&
+	pv vnic set vnic0 --probe-target 2001:db8::2 --probe-interval 200 && sleep 2 &&
+	not_failed "$A" && not_failed "$B" && [ "$(probe_replies)" -ge $((replies + 5)) ] &&
+	h maddr show dev "$A" | grep -q "33:33:ff:00:00:02" &&
+	h maddr show dev "$B" | grep -q "33:33:ff:00:00:02" &&
+	switches "$(ifindex "$A")" "$(ifindex "$B")" probe-failed pvio_qmp_block 0 &&
+	switches "$(ifindex "$B")" "$(ifindex "$A")" failback pvio_qmp_unblock 0 &&
+	pv vnic set vnic0 --probe-target :: ||
+	{ pv vnic show vnic0 | sed 's/^/# /'; false; }
+pvio_result $? "IPv6 probes: solicitations through virtio-net are answered; $A's path dies, $B takes over as probe-failed; $A fails back"
 
 h link del vnic0 && rmmod $MOD
 ktap_finished
