@@ -21,7 +21,7 @@ use crate::{
     prober::Prober,
     stats::{self, Fold},
 };
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::{
     c_str,
     net::{
@@ -203,6 +203,9 @@ pub(crate) struct VnicData {
     pub(crate) counters: Counters,
     pub(crate) notify: PeerNotify,
     pub(crate) prober: Prober,
+    /// Set when the data path found the active member without carrier and kicked the timer,
+    /// which clears it: one kick per tick, however many packets see the loss.
+    carrier_kicked: AtomicBool,
 }
 
 /// Returns monotonic time in milliseconds, the policy's clock.
@@ -768,6 +771,35 @@ impl VnicData {
         }
     }
 
+    /// Records the link states the notifier has not reported yet. Linkwatch reports a carrier
+    /// change at once only for LAG ports and stacked devices; a NIC's or a VF's may wait up
+    /// to a second while linkwatch is busy. Each tick, and at once when the data path finds
+    /// the active member without carrier, switches without waiting for it; the notification
+    /// that follows finds nothing to change.
+    fn sync_links(&self, vnic: &Master<Vnic>, pool: &mut Pool) {
+        let now = now_ms();
+        for slot in 0..policy::MAX_MEMBERS {
+            let started = Ktime::ktime_get();
+            let Some(m) = pool.members.get_mut(slot).and_then(Option::as_mut) else {
+                continue;
+            };
+            let id = m.id;
+            let up = link_up(vnic.port(&m.link));
+            if pool
+                .selector
+                .member(id, now)
+                .is_none_or(|info| info.link_up == up)
+            {
+                continue;
+            }
+            if up {
+                m.probes_missed = 0;
+            }
+            let result = pool.selector.set_link(id, up, now);
+            self.settle(vnic, pool, result.ok().flatten(), started);
+        }
+    }
+
     /// Reacts to a member's link state change (carrier, up, down).
     pub(crate) fn link_changed(&self, vnic: &Master<Vnic>, member: &Device) {
         self.set_link(vnic, member, link_up(member));
@@ -1130,6 +1162,7 @@ impl LinkType for Vnic {
             counters: Counters::default(),
             notify: PeerNotify::default(),
             prober: Prober::default(),
+            carrier_kicked: AtomicBool::new(false),
         }? Error)
     }
 
@@ -1158,7 +1191,9 @@ impl LinkType for Vnic {
     fn timer(vnic: &Master<Self>) {
         let data = vnic.data();
         let started = Ktime::ktime_get();
+        data.carrier_kicked.store(false, Ordering::Relaxed);
         let mut pool = data.pool.lock();
+        data.sync_links(vnic, &mut pool);
         data.check_health(vnic, &mut pool);
         data.probe_members(vnic, &mut pool);
         let result = pool.selector.tick(now_ms());
@@ -1168,7 +1203,16 @@ impl LinkType for Vnic {
 
     fn start_xmit(vnic: &Live<Self>, skb: SkBuff) {
         let guard = rcu::read_lock();
-        match vnic.data().tx_member(&guard) {
+        let data = vnic.data();
+        // The active member lost carrier and linkwatch has not told the notifier yet (it may
+        // hold a device that is not a LAG port back up to a second): the standby carries the
+        // traffic meanwhile, and the timer switches at once (`sync_links`).
+        if data.active.get(&guard).is_some_and(|a| !a.has_carrier())
+            && !data.carrier_kicked.swap(true, Ordering::Relaxed)
+        {
+            vnic.kick_timer();
+        }
+        match data.tx_member(&guard) {
             Some(member) => {
                 let len = skb.len();
                 // A member's drop is counted by the member (its driver or the core) and reaches

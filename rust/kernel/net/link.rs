@@ -39,7 +39,14 @@ use crate::{
     sync::rcu,
     types::{ARef, Opaque},
 };
-use core::{any::TypeId, ffi::c_void, marker::PhantomData, ops::Deref, ptr::NonNull};
+use core::{
+    any::TypeId,
+    ffi::c_void,
+    marker::PhantomData,
+    ops::Deref,
+    ptr::NonNull,
+    sync::atomic::{AtomicBool, Ordering},
+};
 
 pub mod ethtool;
 pub mod sysfs;
@@ -292,13 +299,15 @@ impl Setup<'_> {
 ///
 /// `kind` tells the link type apart even where the code of two types' callbacks was merged.
 /// `timer` is initialised in `setup` and cancelled in `ndo_uninit`; its callback finds the
-/// device through `dev`.
+/// device through `dev`. `timer_off` is set in `ndo_uninit`, an RCU grace period before the
+/// timer is cancelled: the data path arms the timer only under RCU, having seen it clear.
 #[repr(C)]
 struct Private {
     kind: TypeId,
     data: *const c_void,
     dev: *mut bindings::net_device,
     timer: Opaque<bindings::delayed_work>,
+    timer_off: AtomicBool,
 }
 
 /// Returns the private area of a device of a link type.
@@ -347,6 +356,27 @@ impl<T: LinkType> Live<T> {
     pub fn data(&self) -> &T::Data {
         // SAFETY: by the type invariant the data is built and outlives `&self`.
         unsafe { data::<T>(self.as_raw()) }
+    }
+
+    /// Arms the device's timer to call [`LinkType::timer`] at once, or moves it there if it is
+    /// armed already, from the data path: for a transmit that finds something the control
+    /// path must see to sooner than its notifications would bring it (a port whose carrier
+    /// dropped before linkwatch reported it). Does nothing once the device is being
+    /// unregistered. Callable in any context but a hard interrupt.
+    ///
+    /// The link type must implement [`LinkType::timer`] (checked at build time).
+    pub fn kick_timer(&self) {
+        crate::build_assert!(T::HAS_TIMER, "kick_timer() needs LinkType::timer");
+        let _guard = rcu::read_lock();
+        // SAFETY: by the type invariant the device is valid and its private area initialised.
+        let private = unsafe { &*private(self.as_raw()) };
+        if private.timer_off.load(Ordering::Acquire) {
+            return;
+        }
+        // SAFETY: the timer is initialised (`setup`); `ndo_uninit` sets `timer_off` and waits
+        // for a grace period before it cancels the timer, so this arming, inside an RCU
+        // read-side section that saw `timer_off` clear, comes before that cancellation.
+        unsafe { bindings::mod_delayed_work(bindings::system_wq, private.timer.get(), 0) };
     }
 
     /// Counts one transmitted packet of `len` bytes in the device's statistics.
@@ -770,6 +800,7 @@ impl<T: LinkType> Adapter<T> {
                 data: core::ptr::null(),
                 dev,
                 timer: Opaque::uninit(),
+                timer_off: AtomicBool::new(false),
             });
             bindings::init_delayed_work((*private(dev)).timer.get(), Some(Self::run_timer));
             (*dev).set_pcpu_stat_type(bindings::netdev_stat_type_NETDEV_PCPU_STAT_TSTATS);
@@ -889,9 +920,14 @@ impl<T: LinkType> Adapter<T> {
         // SAFETY: `ndo_uninit` follows a successful `ndo_init`, so the data is built; RTNL is
         // held.
         T::uninit(unsafe { Master::from_raw(dev) });
+        // SAFETY: `dev` is valid and its private area initialised.
+        unsafe { (*private(dev)).timer_off.store(true, Ordering::Release) };
+        // The data path (`Live::kick_timer`) has seen `timer_off` or armed the timer by now.
+        crate::net::dev::synchronize_net();
         // SAFETY: the timer was initialised in `setup`. Its callback only tries RTNL, which we
         // hold, so waiting for it cannot deadlock; it cannot re-arm itself while being
-        // cancelled. Nothing arms it after this: no `Master` of the device is reachable any more.
+        // cancelled. Nothing arms it after this: no `Master` of the device is reachable any
+        // more, and the data path sees `timer_off`.
         unsafe { bindings::cancel_delayed_work_sync((*private(dev)).timer.get()) };
         loop {
             let mut port: *mut bindings::net_device = core::ptr::null_mut();
