@@ -95,6 +95,14 @@ impl<T: Handler> DelayedWork<T> {
         unsafe { bindings::mod_delayed_work(bindings::system_wq, self.work.get(), delay) };
     }
 
+    /// Cancels a pending run and waits for one in progress to return, even one that schedules
+    /// the work again (`cancel_delayed_work_sync`). The work may be scheduled again later.
+    /// Must not be called from the handler.
+    pub fn cancel(&self) {
+        // SAFETY: by the type invariant the work is initialised and valid while `self` is.
+        unsafe { bindings::cancel_delayed_work_sync(self.work.get()) };
+    }
+
     /// Runs a pending run now, and waits for it and for one in progress to return
     /// (`flush_delayed_work`). Must not be called from the handler.
     pub fn flush(&self) {

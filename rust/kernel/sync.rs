@@ -9,6 +9,7 @@ use crate::types::Opaque;
 
 mod arc;
 mod condvar;
+pub mod global;
 pub mod lock;
 mod locked_by;
 pub mod rcu;

@@ -31,6 +31,13 @@ impl Net {
         unsafe { &*ptr.cast::<Self>() }
     }
 
+    /// Returns the initial namespace (`init_net`), which lives as long as the kernel: where
+    /// events about what no namespace owns (interrupt lines) go.
+    pub fn init() -> &'static Self {
+        // SAFETY: `init_net` is a static that is never dismantled.
+        unsafe { Self::from_raw(core::ptr::addr_of_mut!(bindings::init_net)) }
+    }
+
     /// Returns the raw `struct net` pointer.
     pub fn as_raw(&self) -> *mut bindings::net {
         self.0.get()
