@@ -439,11 +439,6 @@ impl VnicData {
                 .from
                 .and_then(|id| pool.iter().find(|m| m.id == id))
                 .map(|m| vnic.port(&m.link));
-            // The notifier chain hears which member transmits now, as from a bond.
-            if let Some(old) = from {
-                vnic.port_state_changed(old, link_up(old), false);
-            }
-            vnic.port_state_changed(dev, true, true);
             if let Some(old) = from {
                 let done = interrupts::migrate(old, dev);
                 c.irq_moves.fetch_add(done.moved.into(), Ordering::Relaxed);
@@ -458,6 +453,12 @@ impl VnicData {
                     );
                 }
             }
+            // The notifier chain hears which member transmits now, as from a bond, once its
+            // interrupts are where they stay (irq_balancer takes them from there).
+            if let Some(old) = from {
+                vnic.port_state_changed(old, link_up(old), false);
+            }
+            vnic.port_state_changed(dev, true, true);
         } else {
             pr_warn!(
                 "{}: no usable member ({})\n",
