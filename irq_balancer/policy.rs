@@ -211,6 +211,8 @@ pub enum Reason {
     Imbalance,
     /// The moves of the last interval made things worse.
     Rollback,
+    /// Its CPU may no longer be used (banned, isolated, offline): it leaves whatever the load.
+    Evacuate,
 }
 
 /// What an interval's plan found.
@@ -317,6 +319,52 @@ impl Balancer {
             }
         }
 
+        // Lines on a CPU they may no longer use leave it first, dwell or not, each group to
+        // the least loaded CPU all its lines there allow.
+        let budget = (config.max_moves as usize).min(out.len());
+        let mut made = 0;
+        for i in 0..lines.len() {
+            let (from, group) = (lines[i].cpu, lines[i].group);
+            if lines[i].allowed.is_empty() || lines[i].allowed.contains(from) {
+                continue;
+            }
+            let members = || {
+                lines
+                    .iter()
+                    .filter(move |o| o.group == group && o.cpu == from && !o.allowed.is_empty())
+            };
+            let allowed = members().fold(domain, |set, o| set.and(&o.allowed));
+            let load = |cpu: usize| loads.get(cpu).copied().unwrap_or(0);
+            let Some(to) = allowed.iter().min_by_key(|&cpu| (load(cpu), cpu)) else {
+                continue;
+            };
+            if made + members().count() > budget {
+                break;
+            }
+            for j in 0..lines.len() {
+                let line = &mut lines[j];
+                if line.group != group || line.cpu != from || line.allowed.is_empty() {
+                    continue;
+                }
+                shift_load(loads, line.rate, from, to);
+                line.cpu = to;
+                line.moved_at = Some(now);
+                out[made] = Move {
+                    line: j,
+                    from,
+                    to,
+                    reason: Reason::Evacuate,
+                };
+                made += 1;
+            }
+        }
+        if made > 0 {
+            // Not a balancing move: nothing to undo if the imbalance grows.
+            plan.moves = made;
+            plan.expected_pct = imbalance(loads, &domain);
+            return plan;
+        }
+
         if mean < config.min_rate {
             self.balancing = false;
             return plan;
@@ -333,8 +381,6 @@ impl Balancer {
         self.balancing = true;
 
         let stop = 100 + u64::from(config.low_pct);
-        let budget = (config.max_moves as usize).min(out.len());
-        let mut made = 0;
         while made < budget {
             if imbalance(loads, &domain) <= stop {
                 self.balancing = false;
@@ -455,4 +501,84 @@ fn best_step(
         }
     }
     best.map(|(_, step)| step)
+}
+
+/// Parses a CPU list as the kernel prints one (`0-2,5`; empty for none): ranges and single
+/// CPUs, comma-separated, increasing or not, each below [`MAX_CPUS`]. `None` for anything
+/// else.
+pub fn parse_cpu_list(text: &str) -> Option<CpuBits> {
+    let mut set = CpuBits::EMPTY;
+    let text = text.trim_end_matches('\n');
+    if text.is_empty() {
+        return Some(set);
+    }
+    let number = |part: &str| -> Option<usize> {
+        let valid = !part.is_empty() && part.len() <= 3 && part.bytes().all(|b| b.is_ascii_digit());
+        let n: usize = if valid {
+            part.parse().ok()?
+        } else {
+            return None;
+        };
+        (n < MAX_CPUS).then_some(n)
+    };
+    for item in text.split(',') {
+        let (first, last) = match item.split_once('-') {
+            Some((a, b)) => (number(a)?, number(b)?),
+            None => (number(item)?, number(item)?),
+        };
+        if first > last {
+            return None;
+        }
+        for cpu in first..=last {
+            set.insert(cpu);
+        }
+    }
+    Some(set)
+}
+
+/// Returns the queue a handler name belongs to: the number that ends it, before any
+/// `@pci:...` suffix (`virtio0-input.3`, `eth0-TxRx-3`, `mlx5_comp3@pci:0000:00:03.0`), so
+/// that a queue's receive and transmit lines form one group. `None` for a name without one
+/// (`virtio0-config`), a line of its own.
+pub fn queue_of(name: &[u8]) -> Option<u32> {
+    let name = match name.iter().position(|&b| b == b'@') {
+        Some(at) => &name[..at],
+        None => name,
+    };
+    let digits = name.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 9 || digits == name.len() {
+        return None;
+    }
+    let mut queue = 0u32;
+    for &b in &name[name.len() - digits..] {
+        queue = queue * 10 + u32::from(b - b'0');
+    }
+    Some(queue)
+}
+
+/// Formats a CPU set as a CPU list (`0-2,5`) into `out`.
+pub fn write_cpu_list(set: &CpuBits, out: &mut impl core::fmt::Write) -> core::fmt::Result {
+    let mut first = true;
+    let mut cpu = 0;
+    while cpu < MAX_CPUS {
+        if !set.contains(cpu) {
+            cpu += 1;
+            continue;
+        }
+        let start = cpu;
+        while cpu + 1 < MAX_CPUS && set.contains(cpu + 1) {
+            cpu += 1;
+        }
+        if !first {
+            out.write_char(',')?;
+        }
+        first = false;
+        if start == cpu {
+            write!(out, "{start}")?;
+        } else {
+            write!(out, "{start}-{cpu}")?;
+        }
+        cpu += 1;
+    }
+    Ok(())
 }

@@ -284,3 +284,34 @@ fn background_load_is_balanced_around() {
     sim.step();
     assert!(sim.lines.iter().all(|line| line.cpu != 0));
 }
+
+#[test]
+fn lines_leave_a_cpu_that_becomes_banned_whatever_the_load() {
+    let mut sim = Sim::new(4);
+    // Balanced, and under the noise floor: nothing would move for load.
+    for cpu in 0..4 {
+        sim.queue(cpu, 10, 10);
+    }
+    sim.step();
+    let mut allowed = CpuBits::first(4);
+    allowed.remove(1);
+    for line in &mut sim.lines {
+        line.allowed = allowed;
+    }
+    let (plan, moves) = sim.step();
+    assert_eq!(plan.moves, 2, "{moves:?}");
+    assert!(moves
+        .iter()
+        .all(|m| m.reason == Reason::Evacuate && m.from == 1 && m.to != 1));
+    // The group stays together.
+    assert_eq!(moves[0].to, moves[1].to);
+    assert!(sim.lines.iter().all(|line| line.cpu != 1));
+    // A held line (no allowed CPU: pinned or managed) is not the balancer's to move.
+    let mut sim = Sim::new(2);
+    sim.queue(1, 10, 10);
+    for line in &mut sim.lines {
+        line.allowed = CpuBits::EMPTY;
+    }
+    let (plan, _) = sim.step();
+    assert_eq!(plan.moves, 0);
+}
