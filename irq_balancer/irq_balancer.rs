@@ -2,16 +2,26 @@
 
 //! Adapter queue interrupt balancer driven by per-queue statistics.
 //!
-//! So far it reports the logical interrupt table (`table`) through its generic netlink family
-//! (`netlink`); `policy` (plain Rust, tested on the host by tools/irq-policy) decides which
-//! lines move, and is compiled here so the kernel build checks it too. It moves nothing yet.
+//! The adapters put under management (`netlink`, `adapter-add`) have their MSI and MSI-X lines
+//! (`lines`) sampled every interval (`state`): per-line and per-CPU interrupt rates, and
+//! whether someone else moved a line. `policy` (plain Rust, tested on the host by
+//! tools/irq-policy) decides which lines move; each decision is multicast. The logical
+//! interrupt table of any device is dumped by `table`. Lines are given back their affinity
+//! when their adapter leaves management or the module unloads.
 
-use kernel::{net::genetlink, prelude::*};
+use kernel::{
+    net::{genetlink, notifier},
+    prelude::*,
+    sync::{global::Publication, Arc},
+};
 
+mod events;
+mod lines;
 mod netlink;
 // Its items are `pub` for the host crate that tests it (tools/irq-policy).
 #[allow(dead_code, unreachable_pub)]
 mod policy;
+mod state;
 mod table;
 
 module! {
@@ -23,13 +33,42 @@ module! {
 }
 
 struct Module {
+    // Dropped in this order: no request reaches the balancer once it shuts down, and it gives
+    // the lines back before the notifier goes, whose unregistration replays an unregister
+    // event for every device (which would drop the adapters without restoring their lines).
     _family: genetlink::Registration<netlink::IrqBalancerFamily>,
+    _running: Running,
+    _events: Pin<KBox<notifier::Registration<events::AdapterEvents>>>,
+}
+
+/// The published balancer; dropping it stops the sampler and gives every line back.
+struct Running {
+    state: Arc<state::State>,
+    _publication: Publication<state::State>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.state.shut_down();
+    }
 }
 
 impl kernel::Module for Module {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        let state = state::State::new()?;
+        let publication = state::STATE.publish(state.clone())?;
+        let running = Running {
+            state,
+            _publication: publication,
+        };
+        let events = KBox::pin_init(
+            notifier::Registration::new(events::AdapterEvents),
+            GFP_KERNEL,
+        )?;
         Ok(Module {
             _family: netlink::FAMILY.register(module)?,
+            _events: events,
+            _running: running,
         })
     }
 }

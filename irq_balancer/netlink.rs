@@ -1,19 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The `irq-balancer` generic netlink family: the logical interrupt table of a network device.
+//! The `irq-balancer` generic netlink family: the logical interrupt table of a network device,
+//! the adapters under management, the configuration, and an event per decision.
 //!
 //! Specification: Documentation/netlink/specs/irq_balancer.yaml, which numbers the commands
 //! and attributes below.
 
-use crate::table;
+use crate::{
+    lines::Managed,
+    policy::{self, CpuBits},
+    state::{self, Decision, Inner, State, STATE},
+    table,
+};
+use core::fmt;
 use kernel::{
-    c_str,
+    c_str, fmt,
     net::{
+        dev::Device,
         extack::fail,
-        genetlink::{Dump, Family, Operation, Policy, Request, Spec},
+        genetlink::{Dump, Family, Message, Operation, Policy, Request, Spec},
+        namespace::Net,
         rtnl,
     },
     prelude::*,
+    str::CString,
+    sync::Arc,
 };
 
 /// The family.
@@ -25,6 +36,12 @@ pub(crate) struct IrqBalancerFamily;
 /// Commands.
 pub(crate) mod cmd {
     pub(crate) const VECTOR_GET: u8 = 1;
+    pub(crate) const ADAPTER_ADD: u8 = 2;
+    pub(crate) const ADAPTER_DEL: u8 = 3;
+    pub(crate) const ADAPTER_GET: u8 = 4;
+    pub(crate) const CONFIG_GET: u8 = 5;
+    pub(crate) const CONFIG_SET: u8 = 6;
+    pub(crate) const DECISION_NTF: u8 = 7;
 }
 
 /// Attributes of the `vector` set.
@@ -45,18 +62,356 @@ pub(crate) mod cpu_count_attr {
     pub(crate) const INTERRUPTS: u16 = 2;
 }
 
+/// Attributes of the `adapter` set.
+mod adapter_attr {
+    pub(super) const IFINDEX: u16 = 1;
+    pub(super) const NAME: u16 = 2;
+    pub(super) const LINE: u16 = 3;
+}
+
+/// Attributes of the `line` set.
+mod line_attr {
+    pub(super) const IRQ: u16 = 1;
+    pub(super) const INDEX: u16 = 2;
+    pub(super) const GROUP: u16 = 3;
+    pub(super) const CPU: u16 = 4;
+    pub(super) const RATE: u16 = 5;
+    pub(super) const HOLD: u16 = 6;
+}
+
+/// Attributes of the `config` set.
+mod config_attr {
+    pub(super) const INTERVAL_MS: u16 = 1;
+    pub(super) const DRY_RUN: u16 = 2;
+    pub(super) const BANNED_CPUS: u16 = 3;
+    pub(super) const HIGH_PCT: u16 = 4;
+    pub(super) const LOW_PCT: u16 = 5;
+    pub(super) const MIN_RATE: u16 = 6;
+    pub(super) const MIN_DWELL_MS: u16 = 7;
+    pub(super) const MAX_MOVES: u16 = 8;
+    pub(super) const INTERVALS: u16 = 9;
+    pub(super) const MOVES: u16 = 10;
+    pub(super) const ROLLBACKS: u16 = 11;
+    pub(super) const IMBALANCE_PCT: u16 = 12;
+}
+
+/// Attributes of the `decision` set.
+mod decision_attr {
+    pub(super) const DRY_RUN: u16 = 1;
+    pub(super) const IMBALANCE_PCT: u16 = 2;
+    pub(super) const EXPECTED_PCT: u16 = 3;
+    pub(super) const MOVE: u16 = 4;
+}
+
+/// Attributes of the `move` set.
+mod move_attr {
+    pub(super) const IRQ: u16 = 1;
+    pub(super) const IFINDEX: u16 = 2;
+    pub(super) const FROM_CPU: u16 = 3;
+    pub(super) const TO_CPU: u16 = 4;
+    pub(super) const REASON: u16 = 5;
+    pub(super) const RATE: u16 = 6;
+    pub(super) const DONE: u16 = 7;
+}
+
+/// The multicast group of decisions.
+const GROUP_DECISIONS: usize = 0;
+
 const NO_DEVICE: &CStr = c_str!("irq_balancer: no such device");
 
 impl Spec for IrqBalancerFamily {
     const NAME: &'static CStr = c_str!("irq-balancer");
-    const OPERATIONS: &'static [Operation] = &[Operation {
-        cmd: cmd::VECTOR_GET,
-        policy: &[Policy::U32],
-        doit: None,
-        dumpit: Some(vector_dump),
-        admin: false,
-    }];
-    const GROUPS: &'static [&'static CStr] = &[];
+    const OPERATIONS: &'static [Operation] = &[
+        Operation {
+            cmd: cmd::VECTOR_GET,
+            policy: &[Policy::U32],
+            doit: None,
+            dumpit: Some(vector_dump),
+            admin: false,
+        },
+        Operation {
+            cmd: cmd::ADAPTER_ADD,
+            policy: &[Policy::U32],
+            doit: Some(adapter_add),
+            dumpit: None,
+            admin: true,
+        },
+        Operation {
+            cmd: cmd::ADAPTER_DEL,
+            policy: &[Policy::U32],
+            doit: Some(adapter_del),
+            dumpit: None,
+            admin: true,
+        },
+        Operation {
+            cmd: cmd::ADAPTER_GET,
+            policy: &[Policy::Reject],
+            doit: None,
+            dumpit: Some(adapter_dump),
+            admin: false,
+        },
+        Operation {
+            cmd: cmd::CONFIG_GET,
+            policy: &[],
+            doit: Some(config_get),
+            dumpit: None,
+            admin: false,
+        },
+        Operation {
+            cmd: cmd::CONFIG_SET,
+            policy: &[
+                Policy::U32,                      // interval-ms
+                Policy::U8Max(1),                 // dry-run
+                Policy::String { max_len: 1023 }, // banned-cpus
+                Policy::U32Max(1000),             // high-pct
+                Policy::U32Max(1000),             // low-pct
+                Policy::U32,                      // min-rate
+                Policy::U32,                      // min-dwell-ms
+                Policy::U32Max(64),               // max-moves
+            ],
+            doit: Some(config_set),
+            dumpit: None,
+            admin: true,
+        },
+    ];
+    const GROUPS: &'static [&'static CStr] = &[c_str!("decisions")];
+}
+
+const NOT_LOADED: &CStr = c_str!("irq_balancer: shutting down");
+const NO_VECTORS: &CStr = c_str!("irq_balancer: the device has no MSI or MSI-X vectors");
+const ALREADY: &CStr = c_str!("irq_balancer: the device is under management already");
+const NOT_MANAGED: &CStr = c_str!("irq_balancer: the device is not under management");
+const TOO_MANY: &CStr = c_str!("irq_balancer: at most 32 adapters are under management");
+const BAD_INTERVAL: &CStr = c_str!("irq_balancer: the interval is 10 to 10000 ms");
+const BAD_CPU_LIST: &CStr =
+    c_str!("irq_balancer: banned-cpus is a CPU list (0-2,5) of CPUs below 256, or empty");
+const BAD_WATERMARKS: &CStr = c_str!("irq_balancer: the low watermark must be below the high one");
+const BAD_DWELL: &CStr = c_str!("irq_balancer: the minimum dwell is at most 600000 ms");
+
+/// Returns the balancer, or fails while the module shuts down.
+fn state(req: &Request<'_>) -> Result<Arc<State>> {
+    STATE
+        .get()
+        .ok_or_else(|| fail(req.extack(), NOT_LOADED, ENODEV))
+}
+
+/// Returns the device of index attribute `ty` in the request's namespace.
+fn device<'a>(req: &Request<'_>, rtnl: &'a rtnl::Guard, ty: u16) -> Result<&'a Device> {
+    let ifindex = req.required_u32(ty)?;
+    let ifindex = i32::try_from(ifindex).map_err(|_| fail(req.extack(), NO_DEVICE, ENODEV))?;
+    rtnl.device(req.net(), ifindex)
+        .ok_or_else(|| fail(req.extack(), NO_DEVICE, ENODEV))
+}
+
+/// `adapter-add`: takes a device's vectors under management and starts sampling them.
+fn adapter_add(req: &Request<'_>) -> Result {
+    let state = state(req)?;
+    let rtnl = rtnl::Guard::lock();
+    let dev = device(req, &rtnl, adapter_attr::IFINDEX)?;
+    let mut inner = state.inner.lock();
+    if inner.has(dev.ifindex()) {
+        return Err(fail(req.extack(), ALREADY, EEXIST));
+    }
+    match inner.add(dev) {
+        Ok(()) => {}
+        Err(e) if e == EOPNOTSUPP => return Err(fail(req.extack(), NO_VECTORS, EOPNOTSUPP)),
+        Err(e) if e == ENOSPC => return Err(fail(req.extack(), TOO_MANY, ENOSPC)),
+        Err(e) => return Err(e),
+    }
+    let first = inner.adapters.len() == 1;
+    drop(inner);
+    if first {
+        state.schedule(0);
+    }
+    Ok(())
+}
+
+/// `adapter-del`: gives a device's lines their affinity back and stops managing them.
+fn adapter_del(req: &Request<'_>) -> Result {
+    let state = state(req)?;
+    let rtnl = rtnl::Guard::lock();
+    let dev = device(req, &rtnl, adapter_attr::IFINDEX)?;
+    let mut inner = state.inner.lock();
+    if !inner.has(dev.ifindex()) {
+        return Err(fail(req.extack(), NOT_MANAGED, ENOENT));
+    }
+    inner.remove(dev.ifindex(), true)
+}
+
+/// Adds one line of an adapter.
+fn put_line(msg: &mut Message<'_>, m: &Managed) -> Result {
+    msg.nest(adapter_attr::LINE, |msg| {
+        msg.put_u32(line_attr::IRQ, m.line.irq)?;
+        msg.put_u32(line_attr::INDEX, m.index)?;
+        msg.put_u32(line_attr::GROUP, m.line.group)?;
+        msg.put_u32(line_attr::CPU, m.line.cpu as u32)?;
+        msg.put_uint(line_attr::RATE, m.line.rate)?;
+        msg.put_u32(line_attr::HOLD, m.hold.code())
+    })
+}
+
+/// `adapter-get` (dump): the adapters under management in the caller's namespace, a message
+/// each with its lines; the cursor is the position of the next one.
+fn adapter_dump(req: &Request<'_>, dump: &mut Dump<'_>) -> Result {
+    let state = state(req)?;
+    let rtnl = rtnl::Guard::lock();
+    let inner = state.inner.lock();
+    let mut next = usize::try_from(dump.cursor()).unwrap_or(usize::MAX);
+    while let Some(adapter) = inner.adapters.get(next) {
+        let ifindex = adapter.dev.ifindex();
+        // Only the caller's namespace: the same index elsewhere is another device.
+        if let Some(dev) = rtnl
+            .device(req.net(), ifindex)
+            .filter(|dev| dev.is(&adapter.dev))
+        {
+            let added = dump.add(cmd::ADAPTER_GET, |msg| {
+                msg.put_u32(adapter_attr::IFINDEX, ifindex as u32)?;
+                msg.put_string(adapter_attr::NAME, dev.name().as_c_str())?;
+                for m in inner.lines.iter().filter(|m| m.ifindex == ifindex) {
+                    put_line(msg, m)?;
+                }
+                Ok(())
+            })?;
+            if !added {
+                break;
+            }
+        }
+        next += 1;
+    }
+    dump.set_cursor(next as u64);
+    Ok(())
+}
+
+/// A CPU set printed as a CPU list.
+struct CpuList<'a>(&'a CpuBits);
+
+impl fmt::Display for CpuList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        policy::write_cpu_list(self.0, f)
+    }
+}
+
+/// `config-get`: the configuration and running totals.
+fn config_get(req: &Request<'_>) -> Result {
+    let state = state(req)?;
+    let inner = state.inner.lock();
+    let (config, totals) = (inner.config, inner.totals);
+    drop(inner);
+    let banned = CString::try_from_fmt(fmt!("{}", CpuList(&config.banned)))?;
+    req.reply(cmd::CONFIG_GET, |msg| {
+        msg.put_u32(config_attr::INTERVAL_MS, config.interval_ms)?;
+        msg.put_u8(config_attr::DRY_RUN, config.dry_run.into())?;
+        msg.put_string(config_attr::BANNED_CPUS, &banned)?;
+        msg.put_u32(config_attr::HIGH_PCT, config.policy.high_pct)?;
+        msg.put_u32(config_attr::LOW_PCT, config.policy.low_pct)?;
+        msg.put_u32(
+            config_attr::MIN_RATE,
+            config.policy.min_rate.try_into().unwrap_or(u32::MAX),
+        )?;
+        msg.put_u32(
+            config_attr::MIN_DWELL_MS,
+            config.policy.min_dwell.try_into().unwrap_or(u32::MAX),
+        )?;
+        msg.put_u32(config_attr::MAX_MOVES, config.policy.max_moves)?;
+        msg.put_uint(config_attr::INTERVALS, totals.intervals)?;
+        msg.put_uint(config_attr::MOVES, totals.moves)?;
+        msg.put_uint(config_attr::ROLLBACKS, totals.rollbacks)?;
+        msg.put_uint(config_attr::IMBALANCE_PCT, totals.imbalance_pct)
+    })
+}
+
+/// The longest minimum dwell accepted.
+const MAX_DWELL_MS: u32 = 600_000;
+
+/// `config-set`: changes what the request carries; the rest keeps its value.
+fn config_set(req: &Request<'_>) -> Result {
+    let interval = req.u32(config_attr::INTERVAL_MS);
+    if interval.is_some_and(|ms| !(state::MIN_INTERVAL_MS..=state::MAX_INTERVAL_MS).contains(&ms)) {
+        return Err(fail(req.extack(), BAD_INTERVAL, ERANGE));
+    }
+    let banned = match req.bytes(config_attr::BANNED_CPUS) {
+        Some(bytes) => {
+            let text = core::str::from_utf8(bytes.strip_suffix(&[0]).unwrap_or(bytes))
+                .map_err(|_| fail(req.extack(), BAD_CPU_LIST, EINVAL))?;
+            Some(
+                policy::parse_cpu_list(text)
+                    .ok_or_else(|| fail(req.extack(), BAD_CPU_LIST, EINVAL))?,
+            )
+        }
+        None => None,
+    };
+    let dwell = req.u32(config_attr::MIN_DWELL_MS);
+    if dwell.is_some_and(|ms| ms > MAX_DWELL_MS) {
+        return Err(fail(req.extack(), BAD_DWELL, ERANGE));
+    }
+    let state = state(req)?;
+    let mut inner = state.inner.lock();
+    let mut config = inner.config;
+    if let Some(ms) = interval {
+        config.interval_ms = ms;
+    }
+    if let Some(dry) = req.u8(config_attr::DRY_RUN) {
+        config.dry_run = dry != 0;
+    }
+    if let Some(set) = banned {
+        config.banned = set;
+    }
+    if let Some(pct) = req.u32(config_attr::HIGH_PCT) {
+        config.policy.high_pct = pct;
+    }
+    if let Some(pct) = req.u32(config_attr::LOW_PCT) {
+        config.policy.low_pct = pct;
+    }
+    if let Some(rate) = req.u32(config_attr::MIN_RATE) {
+        config.policy.min_rate = rate.into();
+    }
+    if let Some(ms) = dwell {
+        config.policy.min_dwell = ms.into();
+    }
+    if let Some(n) = req.u32(config_attr::MAX_MOVES) {
+        config.policy.max_moves = n;
+    }
+    if config.policy.low_pct >= config.policy.high_pct {
+        return Err(fail(req.extack(), BAD_WATERMARKS, EINVAL));
+    }
+    inner.config = config;
+    let running = !inner.adapters.is_empty();
+    drop(inner);
+    // A new interval takes effect at once.
+    if running && interval.is_some() {
+        state.schedule(config.interval_ms);
+    }
+    Ok(())
+}
+
+/// Sends a decision to the `decisions` group (in the initial namespace: interrupt lines belong
+/// to none).
+pub(crate) fn notify_decision(decision: &Decision, inner: &Inner) {
+    let _ = FAMILY.multicast(Net::init(), GROUP_DECISIONS, cmd::DECISION_NTF, |msg| {
+        msg.put_u8(decision_attr::DRY_RUN, decision.dry_run.into())?;
+        msg.put_uint(decision_attr::IMBALANCE_PCT, decision.plan.imbalance_pct)?;
+        msg.put_uint(decision_attr::EXPECTED_PCT, decision.plan.expected_pct)?;
+        for (m, done) in decision.moves.iter() {
+            let Some(line) = inner.lines.get(m.line) else {
+                continue;
+            };
+            msg.nest(decision_attr::MOVE, |msg| {
+                msg.put_u32(move_attr::IRQ, line.line.irq)?;
+                msg.put_u32(move_attr::IFINDEX, line.ifindex as u32)?;
+                msg.put_u32(move_attr::FROM_CPU, m.from as u32)?;
+                msg.put_u32(move_attr::TO_CPU, m.to as u32)?;
+                let reason = match m.reason {
+                    policy::Reason::Imbalance => 0,
+                    policy::Reason::Rollback => 1,
+                    policy::Reason::Evacuate => 2,
+                };
+                msg.put_u32(move_attr::REASON, reason)?;
+                msg.put_uint(move_attr::RATE, line.line.rate)?;
+                msg.put_u8(move_attr::DONE, (*done).into())
+            })?;
+        }
+        Ok(())
+    });
 }
 
 /// `vector-get` (dump): the vectors of one device, a message each; the cursor is the position
