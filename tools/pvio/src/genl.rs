@@ -3,6 +3,7 @@
 //! A generic netlink client over neli: requests with extended-ack errors, dumps, multicast.
 
 use neli::{
+    attr::Attribute,
     consts::{
         nl::{NlmF, Nlmsg},
         socket::NlFamily,
@@ -211,4 +212,33 @@ impl Client {
             }
         }
     }
+}
+
+/// Reads a `u32` attribute.
+pub fn u32_of(a: &Nlattr<u16, Buffer>) -> Option<u32> {
+    a.get_payload_as::<u32>().ok()
+}
+
+/// Reads an `NLA_UINT` (4 or 8 bytes).
+pub fn uint_of(a: &Nlattr<u16, Buffer>) -> Option<u64> {
+    let bytes = a.nla_payload().as_ref();
+    match bytes.len() {
+        4 => Some(u32::from_ne_bytes(bytes.try_into().ok()?).into()),
+        8 => Some(u64::from_ne_bytes(bytes.try_into().ok()?)),
+        _ => None,
+    }
+}
+
+/// Reads a string attribute, up to its NUL.
+pub fn string_of(a: &Nlattr<u16, Buffer>) -> String {
+    let bytes = a.nla_payload().as_ref();
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
+/// The name of value `v` of an enum whose names are listed in order; the number if unknown.
+pub fn enum_name(names: &[&str], v: u32) -> String {
+    names
+        .get(v as usize)
+        .map_or_else(|| v.to_string(), |n| (*n).to_owned())
 }

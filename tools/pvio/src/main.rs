@@ -8,9 +8,15 @@
 //!                    [--notify-count N] [--notify-interval MS]
 //! pvio vnic member MEMBER [--priority N] [--fail | --unfail]
 //! pvio vnic monitor [--count N] [--json]
+//! pvio irq add|del DEV
+//! pvio irq show [--json]
+//! pvio irq config [--interval MS] [--dry-run on|off] [--banned-cpus LIST] [--high-pct N]
+//!                 [--low-pct N] [--min-rate N] [--min-dwell MS] [--max-moves N] [--json]
+//! pvio irq monitor [--count N] [--json]
 //! ```
 
 mod genl;
+mod irq;
 mod vnic;
 
 use clap::{Args, Parser, Subcommand};
@@ -30,6 +36,71 @@ enum Command {
     /// vnic_failover devices (family vnic-failover).
     #[command(subcommand)]
     Vnic(VnicCommand),
+    /// The interrupt balancer (family irq-balancer).
+    #[command(subcommand)]
+    Irq(IrqCommand),
+}
+
+#[derive(Subcommand)]
+enum IrqCommand {
+    /// Take a network device's interrupt lines under management.
+    Add {
+        /// The device.
+        dev: String,
+    },
+    /// Stop managing a device; its lines get their original CPUs back.
+    Del {
+        /// The device.
+        dev: String,
+    },
+    /// Show the adapters under management and their lines.
+    Show {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the configuration and totals, or change the configuration.
+    Config(IrqConfigArgs),
+    /// Print decisions as they are made.
+    Monitor {
+        /// Stop after this many decisions.
+        #[arg(long)]
+        count: Option<u64>,
+        /// Print JSON, one object per line.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct IrqConfigArgs {
+    /// Milliseconds between samples (10 to 10000).
+    #[arg(long)]
+    interval: Option<u32>,
+    /// Decide and report without moving anything.
+    #[arg(long, value_parser = ["on", "off"])]
+    dry_run: Option<String>,
+    /// CPUs no line goes to, as a CPU list ("" for none).
+    #[arg(long)]
+    banned_cpus: Option<String>,
+    /// Balancing starts above the mean by this many percent.
+    #[arg(long)]
+    high_pct: Option<u32>,
+    /// Balancing stops within this many percent of the mean.
+    #[arg(long)]
+    low_pct: Option<u32>,
+    /// Interrupts per second per CPU under which nothing moves.
+    #[arg(long)]
+    min_rate: Option<u32>,
+    /// Milliseconds a line stays put after a move.
+    #[arg(long)]
+    min_dwell: Option<u32>,
+    /// Most moves per interval.
+    #[arg(long)]
+    max_moves: Option<u32>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -212,10 +283,104 @@ fn vnic(command: VnicCommand) -> Result<(), Error> {
     Ok(())
 }
 
+fn irq(command: IrqCommand) -> Result<(), Error> {
+    let mut client = Client::connect(irq::FAMILY)?;
+    match command {
+        IrqCommand::Add { dev } => {
+            let attrs = vec![attr(irq::adapter_attr::IFINDEX, ifindex(&dev)?)?];
+            client.request(irq::cmd::ADAPTER_ADD, attrs, false)?;
+        }
+        IrqCommand::Del { dev } => {
+            let attrs = vec![attr(irq::adapter_attr::IFINDEX, ifindex(&dev)?)?];
+            client.request(irq::cmd::ADAPTER_DEL, attrs, false)?;
+        }
+        IrqCommand::Show { json } => {
+            let replies = client.request(irq::cmd::ADAPTER_GET, Vec::new(), true)?;
+            let adapters: Vec<_> = replies.iter().map(irq::decode_adapter).collect();
+            if json {
+                println!("{}", pretty(&adapters)?);
+            } else {
+                for a in &adapters {
+                    print!("{a}");
+                }
+            }
+        }
+        IrqCommand::Config(args) => {
+            use irq::config_attr as c;
+            let mut attrs = Vec::new();
+            for (ty, value) in [
+                (c::INTERVAL_MS, args.interval),
+                (c::HIGH_PCT, args.high_pct),
+                (c::LOW_PCT, args.low_pct),
+                (c::MIN_RATE, args.min_rate),
+                (c::MIN_DWELL_MS, args.min_dwell),
+                (c::MAX_MOVES, args.max_moves),
+            ] {
+                if let Some(v) = value {
+                    attrs.push(attr(ty, v)?);
+                }
+            }
+            if let Some(on) = &args.dry_run {
+                attrs.push(attr(c::DRY_RUN, u8::from(on == "on"))?);
+            }
+            if let Some(list) = &args.banned_cpus {
+                let mut bytes = list.as_bytes().to_vec();
+                bytes.push(0);
+                attrs.push(attr(c::BANNED_CPUS, Buffer::from(bytes.as_slice()))?);
+            }
+            if !attrs.is_empty() {
+                client.request(irq::cmd::CONFIG_SET, attrs, false)?;
+            } else {
+                let replies = client.request(irq::cmd::CONFIG_GET, Vec::new(), false)?;
+                let config = replies
+                    .first()
+                    .map(irq::decode_config)
+                    .ok_or_else(|| Error::Other("no reply".to_owned()))?;
+                if args.json {
+                    println!("{}", pretty(&config)?);
+                } else {
+                    print!("{config}");
+                }
+            }
+        }
+        IrqCommand::Monitor { count, json } => {
+            client.subscribe(irq::GROUP_DECISIONS)?;
+            // Tells a script the subscription is in place.
+            eprintln!("monitoring {}", irq::FAMILY);
+            let mut seen = 0;
+            while count.is_none_or(|n| seen < n) {
+                let Some(msg) = client.next_event() else {
+                    break;
+                };
+                let msg = msg?;
+                if msg.cmd() != &irq::cmd::DECISION_NTF {
+                    continue;
+                }
+                let d = irq::decode_decision(&msg);
+                if json {
+                    let line =
+                        serde_json::to_string(&d).map_err(|e| Error::Other(e.to_string()))?;
+                    println!("{line}");
+                } else {
+                    println!("{d}");
+                }
+                seen += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Pretty JSON of a reply.
+fn pretty<T: serde::Serialize>(value: &T) -> Result<String, Error> {
+    serde_json::to_string_pretty(value).map_err(|e| Error::Other(e.to_string()))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Vnic(command) => vnic(command),
+        Command::Irq(command) => irq(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

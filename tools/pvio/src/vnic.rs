@@ -3,7 +3,7 @@
 //! The `vnic-failover` family (Documentation/netlink/specs/vnic_failover.yaml): numbers,
 //! decoding and display.
 
-use crate::genl::Message;
+use crate::genl::{enum_name, string_of, u32_of, uint_of, Message};
 use neli::{attr::Attribute, genl::Nlattr, types::Buffer};
 use serde::Serialize;
 use std::{
@@ -81,13 +81,6 @@ pub const MEMBER_STATE: &[&str] = &["active", "standby", "backup", "waiting", "d
 /// The `failure` enum, in value order.
 pub const FAILURE: &[&str] = &["tx-timeout", "tx-errors", "probe-failed", "admin"];
 
-/// The name of enum value `v`, or the number for a value this tool does not know.
-fn enum_name(names: &[&str], v: u32) -> String {
-    names
-        .get(v as usize)
-        .map_or_else(|| v.to_string(), |n| (*n).to_owned())
-}
-
 /// A member, as `dev-get` reports it.
 #[derive(Debug, Default, PartialEq, Serialize)]
 pub struct Member {
@@ -143,26 +136,6 @@ pub struct Vnic {
     pub irq_moves: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<Member>,
-}
-
-fn u32_of(a: &Nlattr<u16, Buffer>) -> Option<u32> {
-    a.get_payload_as::<u32>().ok()
-}
-
-/// Reads an `NLA_UINT` (4 or 8 bytes).
-fn uint_of(a: &Nlattr<u16, Buffer>) -> Option<u64> {
-    let bytes = a.nla_payload().as_ref();
-    match bytes.len() {
-        4 => Some(u32::from_ne_bytes(bytes.try_into().ok()?).into()),
-        8 => Some(u64::from_ne_bytes(bytes.try_into().ok()?)),
-        _ => None,
-    }
-}
-
-fn string_of(a: &Nlattr<u16, Buffer>) -> String {
-    let bytes = a.nla_payload().as_ref();
-    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
 fn decode_member(a: &Nlattr<u16, Buffer>) -> Member {
