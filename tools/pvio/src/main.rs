@@ -65,7 +65,7 @@ enum IrqCommand {
     Monitor {
         /// Stop after this many decisions.
         #[arg(long)]
-        count: Option<u64>,
+        count: Option<usize>,
         /// Print JSON, one object per line.
         #[arg(long)]
         json: bool,
@@ -255,30 +255,14 @@ fn vnic(command: VnicCommand) -> Result<(), Error> {
             }
             client.request(vnic::cmd::MEMBER_SET, attrs, false)?;
         }
-        VnicCommand::Monitor { count, json } => {
-            client.subscribe(vnic::GROUP_MONITOR)?;
-            // Tells a script the subscription is in place.
-            eprintln!("monitoring {}", vnic::FAMILY);
-            let mut seen = 0;
-            while count.is_none_or(|n| seen < n) {
-                let Some(msg) = client.next_event() else {
-                    break;
-                };
-                let msg = msg?;
-                if msg.cmd() != &vnic::cmd::SWITCH_NTF {
-                    continue;
-                }
-                let v = vnic::decode(&msg);
-                if json {
-                    let line =
-                        serde_json::to_string(&v).map_err(|e| Error::Other(e.to_string()))?;
-                    println!("{line}");
-                } else {
-                    println!("{}", vnic::event_line(&v));
-                }
-                seen += 1;
-            }
-        }
+        VnicCommand::Monitor { count, json } => monitor(
+            &mut client,
+            (vnic::FAMILY, vnic::GROUP_MONITOR, vnic::cmd::SWITCH_NTF),
+            count,
+            json,
+            vnic::decode,
+            vnic::event_line,
+        )?,
     }
     Ok(())
 }
@@ -343,30 +327,48 @@ fn irq(command: IrqCommand) -> Result<(), Error> {
                 }
             }
         }
-        IrqCommand::Monitor { count, json } => {
-            client.subscribe(irq::GROUP_DECISIONS)?;
-            // Tells a script the subscription is in place.
-            eprintln!("monitoring {}", irq::FAMILY);
-            let mut seen = 0;
-            while count.is_none_or(|n| seen < n) {
-                let Some(msg) = client.next_event() else {
-                    break;
-                };
-                let msg = msg?;
-                if msg.cmd() != &irq::cmd::DECISION_NTF {
-                    continue;
-                }
-                let d = irq::decode_decision(&msg);
-                if json {
-                    let line =
-                        serde_json::to_string(&d).map_err(|e| Error::Other(e.to_string()))?;
-                    println!("{line}");
-                } else {
-                    println!("{d}");
-                }
-                seen += 1;
-            }
+        IrqCommand::Monitor { count, json } => monitor(
+            &mut client,
+            (irq::FAMILY, irq::GROUP_DECISIONS, irq::cmd::DECISION_NTF),
+            count,
+            json,
+            irq::decode_decision,
+            |d| d.to_string(),
+        )?,
+    }
+    Ok(())
+}
+
+/// Subscribes to a family's group and prints its events of one command, `count` of them or
+/// until the socket closes: a line each, as `line` formats them, or as JSON.
+fn monitor<T: serde::Serialize>(
+    client: &mut Client,
+    (family, group, cmd): (&str, &str, u8),
+    count: Option<usize>,
+    json: bool,
+    decode: impl Fn(&genl::Message) -> T,
+    line: impl Fn(&T) -> String,
+) -> Result<(), Error> {
+    client.subscribe(group)?;
+    // Tells a script the subscription is in place.
+    eprintln!("monitoring {family}");
+    let mut seen = 0;
+    while count.is_none_or(|n| seen < n) {
+        let Some(msg) = client.next_event() else {
+            break;
+        };
+        let msg = msg?;
+        if msg.cmd() != &cmd {
+            continue;
         }
+        let event = decode(&msg);
+        if json {
+            let text = serde_json::to_string(&event).map_err(|e| Error::Other(e.to_string()))?;
+            println!("{text}");
+        } else {
+            println!("{}", line(&event));
+        }
+        seen += 1;
     }
     Ok(())
 }

@@ -15,6 +15,7 @@
 source "$(dirname "$0")/../pvio_lib.sh"
 source "$(dirname "$0")/vnic_lib.sh"
 source "$(dirname "$0")/topology.sh"
+source "$(dirname "$0")/probe_lib.sh"
 
 MOD=vnic_failover
 ko=$(pvio_module_path vnic_failover/$MOD)
@@ -33,37 +34,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-sysfs() { hx cat "$sys/$1"; }
 pings() { hx ping -6 -q -c "$1" -i 0.1 -W 1 $TARGET >/dev/null 2>&1; }
-path() { bridge -n "$P" link set dev "$1" state "$2"; }
-carrier() { hx cat /sys/class/net/"$1"/carrier; }
-failure_is() { # member failure
-	vnic_is "(\$m[\"$1\"].failure // \"\") == \"$2\""
-}
-show() { echo "# $(pv vnic show vnic0 | tr '\n' ' ')"; }
-both_failed() { failure_is ha probe-failed && failure_is hb probe-failed; }
-none_failed() { failure_is ha "" && failure_is hb ""; }
-failovers() { pv vnic show vnic0 --json | jq '.[0].failovers'; }
 # Succeeds when member $1's multicast filter holds the target's group.
 has_group() { h maddr show dev "$1" | grep -q "link  *$GROUP"; }
-sysfs_refuses() { # file value
-	local before
-	before=$(sysfs "$1")
-	! hx sh -c "echo '$2' > $sys/$1" 2>/dev/null && [ "$(sysfs "$1")" = "$before" ] ||
-		{ echo "# $1 took '$2'"; false; }
-}
-# Succeeds when P's bridge has the vNIC's MAC on port $1, sampled over a
-# second (the members take turns probing while none is usable).
-learned_always() {
-	local i vmac
-	vmac=$(h -j link show vnic0 | jq -r '.[0].address')
-	for i in 1 2 3 4 5; do
-		bridge -n "$P" -j fdb show br br0 |
-			jq -e --arg mac "$vmac" --arg port "$1" \
-				'any(.[]; .mac == $mac and .ifname == $port)' >/dev/null || return 1
-		sleep 0.2
-	done
-}
 
 vnic_suite_start 7
 
