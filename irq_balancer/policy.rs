@@ -11,9 +11,11 @@
 //! CPU's load exceeds the mean by the high watermark and stops once it is within the low one
 //! (hysteresis: a steady load causes no moves). Each step moves the group (a queue's receive
 //! and transmit lines) whose move from the busiest CPU to the least busy one it may use best
-//! evens the two out, and only if it lowers their maximum. A line stays where it was put for
-//! a minimum dwell; an interval makes at most `max_moves` moves; and the moves of an interval
-//! after which the imbalance grew are undone, the lines then held for [`ROLLBACK_HOLD`] dwells.
+//! evens the two out, and only if it lowers their maximum by at least a tenth of the gap. A
+//! line stays where it was put for a minimum dwell; an interval makes at most `max_moves`
+//! moves; and the moves of an interval after which the imbalance grew are undone, the lines
+//! then held for [`ROLLBACK_HOLD`] dwells. Lines on a CPU they may no longer use leave it
+//! first, whatever the load.
 
 /// Milliseconds on the module's monotonic clock.
 pub type Millis = u64;
@@ -148,6 +150,9 @@ pub struct Line {
     /// Until when it stays put after a move of it was undone.
     pub held_until: Millis,
 }
+
+/// A move must close at least this fraction (1/n) of the gap between the two CPUs.
+pub const MIN_GAIN_DIVISOR: u64 = 10;
 
 /// How many dwell times a line whose move was undone stays put, so a move that made things
 /// worse is not retried every dwell.
@@ -484,7 +489,9 @@ fn best_step(
             continue;
         };
         let gap = load(busiest).saturating_sub(load(to));
-        if rate >= gap {
+        // It must lower the maximum, and by enough to be worth a move: a group of next to no
+        // rate moved against a gap that unmanaged lines make would only churn.
+        if rate >= gap || rate < gap / MIN_GAIN_DIVISOR {
             continue;
         }
         let miss = (gap / 2).abs_diff(rate);

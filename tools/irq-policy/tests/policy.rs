@@ -315,3 +315,21 @@ fn lines_leave_a_cpu_that_becomes_banned_whatever_the_load() {
     let (plan, _) = sim.step();
     assert_eq!(plan.moves, 0);
 }
+
+#[test]
+fn lines_of_next_to_no_rate_do_not_move_against_background() {
+    // CPU 0 is busy with lines the balancer does not manage; its managed lines are idle.
+    let mut sim = Sim::new(2);
+    sim.background = vec![5000, 0];
+    sim.queue(0, 1, 1);
+    sim.queue(0, 2, 0);
+    let (plan, moves) = sim.step();
+    assert_eq!(plan.moves, 0, "{moves:?}");
+    // Once they carry load, they do move.
+    for line in &mut sim.lines {
+        line.rate = 2000;
+    }
+    sim.now += 10_000;
+    let (plan, _) = sim.step();
+    assert!(plan.moves > 0);
+}
