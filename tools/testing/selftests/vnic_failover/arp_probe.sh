@@ -114,9 +114,9 @@ path pa 3
 pvio_result $r "probing off (0.0.0.0 in sysfs): no more probes, members failed by probing recover, probe addresses leave the filters"
 
 # 7. Bad input, through netlink (extack messages) and sysfs.
-refused_with "unicast IPv4 address" pv vnic set vnic0 --probe-target 224.0.0.1 &&
-	refused_with "unicast IPv4 address" pv vnic set vnic0 --probe-target 127.0.0.1 &&
-	refused_with "unicast IPv4 address" pv vnic set vnic0 --probe-target 255.255.255.255 &&
+refused_with "unicast IPv4 or IPv6 address" pv vnic set vnic0 --probe-target 224.0.0.1 &&
+	refused_with "unicast IPv4 or IPv6 address" pv vnic set vnic0 --probe-target 127.0.0.1 &&
+	refused_with "unicast IPv4 or IPv6 address" pv vnic set vnic0 --probe-target 255.255.255.255 &&
 	refused_with "own addresses" pv vnic set vnic0 --probe-target 192.0.2.1 &&
 	sysfs_refuses probe_target 192.0.2.1 &&
 	refused_with "10 to 10000 ms" pv vnic set vnic0 --probe-interval 5 &&
