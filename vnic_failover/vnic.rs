@@ -762,13 +762,21 @@ impl VnicData {
     /// Returns the member transmit should use: the active one, or the standby while the active
     /// one has lost carrier and the switch is on its way.
     fn tx_member<'a>(&'a self, guard: &'a rcu::Guard) -> Option<&'a Netdev> {
+        self.tx_route(guard).0
+    }
+
+    /// [`Self::tx_member`], and whether the active member has lost carrier (the notifier may
+    /// not know yet): one read of each slot and carrier bit on the transmit path.
+    fn tx_route<'a>(&'a self, guard: &'a rcu::Guard) -> (Option<&'a Netdev>, bool) {
         match self.active.get(guard) {
-            Some(active) if active.has_carrier() => Some(active),
-            active => self
-                .standby
-                .get(guard)
-                .filter(|standby| standby.has_carrier())
-                .or(active),
+            Some(active) if active.has_carrier() => (Some(active), false),
+            active => {
+                let standby = self
+                    .standby
+                    .get(guard)
+                    .filter(|standby| standby.has_carrier());
+                (standby.or(active), active.is_some())
+            }
         }
     }
 
@@ -1205,15 +1213,14 @@ impl LinkType for Vnic {
     fn start_xmit(vnic: &Live<Self>, skb: SkBuff) {
         let guard = rcu::read_lock();
         let data = vnic.data();
+        let (member, active_lost) = data.tx_route(&guard);
         // The active member lost carrier and linkwatch has not told the notifier yet (it may
         // hold a device that is not a LAG port back up to a second): the standby carries the
         // traffic meanwhile, and the timer switches at once (`sync_links`).
-        if data.active.get(&guard).is_some_and(|a| !a.has_carrier())
-            && !data.carrier_kicked.swap(true, Ordering::Relaxed)
-        {
+        if active_lost && !data.carrier_kicked.swap(true, Ordering::Relaxed) {
             vnic.kick_timer();
         }
-        match data.tx_member(&guard) {
+        match member {
             Some(member) => {
                 let len = skb.len();
                 // A member's drop is counted by the member (its driver or the core) and reaches

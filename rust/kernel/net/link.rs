@@ -924,10 +924,10 @@ impl<T: LinkType> Adapter<T> {
         unsafe { (*private(dev)).timer_off.store(true, Ordering::Release) };
         // The data path (`Live::kick_timer`) has seen `timer_off` or armed the timer by now.
         crate::net::dev::synchronize_net();
-        // SAFETY: the timer was initialised in `setup`. Its callback only tries RTNL, which we
-        // hold, so waiting for it cannot deadlock; it cannot re-arm itself while being
-        // cancelled. Nothing arms it after this: no `Master` of the device is reachable any
-        // more, and the data path sees `timer_off`.
+        // Nothing arms the timer after this: no `Master` of the device is reachable any more,
+        // and the data path sees `timer_off`.
+        // SAFETY: the timer was initialised in `setup`; its callback only tries RTNL, which we
+        // hold, so waiting for it cannot deadlock.
         unsafe { bindings::cancel_delayed_work_sync((*private(dev)).timer.get()) };
         loop {
             let mut port: *mut bindings::net_device = core::ptr::null_mut();

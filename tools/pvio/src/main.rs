@@ -62,14 +62,18 @@ enum IrqCommand {
     /// Show the configuration and totals, or change the configuration.
     Config(IrqConfigArgs),
     /// Print decisions as they are made.
-    Monitor {
-        /// Stop after this many decisions.
-        #[arg(long)]
-        count: Option<usize>,
-        /// Print JSON, one object per line.
-        #[arg(long)]
-        json: bool,
-    },
+    Monitor(MonitorArgs),
+}
+
+/// Options of the `monitor` commands.
+#[derive(Args)]
+struct MonitorArgs {
+    /// Stop after this many events.
+    #[arg(long)]
+    count: Option<usize>,
+    /// Print JSON, one object per line.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -118,14 +122,7 @@ enum VnicCommand {
     /// Set a member's priority, or fail it administratively.
     Member(MemberArgs),
     /// Print switch events as they happen.
-    Monitor {
-        /// Stop after this many events.
-        #[arg(long)]
-        count: Option<usize>,
-        /// Print JSON, one object per line.
-        #[arg(long)]
-        json: bool,
-    },
+    Monitor(MonitorArgs),
 }
 
 #[derive(Args)]
@@ -255,7 +252,7 @@ fn vnic(command: VnicCommand) -> Result<(), Error> {
             }
             client.request(vnic::cmd::MEMBER_SET, attrs, false)?;
         }
-        VnicCommand::Monitor { count, json } => monitor(
+        VnicCommand::Monitor(MonitorArgs { count, json }) => monitor(
             &mut client,
             (vnic::FAMILY, vnic::GROUP_MONITOR, vnic::cmd::SWITCH_NTF),
             count,
@@ -327,7 +324,7 @@ fn irq(command: IrqCommand) -> Result<(), Error> {
                 }
             }
         }
-        IrqCommand::Monitor { count, json } => monitor(
+        IrqCommand::Monitor(MonitorArgs { count, json }) => monitor(
             &mut client,
             (irq::FAMILY, irq::GROUP_DECISIONS, irq::cmd::DECISION_NTF),
             count,
