@@ -58,9 +58,9 @@ pub(crate) struct Prober {
 impl Prober {
     /// Returns the target, if probing is on.
     ///
-    /// The receive path may read it while the control path changes it: it then sees the old
-    /// target, the new one, or probing off, and the control path forgets whatever proof it
-    /// stamped meanwhile once the receive handlers are done (`synchronize_net`).
+    /// The receive path may read it while the control path changes it, and then see a mix of
+    /// the old and new address; the control path forgets whatever proof it stamped meanwhile
+    /// once the receive handlers are done (`synchronize_net`).
     pub(crate) fn target(&self) -> Option<Target> {
         match self.family.load(Ordering::Acquire) {
             V4 => Some(Target::V4(
@@ -89,8 +89,7 @@ impl Prober {
 
     /// Sets the target (`None`: off). The caller forgets the members' proof.
     pub(crate) fn set_target(&self, target: Option<Target>) {
-        // Off while the address changes, so no reader pairs the new family with a half-written
-        // address.
+        // Off while the address changes: a reader that starts meanwhile sees probing off.
         self.family.store(OFF, Ordering::Release);
         let family = match target {
             None => OFF,
