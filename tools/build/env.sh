@@ -13,7 +13,9 @@ PVIO_CACHE=${PVIO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pvio}
 PVIO_KERNEL_PKG=linux-source-6.12
 PVIO_KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
 PVIO_KERNEL_TESTED=6.12.117
-PVIO_KERNEL_VERSION=$(dpkg-query -W -f='${Version}' "$PVIO_KERNEL_PKG" 2>/dev/null | sed 's/-.*//')
+# Not installed yet on a bare machine (setup.sh installs it): no version, and
+# no failure under `set -e -o pipefail`.
+PVIO_KERNEL_VERSION=$({ dpkg-query -W -f='${Version}' "$PVIO_KERNEL_PKG" 2>/dev/null || true; } | sed 's/-.*//')
 PVIO_KERNEL_VERSION=${PVIO_KERNEL_VERSION:-$PVIO_KERNEL_TESTED}
 PVIO_RUSTC=/usr/bin/rustc
 PVIO_RUSTDOC=/usr/bin/rustdoc
