@@ -11,6 +11,7 @@
 #include <linux/blk_types.h>
 #include <linux/blkdev.h>
 #include <linux/cpumask.h>
+#include <linux/debugfs.h>
 #include <linux/errname.h>
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
@@ -28,6 +29,7 @@
 #include <linux/phy.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
@@ -35,6 +37,7 @@
 #include <net/addrconf.h>
 #include <net/arp.h>
 #include <net/genetlink.h>
+#include <net/netdev_queues.h>
 #include <net/rtnetlink.h>
 
 /* `bindgen` gets confused at certain things. */

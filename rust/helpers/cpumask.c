@@ -32,3 +32,8 @@ bool rust_helper_cpu_is_isolated(int cpu)
 {
 	return cpu_is_isolated(cpu);
 }
+
+void rust_helper_cpumask_clear(struct cpumask *dstp)
+{
+	cpumask_clear(dstp);
+}

@@ -5,6 +5,7 @@
 #include <linux/kernel_stat.h>
 #include <linux/msi.h>
 #include <linux/pci.h>
+#include <linux/topology.h>
 
 /*
  * The CPUs line @irq is set to, as /proc/irq/N/smp_affinity shows them: the
@@ -112,4 +113,61 @@ bool rust_helper_device_is_registered(struct device *dev)
 bool rust_helper_dev_is_pci(struct device *dev)
 {
 	return dev_is_pci(dev);
+}
+
+/*
+ * Copies the affinity hint the driver gave line @irq (irq_update_affinity_hint,
+ * /proc/irq/N/affinity_hint) into @out: 1 if it has one, 0 if not, -ENOENT
+ * without such a line. The hint is read under the descriptor's lock, as proc
+ * reads it, since the driver may change or drop it at any time.
+ */
+int rust_helper_irq_affinity_hint(unsigned int irq, struct cpumask *out)
+{
+	struct irq_desc *desc;
+	unsigned long flags;
+	int ret = -ENOENT;
+
+	rcu_read_lock();
+	desc = irq_to_desc(irq);
+	if (desc) {
+		raw_spin_lock_irqsave(&desc->lock, flags);
+		ret = 0;
+		if (desc->affinity_hint) {
+			cpumask_copy(out, desc->affinity_hint);
+			ret = 1;
+		}
+		raw_spin_unlock_irqrestore(&desc->lock, flags);
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+/*
+ * Whether line @irq is set to exactly the CPUs of @mask (as
+ * rust_helper_irq_target_affinity() reads them): 1 if so, 0 if not, -ENOENT
+ * without such a line. Compares in place, without a copy.
+ */
+int rust_helper_irq_affinity_equal(unsigned int irq, const struct cpumask *mask)
+{
+	const struct cpumask *now;
+	int ret = -ENOENT;
+
+	rcu_read_lock();
+	now = rust_helper_irq_target_affinity(irq);
+	if (now)
+		ret = cpumask_equal(now, mask);
+	rcu_read_unlock();
+	return ret;
+}
+
+/* The NUMA node of @dev, NUMA_NO_NODE if it has none. */
+int rust_helper_dev_to_node(struct device *dev)
+{
+	return dev_to_node(dev);
+}
+
+/* The CPUs of NUMA node @node, which must be a valid node. */
+const struct cpumask *rust_helper_cpumask_of_node(int node)
+{
+	return cpumask_of_node(node);
 }

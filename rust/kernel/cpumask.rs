@@ -76,6 +76,22 @@ impl CpuSet {
         unsafe { bindings::cpumask_copy(&mut *self.0, mask) };
     }
 
+    /// How many bytes a set takes, for accounting.
+    pub const BYTES: usize = core::mem::size_of::<bindings::cpumask>();
+
+    /// Empties the set, keeping its memory.
+    pub fn clear(&mut self) {
+        // SAFETY: `self.0` is a whole cpumask.
+        unsafe { bindings::cpumask_clear(&mut *self.0) };
+    }
+
+    /// Makes the set hold `cpu` alone, without allocating; fails with `EINVAL`, leaving the
+    /// set empty, if there is no such CPU id.
+    pub fn set_only(&mut self, cpu: u32) -> Result {
+        self.clear();
+        self.insert(cpu)
+    }
+
     /// Adds `cpu`; fails with `EINVAL` if there is no such CPU id.
     pub fn insert(&mut self, cpu: u32) -> Result {
         if cpu >= nr_cpu_ids() {
@@ -111,6 +127,11 @@ impl CpuSet {
     /// Returns the set as a C cpumask, for the duration of the borrow.
     pub(crate) fn as_raw(&self) -> *const bindings::cpumask {
         &*self.0
+    }
+
+    /// Returns the set as a C cpumask to write to, for the duration of the borrow.
+    pub(crate) fn as_raw_mut(&mut self) -> *mut bindings::cpumask {
+        &mut *self.0
     }
 }
 

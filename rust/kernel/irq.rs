@@ -83,6 +83,28 @@ impl Irq {
         Ok(cpus)
     }
 
+    /// Returns whether the line is set to exactly `cpus` (as [`Irq::affinity`] reads it),
+    /// comparing in place: the sampler asks this of every line at every interval, so it must
+    /// not allocate.
+    pub fn affinity_is(self, cpus: &CpuSet) -> Result<bool> {
+        // SAFETY: the helper looks the line up and reads its mask under RCU; `cpus` is valid
+        // for the call.
+        let ret = unsafe { bindings::irq_affinity_equal(self.0, cpus.as_raw()) };
+        to_result(ret)?;
+        Ok(ret == 1)
+    }
+
+    /// Returns the CPUs the line's driver hinted it should be on (`irq_update_affinity_hint`,
+    /// `/proc/irq/N/affinity_hint`), or `None` if it gave no hint.
+    pub fn affinity_hint(self) -> Result<Option<CpuSet>> {
+        let mut cpus = CpuSet::new()?;
+        // SAFETY: the helper looks the line up under RCU and copies its hint under the
+        // descriptor's lock into the whole cpumask `cpus` owns.
+        let ret = unsafe { bindings::irq_affinity_hint(self.0, cpus.as_raw_mut()) };
+        to_result(ret)?;
+        Ok((ret == 1).then_some(cpus))
+    }
+
     /// Returns how many times the line fired on `cpu` since it was set up (`kstat_irqs_cpu`),
     /// as its column of `/proc/interrupts` shows; 0 for an impossible CPU or no such line. The
     /// count wraps at 2^32.

@@ -35,6 +35,8 @@ pub mod alloc;
 pub mod block;
 mod build_assert;
 pub mod cpumask;
+#[cfg(CONFIG_DEBUG_FS)]
+pub mod debugfs;
 pub mod delayed_work;
 pub mod device;
 pub mod error;

@@ -14,6 +14,7 @@ pub mod namespace;
 pub mod notifier;
 #[cfg(CONFIG_RUST_PHYLIB_ABSTRACTIONS)]
 pub mod phy;
+pub mod queue_stats;
 pub mod rcu_dev;
 pub mod rtnl;
 pub mod skbuff;

@@ -7,6 +7,7 @@
 //! MSI-X vectors the driver spreads over its queues.
 
 use crate::{
+    cpumask::CpuSet,
     device,
     irq::msi::{self, Vector},
     net::dev::Device,
@@ -18,17 +19,21 @@ use crate::{
 const MAX_DEPTH: usize = 4;
 
 impl Device {
-    /// Returns the MSI and MSI-X vectors of the PCI function behind the device, by index: its
-    /// first PCI ancestor's, and none if that has none or there is no PCI function (veth, a
-    /// USB NIC). The search stops at the first PCI device, so it never reaches a bridge and
-    /// the vectors of its port services.
-    pub fn msi_vectors(&self) -> Result<KVec<Vector>> {
+    /// Calls `f` with the PCI function behind the device (its first PCI ancestor) and returns
+    /// what it returns, or `None` if there is no PCI function (veth, a USB NIC) or the device
+    /// is deleted. The search stops at the first PCI device, so it never reaches a bridge.
+    ///
+    /// While `f` runs the function's driver stays bound: the driver that registered the net
+    /// device (the function's, or a child's such as virtio-net, which the function's driver
+    /// removes before it unbinds) unregisters it in its remove callback, which needs RTNL, held
+    /// here by the type invariant, so that callback has not returned.
+    fn with_pci_function<R>(&self, f: impl FnOnce(&device::Device) -> R) -> Option<R> {
         let dev = self.as_raw();
         // SAFETY: by the type invariant the device is valid and RTNL is held, under which its
         // device is added and deleted (`netdev_{register,unregister}_kobject`).
         if !unsafe { bindings::device_is_registered(&raw mut (*dev).dev) } {
             // Deleted: it may not hold its parent any more.
-            return Ok(KVec::new());
+            return None;
         }
         // SAFETY: as above; the parent is set before registration and not changed after.
         let mut parent = unsafe { (*dev).dev.parent };
@@ -41,17 +46,37 @@ impl Device {
             // its device is added, which it is, under RTNL.
             if unsafe { bindings::dev_is_pci(parent) } {
                 // SAFETY: as above, `parent` is valid.
-                let function = unsafe { device::Device::as_ref(parent) };
-                // The function's driver stays bound: the driver that registered the net
-                // device (the function's, or a child's such as virtio-net, which the function's
-                // driver removes before it unbinds) unregisters it in its remove callback,
-                // which needs RTNL, held here, so that callback has not returned.
-                // SAFETY: the function's driver stays bound for the call (see above).
-                return unsafe { msi::vectors(function) };
+                return Some(f(unsafe { device::Device::as_ref(parent) }));
             }
             // SAFETY: `parent` is valid (see above).
             parent = unsafe { (*parent).parent };
         }
-        Ok(KVec::new())
+        None
+    }
+
+    /// Returns the MSI and MSI-X vectors of the PCI function behind the device, by index; none
+    /// if that has none or there is no PCI function.
+    pub fn msi_vectors(&self) -> Result<KVec<Vector>> {
+        // SAFETY: the function's driver stays bound while the closure runs
+        // (`with_pci_function`).
+        self.with_pci_function(|function| unsafe { msi::vectors(function) })
+            .unwrap_or_else(|| Ok(KVec::new()))
+    }
+
+    /// Returns the CPUs of the NUMA node of the PCI function behind the device, or `None` if it
+    /// has no node (a machine without NUMA) or there is no PCI function.
+    pub fn local_cpus(&self) -> Result<Option<CpuSet>> {
+        let node = self.with_pci_function(|function| {
+            // SAFETY: `function` is valid for the call.
+            unsafe { bindings::dev_to_node(function.as_raw()) }
+        });
+        let Some(node) = node.filter(|&node| node >= 0) else {
+            return Ok(None);
+        };
+        let mut cpus = CpuSet::new()?;
+        // SAFETY: `node` is a device's node, hence a valid one, whose mask lives as long as the
+        // kernel (`node_to_cpumask_map`); `assign` copies it.
+        unsafe { cpus.assign(bindings::cpumask_of_node(node)) };
+        Ok(Some(cpus))
     }
 }

@@ -6,7 +6,10 @@
 
 use crate::{
     bindings,
-    net::{dev::Device, namespace::Net},
+    net::{
+        dev::{Device, Netdev},
+        namespace::Net,
+    },
 };
 use core::marker::PhantomData;
 
@@ -50,6 +53,14 @@ impl Guard {
         // SAFETY: a listed device stays valid while RTNL, held for `'a`, is held: it is
         // unlisted and freed only under RTNL.
         Some(unsafe { Device::from_raw(dev) })
+    }
+
+    /// Returns `dev` as a [`Device`], for as long as both the guard and the reference live: a
+    /// device the caller holds (an [`ARef`](crate::types::ARef) it keeps), whatever its
+    /// namespace, and even while it unregisters.
+    pub fn device_of<'a>(&'a self, dev: &'a Netdev) -> &'a Device {
+        // SAFETY: `dev` is valid for `'a` (the caller's reference) and RTNL is held for `'a`.
+        unsafe { Device::from_raw(dev.as_raw()) }
     }
 
     /// Returns the device of `net` with the lowest index not below `ifindex`, for walks that
