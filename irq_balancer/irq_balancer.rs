@@ -6,10 +6,13 @@
 //! (`lines`) sampled every interval (`state`): per-line and per-CPU interrupt rates, and
 //! whether someone else moved a line. `policy` (plain Rust, tested on the host by
 //! tools/irq-policy) decides which lines move; each decision is multicast. The logical
-//! interrupt table of any device is dumped by `table`. Lines are given back their affinity
-//! when their adapter leaves management or the module unloads.
+//! interrupt table of any device is dumped by `table`; that of the adapters under management
+//! is also text in debugfs (`table_file`). Lines are given back their affinity when their
+//! adapter leaves management or the module unloads.
 
 use kernel::{
+    c_str,
+    debugfs::ShowFile,
     net::{genetlink, notifier},
     prelude::*,
     sync::{global::Publication, Arc},
@@ -23,6 +26,7 @@ mod netlink;
 mod policy;
 mod state;
 mod table;
+mod table_file;
 
 module! {
     type: Module,
@@ -33,9 +37,11 @@ module! {
 }
 
 struct Module {
-    // Dropped in this order: no request reaches the balancer once it shuts down, and it gives
-    // the lines back before the notifier goes, whose unregistration replays an unregister
-    // event for every device (which would drop the adapters without restoring their lines).
+    // Dropped in this order: no reader or request reaches the balancer once it shuts down; it
+    // gives the lines back before the notifier goes, whose unregistration replays an
+    // unregister event for every device (which would drop the adapters without restoring
+    // their lines).
+    _table: Option<ShowFile<table_file::TableFile>>,
     _family: genetlink::Registration<netlink::IrqBalancerFamily>,
     _running: Running,
     _events: Pin<KBox<notifier::Registration<events::AdapterEvents>>>,
@@ -65,7 +71,20 @@ impl kernel::Module for Module {
             notifier::Registration::new(events::AdapterEvents),
             GFP_KERNEL,
         )?;
+        // The text table is a convenience: the balancer works without it (debugfs=off).
+        let table = match ShowFile::new(
+            c_str!("irq_balancer"),
+            c_str!("table"),
+            table_file::TableFile,
+        ) {
+            Ok(file) => Some(file),
+            Err(e) => {
+                pr_warn!("no debugfs table: {:?}\n", e);
+                None
+            }
+        };
         Ok(Module {
+            _table: table,
             _family: netlink::FAMILY.register(module)?,
             _events: events,
             _running: running,

@@ -3,10 +3,11 @@
 //! The interrupt lines of the adapters under management: what the balancer found each line
 //! to be, what it set it to, and what it must give back.
 
-use crate::policy::{self, CpuBits, Line};
+use crate::policy::{self, CpuBits, Line, Role};
 use kernel::{
     cpumask::{is_isolated, is_online, nr_cpu_ids, CpuSet},
     irq::{msi::Vector, Irq},
+    net::{dev::Device, queue_stats::Direction},
     prelude::*,
 };
 
@@ -49,31 +50,63 @@ pub(crate) struct Managed {
     original: CpuSet,
     /// The CPU the balancer last put it on, if it moved it.
     pub(crate) ours: Option<u32>,
+    /// `ours` as a set, kept so that moving and checking the line never allocate.
+    target: CpuSet,
+    /// The CPUs the line should stay on: its driver's affinity hint within the device's NUMA
+    /// node, whichever of the two is known; empty if neither is.
+    pub(crate) local: CpuBits,
     /// The affinity a cooperating mover set (`vnic_failover`'s interrupt migration), taken as
     /// the line's own until the balancer moves it.
     adopted: Option<CpuSet>,
     /// Its count on each CPU at the last sample.
     counts: KVec<u32>,
+    /// The device queue it signals, and for which traffic, if its handler name tells.
+    pub(crate) queue: Option<(u32, Role)>,
+    /// That queue's traffic, from the driver's per-queue statistics.
+    pub(crate) traffic: Traffic,
+}
+
+/// The traffic of a line's queue (`netdev_stat_ops`): what an interrupt rate alone does not
+/// tell, since under load NAPI polls more packets per interrupt.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Traffic {
+    /// Whether the driver reports the queue's packets.
+    pub(crate) known: bool,
+    /// Packets and bytes per second over the last interval with statistics.
+    pub(crate) packet_rate: u64,
+    pub(crate) byte_rate: u64,
+    /// Packets per interrupt, in hundredths: a proxy for latency, as packets that arrive
+    /// while the queue is being polled wait for the poll.
+    pub(crate) batch_pct: u64,
+    /// The counts at the last read.
+    packets: u64,
+    bytes: u64,
 }
 
 impl Managed {
     /// Takes vector `vector` of device `ifindex`; `group_base` keeps the groups of different
-    /// adapters apart.
-    pub(crate) fn new(ifindex: i32, vector: &Vector, group_base: u32) -> Result<Self> {
+    /// adapters apart; `node_cpus` are the CPUs of the device's NUMA node, if it has one.
+    pub(crate) fn new(
+        ifindex: i32,
+        vector: &Vector,
+        group_base: u32,
+        node_cpus: Option<&CpuSet>,
+    ) -> Result<Self> {
         let irq = vector.irq;
         let original = irq.affinity()?;
+        let local = policy::locality(irq.affinity_hint()?.as_ref().map(bits), node_cpus.map(bits));
         let hold = if irq.is_managed()? {
             Hold::Managed
         } else {
             Hold::None
         };
         // A queue's receive and transmit lines form one group; others are alone.
-        let group = match irq
-            .handler_name()
-            .ok()
-            .and_then(|n| policy::queue_of(n.as_bytes()))
-        {
-            Some(queue) => group_base.saturating_add(queue),
+        let queue = irq.handler_name().ok().and_then(|name| {
+            let name = name.as_bytes();
+            Some((policy::queue_of(name)?, policy::role_of(name)))
+        });
+        let group = match queue {
+            Some((queue, _)) => group_base.saturating_add(queue),
             None => 0x8000_0000 | irq.number(),
         };
         let cpu = original.iter().next().unwrap_or(0) as usize;
@@ -88,8 +121,12 @@ impl Managed {
             hold,
             original,
             ours: None,
+            target: CpuSet::new()?,
+            local,
             adopted: None,
             counts,
+            queue,
+            traffic: Traffic::default(),
         })
     }
 
@@ -121,7 +158,7 @@ impl Managed {
             self.line.cpu = cpu as usize;
         }
         if self.hold == Hold::None {
-            if !irq.affinity().is_ok_and(|now| self.expected(&now)) {
+            if !irq.affinity_is(self.expected()).unwrap_or(false) {
                 self.hold = Hold::Pinned;
                 pr_info!(
                     "irq {}: affinity changed by someone else; left alone\n",
@@ -130,19 +167,68 @@ impl Managed {
             }
         }
         self.line.allowed = if self.hold == Hold::None {
-            *allowed
+            policy::constrain(allowed, &self.local)
         } else {
             CpuBits::EMPTY
         };
     }
 
-    /// Whether `now` is the affinity the balancer last set, adopted or found.
-    fn expected(&self, now: &CpuSet) -> bool {
-        match (self.ours, &self.adopted) {
-            (Some(cpu), _) => now.len() == 1 && now.contains(cpu),
-            (None, Some(adopted)) => same(now, adopted),
-            (None, None) => same(now, &self.original),
+    /// Reads the statistics of the line's queue on `dev`, `elapsed_ms` after the last read
+    /// (none for the first); without a queue or statistics, the traffic stays unknown.
+    pub(crate) fn sample_traffic(&mut self, dev: &Device, elapsed_ms: Option<u64>) {
+        let Some((queue, role)) = self.queue else {
+            return;
+        };
+        let read = |direction| dev.queue_stats(direction, queue);
+        let (rx, tx) = match role {
+            Role::Rx => (read(Direction::Rx), None),
+            Role::Tx => (None, read(Direction::Tx)),
+            Role::Both => (read(Direction::Rx), read(Direction::Tx)),
+        };
+        let (mut packets, mut bytes, mut read_any) = (0u64, 0u64, false);
+        for stats in [rx, tx].iter().flatten() {
+            let Some(p) = stats.packets else {
+                read_any = false;
+                break;
+            };
+            packets = packets.wrapping_add(p);
+            bytes = bytes.wrapping_add(stats.bytes.unwrap_or(0));
+            read_any = true;
         }
+        if !read_any {
+            self.traffic.known = false;
+            return;
+        }
+        let t = &mut self.traffic;
+        if let (true, Some(ms)) = (t.known, elapsed_ms.filter(|&ms| ms > 0)) {
+            // Counters restart when the driver sets its queues up again.
+            t.packet_rate = packets.saturating_sub(t.packets).saturating_mul(1000) / ms;
+            t.byte_rate = bytes.saturating_sub(t.bytes).saturating_mul(1000) / ms;
+            t.batch_pct = match self.line.rate {
+                0 => 0,
+                rate => t.packet_rate.saturating_mul(100) / rate,
+            };
+        }
+        t.known = true;
+        t.packets = packets;
+        t.bytes = bytes;
+    }
+
+    /// The affinity the balancer last set, adopted or found.
+    fn expected(&self) -> &CpuSet {
+        match (self.ours, &self.adopted) {
+            (Some(_), _) => &self.target,
+            (None, Some(adopted)) => adopted,
+            (None, None) => &self.original,
+        }
+    }
+
+    /// Bytes the line takes, for the balancer's memory figure.
+    pub(crate) fn bytes(&self) -> usize {
+        let sets = 2 + usize::from(self.adopted.is_some());
+        core::mem::size_of::<Self>()
+            + self.counts.capacity() * core::mem::size_of::<u32>()
+            + sets * CpuSet::BYTES
     }
 
     /// Takes the line's current affinity as its own: a cooperating mover set it (a vNIC that
@@ -166,10 +252,21 @@ impl Managed {
 
     /// Puts the line on `cpu`; a line that refuses is held from then on.
     pub(crate) fn move_to(&mut self, cpu: usize) -> Result {
-        let result = single(cpu as u32).and_then(|set| self.irq().set_affinity(&set));
+        let cpu = u32::try_from(cpu).map_err(|_| EINVAL)?;
+        let irq = self.irq();
+        let result = self
+            .target
+            .set_only(cpu)
+            .and_then(|()| irq.set_affinity(&self.target));
         match result {
-            Ok(()) => self.ours = Some(cpu as u32),
-            Err(_) => self.hold = Hold::Unmovable,
+            Ok(()) => self.ours = Some(cpu),
+            Err(_) => {
+                self.hold = Hold::Unmovable;
+                // `target` stays what `ours` says, for `restore`.
+                if let Some(ours) = self.ours {
+                    let _ = self.target.set_only(ours);
+                }
+            }
         }
         result
     }
@@ -180,27 +277,20 @@ impl Managed {
         if self.ours.is_none() || self.hold == Hold::Pinned {
             return;
         }
-        let current = self.irq().affinity();
-        let untouched = match (&current, self.ours) {
-            (Ok(now), Some(cpu)) => now.len() == 1 && now.contains(cpu),
-            _ => false,
-        };
+        let untouched = self.irq().affinity_is(&self.target).unwrap_or(false);
         if untouched && self.irq().set_affinity(&self.original).is_ok() {
             self.ours = None;
         }
     }
 }
 
-/// Whether two CPU sets hold the same CPUs.
-fn same(a: &CpuSet, b: &CpuSet) -> bool {
-    a.len() == b.len() && a.iter().all(|cpu| b.contains(cpu))
-}
-
-/// The set of one CPU.
-fn single(cpu: u32) -> Result<CpuSet> {
-    let mut set = CpuSet::new()?;
-    set.insert(cpu)?;
-    Ok(set)
+/// `cpus` as the policy's set.
+fn bits(cpus: &CpuSet) -> CpuBits {
+    let mut set = CpuBits::EMPTY;
+    for cpu in cpus.iter() {
+        set.insert(cpu as usize);
+    }
+    set
 }
 
 /// The CPUs lines may go to: online, not isolated (`isolcpus`, `nohz_full`), not banned.

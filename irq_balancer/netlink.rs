@@ -77,6 +77,10 @@ mod line_attr {
     pub(super) const CPU: u16 = 4;
     pub(super) const RATE: u16 = 5;
     pub(super) const HOLD: u16 = 6;
+    pub(super) const LOCAL_CPUS: u16 = 7;
+    pub(super) const PACKET_RATE: u16 = 8;
+    pub(super) const BYTE_RATE: u16 = 9;
+    pub(super) const BATCH_PCT: u16 = 10;
 }
 
 /// Attributes of the `config` set.
@@ -93,6 +97,8 @@ mod config_attr {
     pub(super) const MOVES: u16 = 10;
     pub(super) const ROLLBACKS: u16 = 11;
     pub(super) const IMBALANCE_PCT: u16 = 12;
+    pub(super) const BUSY_NS: u16 = 13;
+    pub(super) const MEMORY_BYTES: u16 = 14;
 }
 
 /// Attributes of the `decision` set.
@@ -101,6 +107,7 @@ mod decision_attr {
     pub(super) const IMBALANCE_PCT: u16 = 2;
     pub(super) const EXPECTED_PCT: u16 = 3;
     pub(super) const MOVE: u16 = 4;
+    pub(super) const INTERVAL: u16 = 5;
 }
 
 /// Attributes of the `move` set.
@@ -160,14 +167,14 @@ impl Spec for IrqBalancerFamily {
         Operation {
             cmd: cmd::CONFIG_SET,
             policy: &[
-                Policy::U32,                      // interval-ms
-                Policy::U8Max(1),                 // dry-run
-                Policy::String { max_len: 1023 }, // banned-cpus
-                Policy::U32Max(1000),             // high-pct
-                Policy::U32Max(1000),             // low-pct
-                Policy::U32,                      // min-rate
-                Policy::U32,                      // min-dwell-ms
-                Policy::U32Max(64),               // max-moves
+                Policy::U32,                                   // interval-ms
+                Policy::U8Max(1),                              // dry-run
+                Policy::String { max_len: 1023 },              // banned-cpus
+                Policy::U32Max(1000),                          // high-pct
+                Policy::U32Max(1000),                          // low-pct
+                Policy::U32,                                   // min-rate
+                Policy::U32,                                   // min-dwell-ms
+                Policy::U32Max(state::MAX_MOVES_LIMIT as u16), // max-moves
             ],
             doit: Some(config_set),
             dumpit: None,
@@ -240,7 +247,14 @@ fn adapter_del(req: &Request<'_>) -> Result {
 
 /// Adds one line of an adapter.
 fn put_line(msg: &mut Message<'_>, m: &Managed) -> Result {
+    let local = CString::try_from_fmt(fmt!("{}", CpuList(&m.local)))?;
     msg.nest(adapter_attr::LINE, |msg| {
+        msg.put_string(line_attr::LOCAL_CPUS, &local)?;
+        if m.traffic.known {
+            msg.put_uint(line_attr::PACKET_RATE, m.traffic.packet_rate)?;
+            msg.put_uint(line_attr::BYTE_RATE, m.traffic.byte_rate)?;
+            msg.put_uint(line_attr::BATCH_PCT, m.traffic.batch_pct)?;
+        }
         msg.put_u32(line_attr::IRQ, m.line.irq)?;
         msg.put_u32(line_attr::INDEX, m.index)?;
         msg.put_u32(line_attr::GROUP, m.line.group)?;
@@ -295,7 +309,7 @@ impl fmt::Display for CpuList<'_> {
 fn config_get(req: &Request<'_>) -> Result {
     let state = state(req)?;
     let inner = state.inner.lock();
-    let (config, totals) = (inner.config, inner.totals);
+    let (config, totals, bytes) = (inner.config, inner.totals, inner.bytes());
     drop(inner);
     let banned = CString::try_from_fmt(fmt!("{}", CpuList(&config.banned)))?;
     req.reply(cmd::CONFIG_GET, |msg| {
@@ -316,7 +330,9 @@ fn config_get(req: &Request<'_>) -> Result {
         msg.put_uint(config_attr::INTERVALS, totals.intervals)?;
         msg.put_uint(config_attr::MOVES, totals.moves)?;
         msg.put_uint(config_attr::ROLLBACKS, totals.rollbacks)?;
-        msg.put_uint(config_attr::IMBALANCE_PCT, totals.imbalance_pct)
+        msg.put_uint(config_attr::IMBALANCE_PCT, totals.imbalance_pct)?;
+        msg.put_uint(config_attr::BUSY_NS, totals.busy_ns)?;
+        msg.put_uint(config_attr::MEMORY_BYTES, bytes as u64)
     })
 }
 
@@ -391,7 +407,9 @@ pub(crate) fn notify_decision(decision: &Decision, inner: &Inner) {
         msg.put_u8(decision_attr::DRY_RUN, decision.dry_run.into())?;
         msg.put_uint(decision_attr::IMBALANCE_PCT, decision.plan.imbalance_pct)?;
         msg.put_uint(decision_attr::EXPECTED_PCT, decision.plan.expected_pct)?;
-        for (m, done) in decision.moves.iter() {
+        msg.put_uint(decision_attr::INTERVAL, inner.totals.intervals)?;
+        let moves = inner.planned.iter().zip(inner.done.iter());
+        for (m, done) in moves.take(decision.plan.moves) {
             let Some(line) = inner.lines.get(m.line) else {
                 continue;
             };

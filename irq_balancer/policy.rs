@@ -6,8 +6,8 @@
 //! of each CPU as slices, and applies the moves this returns. The host crate `tools/irq-policy`
 //! tests it on recorded load traces.
 //!
-//! A CPU's load is the rate of every interrupt it took in the last interval, the lines we do
-//! not manage included, so their load is balanced around. Balancing starts when the busiest
+//! A CPU's load is the rate of every interrupt it took, the lines we do not manage included,
+//! so their load is balanced around; like line rates, it is smoothed ([`smooth_loads`]). Balancing starts when the busiest
 //! CPU's load exceeds the mean by the high watermark and stops once it is within the low one
 //! (hysteresis: a steady load causes no moves). Each step moves the group (a queue's receive
 //! and transmit lines) whose move from the busiest CPU to the least busy one it may use best
@@ -180,12 +180,7 @@ impl Line {
             self.sampled = true;
             return;
         }
-        let shift = config.ewma_shift.min(16);
-        self.rate = if rate >= self.rate {
-            self.rate + ((rate - self.rate) >> shift)
-        } else {
-            self.rate - ((self.rate - rate) >> shift)
-        };
+        self.rate = ewma(self.rate, rate, config);
     }
 
     fn may_move(&self, now: Millis, config: &Config) -> bool {
@@ -193,6 +188,27 @@ impl Line {
             && self
                 .moved_at
                 .is_none_or(|at| now.saturating_sub(at) >= config.min_dwell)
+    }
+}
+
+/// `old` moved towards `sample` by 1/2^`ewma_shift` of the difference.
+fn ewma(old: u64, sample: u64, config: &Config) -> u64 {
+    let shift = config.ewma_shift.min(16);
+    if sample >= old {
+        old + ((sample - old) >> shift)
+    } else {
+        old - ((old - sample) >> shift)
+    }
+}
+
+/// Smooths the CPU loads as line rates are: `smoothed[c]` takes the interval's `raw[c]` (all
+/// of it if `first`). Lines the balancer does not manage come in bursts (a disk, a console),
+/// and a burst must not move queues that are well placed. After a decision, the caller sets
+/// `smoothed` to the loads the plan expects, so that the next sample starts from where the
+/// lines now are, not from where they were.
+pub fn smooth_loads(smoothed: &mut [u64], raw: &[u64], first: bool, config: &Config) {
+    for (s, &r) in smoothed.iter_mut().zip(raw.iter()) {
+        *s = if first { r } else { ewma(*s, r, config) };
     }
 }
 
@@ -561,6 +577,54 @@ pub fn queue_of(name: &[u8]) -> Option<u32> {
         queue = queue * 10 + u32::from(b - b'0');
     }
     Some(queue)
+}
+
+/// The CPUs a line should stay on: its driver's affinity `hint` within its device's NUMA
+/// `node`, or whichever of the two is known, or the node alone if the hint lies outside it;
+/// empty (no constraint) if neither is known.
+pub fn locality(hint: Option<CpuBits>, node: Option<CpuBits>) -> CpuBits {
+    match (hint, node) {
+        (Some(hint), Some(node)) if !hint.and(&node).is_empty() => hint.and(&node),
+        (Some(hint), None) => hint,
+        (_, Some(node)) => node,
+        (None, None) => CpuBits::EMPTY,
+    }
+}
+
+/// Where a line may go: `allowed` within its locality `local`, unless that leaves nothing (the
+/// local CPUs are all banned or offline): a constraint, not a reason to strand the line.
+pub fn constrain(allowed: &CpuBits, local: &CpuBits) -> CpuBits {
+    let both = allowed.and(local);
+    if both.is_empty() {
+        *allowed
+    } else {
+        both
+    }
+}
+
+/// The traffic a queue's line signals, from its handler name.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Role {
+    /// Received packets (`virtio0-input.0`, `eth0-rx-1`).
+    Rx,
+    /// Sent packets' completions (`virtio0-output.0`, `eth0-tx-1`).
+    Tx,
+    /// Both (`eth0-TxRx-3`, `mlx5_comp3`), or a name that does not tell.
+    Both,
+}
+
+/// Returns the traffic a queue line signals, from its handler name (see [`queue_of`]).
+pub fn role_of(name: &[u8]) -> Role {
+    let has = |word: &[u8]| {
+        name.windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word))
+    };
+    let (rx, tx) = (has(b"rx") || has(b"input"), has(b"tx") || has(b"output"));
+    match (rx, tx) {
+        (true, false) => Role::Rx,
+        (false, true) => Role::Tx,
+        _ => Role::Both,
+    }
 }
 
 /// Formats a CPU set as a CPU list (`0-2,5`) into `out`.

@@ -6,13 +6,16 @@
 use crate::{
     lines::{allowed_cpus, Managed},
     netlink,
-    policy::{self, Balancer, CpuBits, Move, Plan},
+    policy::{self, Balancer, CpuBits, Line, Move, Plan},
 };
 use kernel::{
     cpumask::nr_cpu_ids,
     delayed_work::{self, DelayedWork},
     irq,
-    net::dev::{Device, Netdev},
+    net::{
+        dev::{Device, Netdev},
+        rtnl,
+    },
     new_mutex,
     prelude::*,
     sync::{global::Global, Arc, Mutex},
@@ -31,6 +34,8 @@ pub(crate) const MAX_INTERVAL_MS: u32 = 10_000;
 pub(crate) const DEFAULT_INTERVAL_MS: u32 = 250;
 /// Most adapters under management.
 pub(crate) const MAX_ADAPTERS: usize = 32;
+/// The highest `max-moves` accepted: the sampler's move buffers are this long.
+pub(crate) const MAX_MOVES_LIMIT: u32 = 64;
 
 /// The configuration.
 #[derive(Clone, Copy)]
@@ -57,6 +62,8 @@ pub(crate) struct Totals {
     /// The imbalance at the last sample: the busiest CPU's interrupt rate in percent of the
     /// mean over the CPUs lines may use.
     pub(crate) imbalance_pct: u64,
+    /// Nanoseconds the sampler spent, all intervals together: the balancer's CPU cost.
+    pub(crate) busy_ns: u64,
 }
 
 /// An adapter under management.
@@ -73,12 +80,27 @@ pub(crate) struct Inner {
     pub(crate) lines: KVec<Managed>,
     pub(crate) totals: Totals,
     balancer: Balancer,
-    /// The last interval's moves, which the policy may undo; indexes into `lines`.
+    /// The last interval's moves, which the policy may undo (the first `last_len`); indexes
+    /// into `lines`.
     last: KVec<Move>,
+    last_len: usize,
     /// Each CPU's interrupt count at the last sample.
     cpu_counts: KVec<u64>,
+    // The sampler's working memory, allocated when adapters come and go, so that an interval
+    // allocates nothing: each CPU's smoothed load (after a decision, the load it expects) and
+    // its last interval's, the policy's copy of the lines, and the moves it plans
+    // (`MAX_MOVES_LIMIT` long), with whether each was carried out.
+    loads: KVec<u64>,
+    raw_loads: KVec<u64>,
+    plan_lines: KVec<Line>,
+    pub(crate) planned: KVec<Move>,
+    pub(crate) done: KVec<bool>,
     /// When the last sample was taken (ms), if one was.
     sampled_at: Option<u64>,
+    /// When the queues' statistics were last read (ms), if they were.
+    traffic_at: Option<u64>,
+    /// Whether `loads` is stale (the sampler was idle): the next sample replaces it.
+    fresh_loads: bool,
     /// The group numbers of the next adapter start here: groups of two adapters never merge.
     next_group_base: u32,
 }
@@ -115,6 +137,7 @@ impl State {
         for cpu in 0..cpus {
             cpu_counts.push(irq::count_all_on(cpu as u32), GFP_KERNEL)?;
         }
+        let moves = MAX_MOVES_LIMIT as usize;
         let inner = Inner {
             config: Config {
                 interval_ms: DEFAULT_INTERVAL_MS,
@@ -126,9 +149,17 @@ impl State {
             lines: KVec::new(),
             totals: Totals::default(),
             balancer: Balancer::default(),
-            last: KVec::new(),
+            last: KVec::from_elem(NO_MOVE, moves, GFP_KERNEL)?,
+            last_len: 0,
             cpu_counts,
+            loads: KVec::from_elem(0, cpus, GFP_KERNEL)?,
+            raw_loads: KVec::from_elem(0, cpus, GFP_KERNEL)?,
+            plan_lines: KVec::new(),
+            planned: KVec::from_elem(NO_MOVE, moves, GFP_KERNEL)?,
+            done: KVec::from_elem(false, moves, GFP_KERNEL)?,
             sampled_at: None,
+            traffic_at: None,
+            fresh_loads: true,
             next_group_base: 0,
         };
         Arc::pin_init(
@@ -158,91 +189,134 @@ impl State {
 
     /// One interval: sample, plan, move, report, and arm the next.
     fn tick(&self) {
+        let start = Ktime::ktime_get();
+        // For the queues' statistics. Only tried: RTNL's holder may be waiting for this work
+        // (an unload); the statistics are then read at the next interval.
+        let rtnl = rtnl::Guard::try_lock();
         let mut inner = self.inner.lock();
         if inner.adapters.is_empty() {
             return;
         }
         let interval = inner.config.interval_ms;
-        if let Some(event) = inner.sample_and_plan() {
-            netlink::notify_decision(&event, &inner);
+        if let Some(decision) = inner.sample_and_plan(rtnl.as_ref()) {
+            netlink::notify_decision(&decision, &inner);
         }
+        drop(rtnl);
+        let spent = (Ktime::ktime_get() - start).to_ns();
+        inner.totals.busy_ns += u64::try_from(spent).unwrap_or(0);
         drop(inner);
         self.sampler.schedule(interval);
     }
 }
 
-/// A decision, as the multicast event reports it.
+/// A move that is not one, to fill the move buffers.
+const NO_MOVE: Move = Move {
+    line: 0,
+    from: 0,
+    to: 0,
+    reason: policy::Reason::Imbalance,
+};
+
+/// A decision, as the multicast event reports it: its moves are the first `plan.moves` of
+/// `Inner::planned` (indexes into `Inner::lines`), and `Inner::done` says which were carried
+/// out.
 pub(crate) struct Decision {
     /// What the policy found.
     pub(crate) plan: Plan,
     /// Whether the moves were only reported.
     pub(crate) dry_run: bool,
-    /// The moves (indexes into `Inner::lines`), with whether each was carried out.
-    pub(crate) moves: KVec<(Move, bool)>,
 }
 
 impl Inner {
     /// Takes a sample; from the second one on, plans and carries out the moves. Returns the
-    /// decision when a line moved (or would have).
-    fn sample_and_plan(&mut self) -> Option<Decision> {
+    /// decision when a line moved (or would have). Allocates nothing.
+    fn sample_and_plan(&mut self, rtnl: Option<&rtnl::Guard>) -> Option<Decision> {
         let now = now_ms();
         let elapsed = self.sampled_at.map(|at| now.saturating_sub(at));
         self.sampled_at = Some(now);
         // Per-CPU interrupt rates, every line included: unmanaged lines weigh on their CPUs.
-        let mut loads = KVec::with_capacity(self.cpu_counts.len(), GFP_KERNEL).ok()?;
-        for (cpu, last) in self.cpu_counts.iter_mut().enumerate() {
+        for (cpu, (last, load)) in self
+            .cpu_counts
+            .iter_mut()
+            .zip(self.raw_loads.iter_mut())
+            .enumerate()
+        {
             let count = irq::count_all_on(cpu as u32);
             let delta = count.wrapping_sub(*last);
             *last = count;
-            let rate = match elapsed {
+            *load = match elapsed {
                 Some(ms) if ms > 0 => delta.saturating_mul(1000) / ms,
                 _ => 0,
             };
-            loads.push(rate, GFP_KERNEL).ok()?;
         }
         let allowed = allowed_cpus(&self.config.banned);
         let config = self.config.policy;
         for line in self.lines.iter_mut() {
             line.sample(elapsed.unwrap_or(0), &allowed, &config);
         }
+        if let Some(rtnl) = rtnl {
+            let since = self.traffic_at.map(|at| now.saturating_sub(at));
+            self.traffic_at = Some(now);
+            for line in self.lines.iter_mut() {
+                if let Some(adapter) = self
+                    .adapters
+                    .iter()
+                    .find(|a| a.dev.ifindex() == line.ifindex)
+                {
+                    line.sample_traffic(rtnl.device_of(&adapter.dev), since);
+                }
+            }
+        }
         let elapsed = elapsed?;
         if elapsed == 0 {
             return None;
         }
+        policy::smooth_loads(&mut self.loads, &self.raw_loads, self.fresh_loads, &config);
+        self.fresh_loads = false;
         self.totals.intervals += 1;
 
-        let mut lines = KVec::with_capacity(self.lines.len(), GFP_KERNEL).ok()?;
-        for m in self.lines.iter() {
-            lines.push(m.line, GFP_KERNEL).ok()?;
+        for (copy, managed) in self.plan_lines.iter_mut().zip(self.lines.iter()) {
+            *copy = managed.line;
         }
-        let budget = (config.max_moves as usize).max(self.last.len());
-        let blank = Move {
-            line: 0,
-            from: 0,
-            to: 0,
-            reason: policy::Reason::Imbalance,
-        };
-        let mut out = KVec::from_elem(blank, budget, GFP_KERNEL).ok()?;
+        let budget = (config.max_moves as usize)
+            .max(self.last_len)
+            .min(self.planned.len());
         let saved = self.balancer;
-        let plan = self
-            .balancer
-            .plan(&mut lines, &mut loads, now, &config, &self.last, &mut out);
-        self.totals.imbalance_pct = plan.imbalance_pct;
         let dry_run = self.config.dry_run;
         if dry_run {
-            // Nothing moved: the policy's memory stays as it was.
-            self.balancer = saved;
+            // The raw loads are spent: they keep the smoothed ones, which the plan changes to
+            // what it expects after its moves, and no move is made.
+            for (keep, &load) in self.raw_loads.iter_mut().zip(self.loads.iter()) {
+                *keep = load;
+            }
         }
-        self.last = KVec::new();
+        let count = self.lines.len();
+        let plan = self.balancer.plan(
+            self.plan_lines.get_mut(..count)?,
+            &mut self.loads,
+            now,
+            &config,
+            self.last.get(..self.last_len)?,
+            self.planned.get_mut(..budget)?,
+        );
+        self.totals.imbalance_pct = plan.imbalance_pct;
+        if dry_run {
+            // Nothing moved: the policy's memory and the loads stay as they were.
+            self.balancer = saved;
+            for (load, &kept) in self.loads.iter_mut().zip(self.raw_loads.iter()) {
+                *load = kept;
+            }
+        }
+        self.last_len = 0;
         if plan.moves == 0 {
             return None;
         }
-        let mut moves = KVec::with_capacity(plan.moves, GFP_KERNEL).ok()?;
-        for m in out.iter().take(plan.moves) {
-            let done = if dry_run {
-                false
-            } else {
-                match (self.lines.get_mut(m.line), lines.get(m.line)) {
+        for i in 0..plan.moves.min(budget) {
+            let Some(&m) = self.planned.get(i) else {
+                break;
+            };
+            let done = !dry_run
+                && match (self.lines.get_mut(m.line), self.plan_lines.get(m.line)) {
                     (Some(managed), Some(planned)) => {
                         let done = managed.move_to(m.to).is_ok();
                         if done {
@@ -251,22 +325,39 @@ impl Inner {
                         done
                     }
                     _ => false,
-                }
-            };
+                };
+            if let Some(slot) = self.done.get_mut(i) {
+                *slot = done;
+            }
             if done {
-                let _ = self.last.push(*m, GFP_KERNEL);
+                if let Some(slot) = self.last.get_mut(self.last_len) {
+                    *slot = m;
+                    self.last_len += 1;
+                }
             }
             if m.reason == policy::Reason::Rollback {
                 self.totals.rollbacks += 1;
             }
             self.totals.moves += 1;
-            let _ = moves.push((*m, done), GFP_KERNEL);
         }
-        Some(Decision {
-            plan,
-            dry_run,
-            moves,
-        })
+        Some(Decision { plan, dry_run })
+    }
+
+    /// Bytes the balancer's state takes, the module's code and static data aside.
+    pub(crate) fn bytes(&self) -> usize {
+        use core::mem::size_of;
+        size_of::<State>()
+            + self.adapters.capacity() * size_of::<Adapter>()
+            + self.lines.capacity() * size_of::<Managed>()
+            + self
+                .lines
+                .iter()
+                .map(|m| m.bytes() - size_of::<Managed>())
+                .sum::<usize>()
+            + (self.last.capacity() + self.planned.capacity()) * size_of::<Move>()
+            + self.done.capacity()
+            + (self.cpu_counts.capacity() + self.loads.capacity()) * size_of::<u64>()
+            + self.plan_lines.capacity() * size_of::<Line>()
     }
 
     /// Takes `dev`'s vectors under management.
@@ -279,7 +370,7 @@ impl Inner {
             return Err(EOPNOTSUPP);
         }
         let ifindex = dev.ifindex();
-        // Room for 65536 queues per adapter.
+        let node_cpus = dev.local_cpus()?;
         let base = self.next_group_base;
         self.next_group_base = base.wrapping_add(1 << 16) & 0x7fff_ffff;
         let mut taken = KVec::with_capacity(vectors.len(), GFP_KERNEL)?;
@@ -288,20 +379,27 @@ impl Inner {
             if self.lines.iter().any(|m| m.line.irq == vector.irq.number()) {
                 continue;
             }
-            taken.push(Managed::new(ifindex, vector, base)?, GFP_KERNEL)?;
+            taken.push(
+                Managed::new(ifindex, vector, base, node_cpus.as_ref())?,
+                GFP_KERNEL,
+            )?;
         }
         // Room first, so that the pushes below cannot fail half-way.
         self.adapters.reserve(1, GFP_KERNEL)?;
         self.lines.reserve(taken.len(), GFP_KERNEL)?;
+        let plan_lines = plan_buffer(self.lines.len() + taken.len())?;
         if self.adapters.is_empty() {
             // The sampler was idle: its next run only takes a baseline.
             self.sampled_at = None;
+            self.traffic_at = None;
+            self.fresh_loads = true;
         }
         self.adapters
             .push(Adapter { dev: dev.hold() }, GFP_KERNEL)?;
         for line in taken {
             self.lines.push(line, GFP_KERNEL)?;
         }
+        self.plan_lines = plan_lines;
         self.forget_moves();
         Ok(())
     }
@@ -317,6 +415,8 @@ impl Inner {
         // Room first, so that nothing is lost half-way.
         let mut adapters = KVec::with_capacity(self.adapters.len(), GFP_KERNEL)?;
         let mut lines = KVec::with_capacity(self.lines.len(), GFP_KERNEL)?;
+        // As long as before: the policy is given as many as there are lines.
+        let plan_lines = plan_buffer(self.lines.len())?;
         for (i, adapter) in core::mem::replace(&mut self.adapters, KVec::new())
             .into_iter()
             .enumerate()
@@ -332,6 +432,7 @@ impl Inner {
                 line.restore();
             }
         }
+        self.plan_lines = plan_lines;
         self.adapters = adapters;
         self.lines = lines;
         self.forget_moves();
@@ -354,7 +455,13 @@ impl Inner {
 
     /// Line indexes changed: the last moves can no longer be undone.
     fn forget_moves(&mut self) {
-        self.last = KVec::new();
+        self.last_len = 0;
         self.balancer = Balancer::default();
     }
+}
+
+/// The policy's copy of `len` lines, filled at each interval.
+fn plan_buffer(len: usize) -> Result<KVec<Line>> {
+    let blank = Line::new(0, 0, 0, CpuBits::EMPTY);
+    Ok(KVec::from_elem(blank, len, GFP_KERNEL)?)
 }

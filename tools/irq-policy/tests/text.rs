@@ -2,7 +2,9 @@
 
 //! CPU lists as configuration takes and prints them, and the queue a handler name belongs to.
 
-use irq_policy::policy::{parse_cpu_list, queue_of, write_cpu_list, CpuBits, MAX_CPUS};
+use irq_policy::policy::{
+    constrain, locality, parse_cpu_list, queue_of, role_of, write_cpu_list, CpuBits, Role, MAX_CPUS,
+};
 
 fn list(cpus: &[usize]) -> CpuBits {
     let mut set = CpuBits::EMPTY;
@@ -55,4 +57,35 @@ fn queues_of_handler_names() {
     assert_eq!(queue_of(b""), None);
     assert_eq!(queue_of(b"1234"), None);
     assert_eq!(queue_of(b"q12345678901"), None);
+}
+
+#[test]
+fn roles_from_handler_names() {
+    assert_eq!(role_of(b"virtio0-input.0"), Role::Rx);
+    assert_eq!(role_of(b"virtio0-output.0"), Role::Tx);
+    assert_eq!(role_of(b"eth0-rx-1"), Role::Rx);
+    assert_eq!(role_of(b"eth0-tx-1"), Role::Tx);
+    assert_eq!(role_of(b"eth0-TxRx-3"), Role::Both);
+    assert_eq!(role_of(b"mlx5_comp3@pci:0000:00:03.0"), Role::Both);
+    assert_eq!(role_of(b"virtio0-config"), Role::Both);
+}
+
+#[test]
+fn locality_is_the_hint_within_the_node() {
+    let set = |text: &str| parse_cpu_list(text).unwrap();
+    assert_eq!(locality(None, None), CpuBits::EMPTY);
+    assert_eq!(locality(Some(set("2-3")), None), set("2-3"));
+    assert_eq!(locality(None, Some(set("0-7"))), set("0-7"));
+    assert_eq!(locality(Some(set("2-9")), Some(set("0-7"))), set("2-7"));
+    // A hint outside the node: the node wins.
+    assert_eq!(locality(Some(set("8-9")), Some(set("0-7"))), set("0-7"));
+}
+
+#[test]
+fn a_constraint_never_strands_a_line() {
+    let set = |text: &str| parse_cpu_list(text).unwrap();
+    assert_eq!(constrain(&set("0-3"), &CpuBits::EMPTY), set("0-3"));
+    assert_eq!(constrain(&set("0-3"), &set("2-5")), set("2-3"));
+    // Every local CPU banned or offline: the line may go anywhere allowed.
+    assert_eq!(constrain(&set("0-1"), &set("2-3")), set("0-1"));
 }

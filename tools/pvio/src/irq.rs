@@ -40,6 +40,10 @@ pub mod line_attr {
     pub const CPU: u16 = 4;
     pub const RATE: u16 = 5;
     pub const HOLD: u16 = 6;
+    pub const LOCAL_CPUS: u16 = 7;
+    pub const PACKET_RATE: u16 = 8;
+    pub const BYTE_RATE: u16 = 9;
+    pub const BATCH_PCT: u16 = 10;
 }
 
 /// Attributes of the `config` set.
@@ -56,6 +60,8 @@ pub mod config_attr {
     pub const MOVES: u16 = 10;
     pub const ROLLBACKS: u16 = 11;
     pub const IMBALANCE_PCT: u16 = 12;
+    pub const BUSY_NS: u16 = 13;
+    pub const MEMORY_BYTES: u16 = 14;
 }
 
 /// Attributes of the `decision` set.
@@ -64,6 +70,7 @@ pub mod decision_attr {
     pub const IMBALANCE_PCT: u16 = 2;
     pub const EXPECTED_PCT: u16 = 3;
     pub const MOVE: u16 = 4;
+    pub const INTERVAL: u16 = 5;
 }
 
 /// Attributes of the `move` set.
@@ -95,6 +102,13 @@ pub struct Line {
     pub cpu: u32,
     pub rate: u64,
     pub hold: String,
+    pub local_cpus: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packet_rate: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub byte_rate: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_pct: Option<u64>,
 }
 
 /// An adapter under management, as `adapter-get` reports it.
@@ -118,6 +132,10 @@ fn decode_line(a: &Nlattr<u16, Buffer>) -> Line {
             line_attr::CPU => l.cpu = u32_of(a).unwrap_or(0),
             line_attr::RATE => l.rate = uint_of(a).unwrap_or(0),
             line_attr::HOLD => l.hold = enum_name(HOLD, u32_of(a).unwrap_or(u32::MAX)),
+            line_attr::LOCAL_CPUS => l.local_cpus = string_of(a),
+            line_attr::PACKET_RATE => l.packet_rate = uint_of(a),
+            line_attr::BYTE_RATE => l.byte_rate = uint_of(a),
+            line_attr::BATCH_PCT => l.batch_pct = uint_of(a),
             _ => {}
         }
     }
@@ -147,6 +165,16 @@ impl fmt::Display for Adapter {
                 "  irq {} (vector {}, group {:#x}): cpu {}, {} /s",
                 l.irq, l.index, l.group, l.cpu, l.rate
             )?;
+            if let (Some(p), Some(b), Some(batch)) = (l.packet_rate, l.byte_rate, l.batch_pct) {
+                write!(
+                    f,
+                    ", queue {p} pkt/s {b} B/s, {:.2} pkt/irq",
+                    batch as f64 / 100.0
+                )?;
+            }
+            if !l.local_cpus.is_empty() {
+                write!(f, ", kept on {}", l.local_cpus)?;
+            }
             if l.hold != "none" {
                 write!(f, ", held: {}", l.hold)?;
             }
@@ -171,6 +199,8 @@ pub struct Config {
     pub moves: u64,
     pub rollbacks: u64,
     pub imbalance_pct: u64,
+    pub busy_ns: u64,
+    pub memory_bytes: u64,
 }
 
 /// Decodes a `config-get` reply.
@@ -190,6 +220,8 @@ pub fn decode_config(msg: &Message) -> Config {
             config_attr::MOVES => c.moves = uint_of(a).unwrap_or(0),
             config_attr::ROLLBACKS => c.rollbacks = uint_of(a).unwrap_or(0),
             config_attr::IMBALANCE_PCT => c.imbalance_pct = uint_of(a).unwrap_or(0),
+            config_attr::BUSY_NS => c.busy_ns = uint_of(a).unwrap_or(0),
+            config_attr::MEMORY_BYTES => c.memory_bytes = uint_of(a).unwrap_or(0),
             _ => {}
         }
     }
@@ -218,6 +250,12 @@ impl fmt::Display for Config {
             f,
             "{} intervals, {} moves ({} rollbacks), imbalance {}%",
             self.intervals, self.moves, self.rollbacks, self.imbalance_pct
+        )?;
+        writeln!(
+            f,
+            "sampler time {:.3} ms, state {} bytes",
+            self.busy_ns as f64 / 1e6,
+            self.memory_bytes
         )
     }
 }
@@ -240,6 +278,7 @@ pub struct Decision {
     pub dry_run: bool,
     pub imbalance_pct: u64,
     pub expected_pct: u64,
+    pub interval: u64,
     pub moves: Vec<Move>,
 }
 
@@ -270,6 +309,7 @@ pub fn decode_decision(msg: &Message) -> Decision {
         match *a.nla_type().nla_type() {
             decision_attr::DRY_RUN => d.dry_run = u8_of(a).is_some_and(|v| v != 0),
             decision_attr::IMBALANCE_PCT => d.imbalance_pct = uint_of(a).unwrap_or(0),
+            decision_attr::INTERVAL => d.interval = uint_of(a).unwrap_or(0),
             decision_attr::EXPECTED_PCT => d.expected_pct = uint_of(a).unwrap_or(0),
             decision_attr::MOVE => d.moves.push(decode_move(a)),
             _ => {}
