@@ -84,28 +84,51 @@ tools/testing/lint.sh "$results/lint.ktap" >/dev/null
 add_ktap "$results/lint.ktap"
 
 # The VM: the project's suites, then the harness self-test suite last, so its
-# deliberate reports cannot touch the project's results.
-suites=$(cd tools/testing/selftests && for d in */; do
+# deliberate reports cannot touch the project's results. A suite whose
+# directory has a `vm.conf` ("cpus=N nics=N": irq_balancer wants 4 vCPUs and
+# 4 NICs) gets a boot of its own with that machine, after the shared one.
+suites= own=
+for d in tools/testing/selftests/*/; do
 	d=${d%/}
-	[ -f "$d/Makefile" ] && [ "$d" != harness ] && echo "$d"
-done | xargs)
+	d=${d##*/}
+	[ -f "tools/testing/selftests/$d/Makefile" ] && [ "$d" != harness ] || continue
+	if [ -f "tools/testing/selftests/$d/vm.conf" ]; then own+=" $d"; else suites+=" $d"; fi
+done
+suites=${suites# } own=${own# }
+# A guest that hangs (a kernel deadlock) must not hang the run: the tests
+# inside have their own timeouts, this bounds each boot. The bound is what is
+# left of the run's budget (CI allows 90 minutes; 88 leaves time to report),
+# so a slow machine gets all of it: the VM took 34 minutes on the development
+# machine under load, and more than 40 on a CI machine.
+budget=${PVIO_CHECK_BUDGET:-5280}
+vm_timeout() {
+	local t=${PVIO_VM_TIMEOUT:-$((budget - ($(date +%s) - start) - 60))}
+	[ "$t" -ge 600 ] || t=600
+	echo "$t"
+}
 note "vm: booting the test kernel; suites: $suites"
 mkdir -p "$results/vm" "$results/harness"
-# A guest that hangs (a kernel deadlock) must not hang the run: the tests
-# inside have their own timeouts, this bounds the whole boot. The bound is
-# what is left of the run's budget (CI allows 90 minutes; 88 leaves time to
-# report), so a slow machine gets all of it: the VM took 34 minutes on the
-# development machine under load, and more than 40 on a CI machine.
-budget=${PVIO_CHECK_BUDGET:-5280}
-vm_timeout=${PVIO_VM_TIMEOUT:-$((budget - ($(date +%s) - start) - 60))}
-[ "$vm_timeout" -ge 600 ] || vm_timeout=600
-note "vm: at most ${vm_timeout}s"
-timeout -k 30 "$vm_timeout" tools/testing/vm.sh --rwdir "$results" \
+t=$(vm_timeout)
+note "vm: at most ${t}s"
+timeout -k 30 "$t" tools/testing/vm.sh --rwdir "$results" \
 	--exec "tools/testing/vm/ksft-run.sh $results/vm $suites;
 		tools/testing/vm/ksft-run.sh --no-boot-checks $results/harness harness" \
 	2>&1 | tee "$results/vm-console.log"
 note "vm: done"
 add_ktap "$results/vm/ktap.txt"
+for d in $own; do
+	cpus=2 nics=3
+	# shellcheck disable=SC1090
+	. "tools/testing/selftests/$d/vm.conf"
+	t=$(vm_timeout)
+	note "vm: booting the test kernel for $d ($cpus vCPUs, $nics NICs, at most ${t}s)"
+	mkdir -p "$results/vm-$d"
+	timeout -k 30 "$t" tools/testing/vm.sh --cpus "$cpus" --nics "$nics" --rwdir "$results" \
+		--exec "tools/testing/vm/ksft-run.sh --no-boot-checks $results/vm-$d $d" \
+		2>&1 | tee "$results/vm-$d-console.log"
+	note "vm: $d done"
+	add_ktap "$results/vm-$d/ktap.txt"
+done
 tools/testing/harness-check.sh "$results/harness/ktap.txt" "$results/harness-check.ktap" >/dev/null
 add_ktap "$results/harness-check.ktap"
 

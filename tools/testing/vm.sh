@@ -5,18 +5,19 @@
 # PVM and cannot run ordinary guests) and a PCI machine (microvm has no PCI,
 # and the NIC tests want real MSI-X functions).
 #
-# usage: vm.sh [--flavour test|bench] [--cpus N] [--memory SIZE]
+# usage: vm.sh [--flavour test|bench] [--cpus N] [--nics N] [--memory SIZE]
 #              [--rwdir DIR]... [--qemu-opts OPTS] [--exec CMD]
 # Without --exec it opens an interactive shell in the repository.
 set -euo pipefail
 . "$(dirname "$0")/../build/env.sh"
 
-flavour=test cpus=2 memory=1G exec_cmd= qemu_opts=
+flavour=test cpus=2 nics_wanted=3 memory=1G exec_cmd= qemu_opts=
 rwdirs=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--flavour) flavour=$2; shift ;;
 	--cpus) cpus=$2; shift ;;
+	--nics) nics_wanted=$2; shift ;;
 	--memory) memory=$2; shift ;;
 	--rwdir) rwdirs+=(--rwdir "$2"); shift ;;
 	--qemu-opts) qemu_opts=$2; shift ;;
@@ -29,15 +30,17 @@ done
 obj=$(pvio_kbuild_dir "$flavour")
 [ -f "$obj/arch/x86/boot/bzImage" ] || pvio_die "kernel ($flavour) not built: run make kernel"
 
-# The test adapters: three virtio-net PCI functions with MSI-X on one QEMU hub
-# (a repeater), MACs 52:54:00:5e:00:01-03, device ids pnic0-2. The guest also
+# The test adapters: virtio-net PCI functions with MSI-X on one QEMU hub (a
+# repeater), three unless told (at most nine), MACs 52:54:00:5e:00:01-0N,
+# device ids pnic0-(N-1). The guest also
 # gets QEMU's monitor (QMP) on the virtio serial port org.pvio.qmp, so a test
 # can act outside the guest, e.g. take a NIC's link down as a cable would: a
 # socket chardev that connects to the monitor's own listening socket.
 rundir=$(mktemp -d /tmp/pvio-vm.XXXXXX)
 trap 'rm -rf "$rundir"' EXIT
 nics=
-for n in 0 1 2; do
+[[ "$nics_wanted" =~ ^[1-9]$ ]] || pvio_die "vm.sh: --nics takes 1 to 9"
+for n in $(seq 0 $((nics_wanted - 1))); do
 	nics+=" -netdev hubport,id=hub$n,hubid=0"
 	nics+=" -device virtio-net-pci,netdev=hub$n,id=pnic$n,mac=52:54:00:5e:00:0$((n + 1))"
 done
