@@ -27,7 +27,8 @@ cmd=
 for b in "${benches[@]}"; do
 	# The guest does not inherit our environment: pass the benchmarks' knobs.
 	cmd+="FAILOVER=${FAILOVER:-1} REPEAT=${REPEAT:-3} FWD_REPEAT=${FWD_REPEAT:-7} "
-	cmd+="PCI=${PCI:-1} FWD=${FWD:-1} PROBE=${PROBE:-1} "
+	cmd+="PCI=${PCI:-1} FWD=${FWD:-1} PROBE=${PROBE:-1} IRQ=${IRQ:-1} "
+	cmd+="${IRQ_RUN:+IRQ_RUN=$IRQ_RUN }${IRQ_RATE:+IRQ_RATE=$IRQ_RATE }"
 	cmd+="${HEALTH_INTERVAL:+HEALTH_INTERVAL=$HEALTH_INTERVAL }"
 	cmd+="${PROBE_INTERVAL:+PROBE_INTERVAL=$PROBE_INTERVAL }"
 	cmd+="$b $out/$(basename "$(dirname "$b")"); "
@@ -45,7 +46,7 @@ for d in nfsby:01:virtio-net-pci nfpri:01:e1000e nfpeer:02:virtio-net-pci; do
 	if [ "$id" = nfsby ]; then nf+=",failover=on"; fi
 done
 status=0
-tools/testing/vm.sh --flavour bench --cpus 4 --rwdir "$out" --qemu-opts "${nf# }" --exec "$cmd" | tee "$out/console.log" || status=$?
+tools/testing/vm.sh --flavour bench --cpus 4 --nics 4 --rwdir "$out" --qemu-opts "${nf# }" --exec "$cmd" | tee "$out/console.log" || status=$?
 # Leave the modules built for the test kernel, which make vm and make check use.
 tools/build/modules.sh test
 exit $status

@@ -7,12 +7,13 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
 # Debian packages: toolchain, kernel source, VM, and the user-space tools
-# the selftests drive.
+# the selftests and benchmarks drive (irqbalance: irq_balancer's anchor).
 DEB_PACKAGES=(
 	"$PVIO_KERNEL_PKG" rustc-web rust-web-src clang lld llvm libclang-dev
 	make bison flex bc cpio kmod libelf-dev libssl-dev xz-utils zstd
 	python3-venv python3-yaml python3-jsonschema qemu-system-x86 busybox-static
 	udev iproute2 iputils-ping ethtool iperf3 tcpdump jq socat netcat-openbsd procps
+	irqbalance
 )
 
 missing_packages() {
