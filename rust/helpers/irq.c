@@ -26,6 +26,31 @@ const struct cpumask *rust_helper_irq_target_affinity(unsigned int irq)
 	return irq_data_get_affinity_mask(&desc->irq_data);
 }
 
+/*
+ * Looks line @irq up under RCU and takes its descriptor's lock, as /proc does
+ * to read or change it; NULL (RCU released) without such a line. Descriptors
+ * are freed after a grace period. Undone by irq_desc_unlock_rcu().
+ */
+static struct irq_desc *irq_desc_lock_rcu(unsigned int irq, unsigned long *flags)
+{
+	struct irq_desc *desc;
+
+	rcu_read_lock();
+	desc = irq_to_desc(irq);
+	if (!desc) {
+		rcu_read_unlock();
+		return NULL;
+	}
+	raw_spin_lock_irqsave(&desc->lock, *flags);
+	return desc;
+}
+
+static void irq_desc_unlock_rcu(struct irq_desc *desc, unsigned long flags)
+{
+	raw_spin_unlock_irqrestore(&desc->lock, flags);
+	rcu_read_unlock();
+}
+
 bool rust_helper_irqd_affinity_is_managed(struct irq_data *d)
 {
 	return irqd_affinity_is_managed(d);
@@ -46,22 +71,19 @@ int rust_helper_irq_set_affinity_usr(unsigned int irq, const struct cpumask *mas
 	struct irq_desc *desc;
 	struct irq_data *data;
 	unsigned long flags;
-	int ret = -ENOENT;
+	int ret;
 
-	rcu_read_lock();
-	desc = irq_to_desc(irq);
-	if (desc) {
-		data = irq_desc_get_irq_data(desc);
-		raw_spin_lock_irqsave(&desc->lock, flags);
-		if (no_irq_affinity || irqd_affinity_is_managed(data) ||
-		    !irqd_can_balance(data) || !data->chip ||
-		    !data->chip->irq_set_affinity)
-			ret = -EPERM;
-		else
-			ret = irq_set_affinity_locked(data, mask, false);
-		raw_spin_unlock_irqrestore(&desc->lock, flags);
-	}
-	rcu_read_unlock();
+	desc = irq_desc_lock_rcu(irq, &flags);
+	if (!desc)
+		return -ENOENT;
+	data = irq_desc_get_irq_data(desc);
+	if (no_irq_affinity || irqd_affinity_is_managed(data) ||
+	    !irqd_can_balance(data) || !data->chip ||
+	    !data->chip->irq_set_affinity)
+		ret = -EPERM;
+	else
+		ret = irq_set_affinity_locked(data, mask, false);
+	irq_desc_unlock_rcu(desc, flags);
 	return ret;
 }
 
@@ -90,18 +112,15 @@ int rust_helper_irq_handler_name(unsigned int irq, char *buf, size_t len)
 	unsigned long flags;
 	int ret = -ENOENT;
 
-	rcu_read_lock();
-	desc = irq_to_desc(irq);
-	if (desc) {
-		raw_spin_lock_irqsave(&desc->lock, flags);
-		if (desc->action && desc->action->name) {
-			ret = strscpy(buf, desc->action->name, len);
-			if (ret == -E2BIG)
-				ret = len - 1;
-		}
-		raw_spin_unlock_irqrestore(&desc->lock, flags);
+	desc = irq_desc_lock_rcu(irq, &flags);
+	if (!desc)
+		return -ENOENT;
+	if (desc->action && desc->action->name) {
+		ret = strscpy(buf, desc->action->name, len);
+		if (ret == -E2BIG)
+			ret = len - 1;
 	}
-	rcu_read_unlock();
+	irq_desc_unlock_rcu(desc, flags);
 	return ret;
 }
 
@@ -125,38 +144,37 @@ int rust_helper_irq_affinity_hint(unsigned int irq, struct cpumask *out)
 {
 	struct irq_desc *desc;
 	unsigned long flags;
-	int ret = -ENOENT;
+	int ret = 0;
 
-	rcu_read_lock();
-	desc = irq_to_desc(irq);
-	if (desc) {
-		raw_spin_lock_irqsave(&desc->lock, flags);
-		ret = 0;
-		if (desc->affinity_hint) {
-			cpumask_copy(out, desc->affinity_hint);
-			ret = 1;
-		}
-		raw_spin_unlock_irqrestore(&desc->lock, flags);
+	desc = irq_desc_lock_rcu(irq, &flags);
+	if (!desc)
+		return -ENOENT;
+	if (desc->affinity_hint) {
+		cpumask_copy(out, desc->affinity_hint);
+		ret = 1;
 	}
-	rcu_read_unlock();
+	irq_desc_unlock_rcu(desc, flags);
 	return ret;
 }
 
 /*
  * Whether line @irq is set to exactly the CPUs of @mask (as
  * rust_helper_irq_target_affinity() reads them): 1 if so, 0 if not, -ENOENT
- * without such a line. Compares in place, without a copy.
+ * without such a line. Compares in place, without a copy, under the
+ * descriptor's lock, under which a pending move completes (so the pending
+ * mask and the affinity are read as one).
  */
 int rust_helper_irq_affinity_equal(unsigned int irq, const struct cpumask *mask)
 {
-	const struct cpumask *now;
-	int ret = -ENOENT;
+	struct irq_desc *desc;
+	unsigned long flags;
+	int ret;
 
-	rcu_read_lock();
-	now = rust_helper_irq_target_affinity(irq);
-	if (now)
-		ret = cpumask_equal(now, mask);
-	rcu_read_unlock();
+	desc = irq_desc_lock_rcu(irq, &flags);
+	if (!desc)
+		return -ENOENT;
+	ret = cpumask_equal(rust_helper_irq_target_affinity(irq), mask);
+	irq_desc_unlock_rcu(desc, flags);
 	return ret;
 }
 

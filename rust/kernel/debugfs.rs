@@ -145,7 +145,7 @@ unsafe impl<T: Show> Sync for ShowFile<T> {}
 impl<T: Show> ShowFile<T> {
     /// Creates `/sys/kernel/debug/<dir>/<file>`, readable by all who can reach debugfs, whose
     /// reads show what `data` writes. Fails with `EEXIST` if the directory exists, and with
-    /// `ENODEV` if debugfs is off (`debugfs=off`).
+    /// `EPERM` if debugfs is off (`debugfs=off`).
     pub fn new(dir: &CStr, file: &CStr, data: T) -> Result<Self> {
         let entry = KBox::new(
             Entry {
@@ -160,7 +160,8 @@ impl<T: Show> ShowFile<T> {
         let dentry = from_err_ptr(unsafe {
             bindings::debugfs_create_dir(dir.as_char_ptr(), core::ptr::null_mut())
         })?;
-        let private: *const Header = &entry.header;
+        // From the whole entry, which `show_entry` reads through it.
+        let private = (&raw const *entry).cast::<Header>();
         // SAFETY: `dentry` is the directory just made; the name is NUL-terminated; `private`
         // lives in `entry`, which outlives the file (see `drop`); the operations are static.
         let created = from_err_ptr(unsafe {

@@ -51,50 +51,74 @@ impl Device {
     }
 
     /// Returns the counts of queue `queue` of `direction`, or `None` if the driver keeps no
-    /// per-queue statistics (`netdev_stat_ops`) or there is no such queue in use.
+    /// per-queue statistics (`netdev_stat_ops`), there is no such queue in use, or the device is
+    /// not registered (the core asks only listed devices; a driver may tear its queues down in
+    /// `ndo_uninit`).
     pub fn queue_stats(&self, direction: Direction, queue: u32) -> Option<QueueStats> {
-        if queue >= self.queues(direction) {
+        // SAFETY: the device is valid and RTNL, under which the state changes, is held (type
+        // invariant).
+        let state = u32::from(unsafe { (*self.as_raw()).reg_state });
+        let registered = state == bindings::netdev_reg_state_NETREG_REGISTERED;
+        if !registered || queue >= self.queues(direction) {
             return None;
         }
-        let dev = self.as_raw();
         let idx = i32::try_from(queue).ok()?;
         // SAFETY: the device is valid (type invariant); drivers set `stat_ops` before they
         // register the device and never change it.
-        let ops = unsafe { (*dev).stat_ops };
+        let ops = unsafe { (*self.as_raw()).stat_ops };
         if ops.is_null() {
             return None;
         }
         // SAFETY: `ops` is the driver's static table.
         let ops = unsafe { &*ops };
         match direction {
-            Direction::Rx => {
-                let get = ops.get_queue_stats_rx?;
-                // SAFETY: a struct of integers, for which all ones is valid: "not set".
-                let mut stats: bindings::netdev_queue_stats_rx = unsafe { core::mem::zeroed() };
-                stats.bytes = NOT_SET;
-                stats.packets = NOT_SET;
-                // SAFETY: the callback may be called under RTNL, held by the type invariant
-                // (netdev-genl calls it so), for a queue in use, which `queue` is; it writes
-                // only into `stats`.
-                unsafe { get(dev, idx, &mut stats) };
-                Some(QueueStats {
-                    packets: set(stats.packets),
-                    bytes: set(stats.bytes),
-                })
-            }
-            Direction::Tx => {
-                let get = ops.get_queue_stats_tx?;
-                // SAFETY: as above.
-                let mut stats: bindings::netdev_queue_stats_tx = unsafe { core::mem::zeroed() };
-                stats.bytes = NOT_SET;
-                stats.packets = NOT_SET;
-                // SAFETY: as above.
-                unsafe { get(dev, idx, &mut stats) };
-                Some(QueueStats {
-                    packets: set(stats.packets),
-                    bytes: set(stats.bytes),
-                })
-            }
+            Direction::Rx => self.read_queue(ops.get_queue_stats_rx?, idx),
+            Direction::Tx => self.read_queue(ops.get_queue_stats_tx?, idx),
         }
     }
+
+    /// Calls a driver's per-queue callback `get` for queue `idx`, which is in use.
+    fn read_queue<S: Counts>(
+        &self,
+        get: unsafe extern "C" fn(*mut bindings::net_device, i32, *mut S),
+        idx: i32,
+    ) -> Option<QueueStats> {
+        let mut stats = S::not_set();
+        // SAFETY: the callback may be called under RTNL, held by the type invariant
+        // (netdev-genl calls it so), for a queue in use, which the caller checked; it writes
+        // only into `stats`.
+        unsafe { get(self.as_raw(), idx, &mut stats) };
+        Some(QueueStats {
+            packets: set(stats.packets()),
+            bytes: set(stats.bytes()),
+        })
+    }
 }
+
+/// The counts both directions' statistics have.
+trait Counts {
+    /// Every statistic "not set", as the core presets them.
+    fn not_set() -> Self;
+    fn packets(&self) -> u64;
+    fn bytes(&self) -> u64;
+}
+
+macro_rules! impl_counts {
+    ($stats:ty) => {
+        impl Counts for $stats {
+            fn not_set() -> Self {
+                // SAFETY: a struct of `u64`s, for which all ones is valid: "not set".
+                unsafe { core::mem::transmute([0xffu8; core::mem::size_of::<$stats>()]) }
+            }
+            fn packets(&self) -> u64 {
+                self.packets
+            }
+            fn bytes(&self) -> u64 {
+                self.bytes
+            }
+        }
+    };
+}
+
+impl_counts!(bindings::netdev_queue_stats_rx);
+impl_counts!(bindings::netdev_queue_stats_tx);
