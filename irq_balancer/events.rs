@@ -27,14 +27,14 @@ impl Handler for AdapterEvents {
             return Ok(());
         };
         let mut inner = state.inner.lock();
-        if !inner.has(dev.ifindex()) {
+        if !inner.has(dev) {
             return Ok(());
         }
         if matches!(event, Event::Unregister) {
             // The lines go with the device (its driver frees them next): nothing to restore.
-            let _ = inner.remove(dev.ifindex(), false);
+            inner.remove(dev, false);
         } else {
-            inner.adopt(dev.ifindex());
+            inner.adopt(dev);
         }
         Ok(())
     }

@@ -10,9 +10,9 @@
 //! is also text in debugfs (`table_file`). Lines are given back their affinity when their
 //! adapter leaves management or the module unloads.
 
+#[cfg(CONFIG_DEBUG_FS)]
+use kernel::{c_str, debugfs::ShowFile};
 use kernel::{
-    c_str,
-    debugfs::ShowFile,
     net::{genetlink, notifier},
     prelude::*,
     sync::{global::Publication, Arc},
@@ -26,6 +26,7 @@ mod netlink;
 mod policy;
 mod state;
 mod table;
+#[cfg(CONFIG_DEBUG_FS)]
 mod table_file;
 
 module! {
@@ -41,6 +42,7 @@ struct Module {
     // gives the lines back before the notifier goes, whose unregistration replays an
     // unregister event for every device (which would drop the adapters without restoring
     // their lines).
+    #[cfg(CONFIG_DEBUG_FS)]
     _table: Option<ShowFile<table_file::TableFile>>,
     _family: genetlink::Registration<netlink::IrqBalancerFamily>,
     _running: Running,
@@ -72,6 +74,7 @@ impl kernel::Module for Module {
             GFP_KERNEL,
         )?;
         // The text table is a convenience: the balancer works without it (debugfs=off).
+        #[cfg(CONFIG_DEBUG_FS)]
         let table = match ShowFile::new(
             c_str!("irq_balancer"),
             c_str!("table"),
@@ -84,6 +87,7 @@ impl kernel::Module for Module {
             }
         };
         Ok(Module {
+            #[cfg(CONFIG_DEBUG_FS)]
             _table: table,
             _family: netlink::FAMILY.register(module)?,
             _events: events,

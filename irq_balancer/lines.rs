@@ -7,8 +7,13 @@ use crate::policy::{self, CpuBits, Line, Role};
 use kernel::{
     cpumask::{is_isolated, is_online, nr_cpu_ids, CpuSet},
     irq::{msi::Vector, Irq},
-    net::{dev::Device, queue_stats::Direction},
+    net::{
+        dev::{Device, Netdev},
+        queue_stats::Direction,
+        rtnl,
+    },
     prelude::*,
+    types::ARef,
 };
 
 /// Why a line is not balanced.
@@ -38,7 +43,9 @@ impl Hold {
 
 /// One line under management.
 pub(crate) struct Managed {
-    /// The device whose vector raises it.
+    /// The device whose vector raises it: an index is only unique within a namespace.
+    pub(crate) dev: ARef<Netdev>,
+    /// Its index, for reports.
     pub(crate) ifindex: i32,
     /// The vector's index.
     pub(crate) index: u32,
@@ -84,10 +91,10 @@ pub(crate) struct Traffic {
 }
 
 impl Managed {
-    /// Takes vector `vector` of device `ifindex`; `group_base` keeps the groups of different
+    /// Takes vector `vector` of device `dev`; `group_base` keeps the groups of different
     /// adapters apart; `node_cpus` are the CPUs of the device's NUMA node, if it has one.
     pub(crate) fn new(
-        ifindex: i32,
+        dev: &Device,
         vector: &Vector,
         group_base: u32,
         node_cpus: Option<&CpuSet>,
@@ -115,7 +122,8 @@ impl Managed {
             counts.push(irq.count_on(c), GFP_KERNEL)?;
         }
         Ok(Self {
-            ifindex,
+            dev: dev.hold(),
+            ifindex: dev.ifindex(),
             index: vector.index,
             line: Line::new(irq.number(), group, cpu, CpuBits::EMPTY),
             hold,
@@ -173,12 +181,13 @@ impl Managed {
         };
     }
 
-    /// Reads the statistics of the line's queue on `dev`, `elapsed_ms` after the last read
-    /// (none for the first); without a queue or statistics, the traffic stays unknown.
-    pub(crate) fn sample_traffic(&mut self, dev: &Device, elapsed_ms: Option<u64>) {
+    /// Reads the statistics of the line's queue, `elapsed_ms` after the last read (none for
+    /// the first); without a queue or statistics, the traffic stays unknown.
+    pub(crate) fn sample_traffic(&mut self, rtnl: &rtnl::Guard, elapsed_ms: Option<u64>) {
         let Some((queue, role)) = self.queue else {
             return;
         };
+        let dev = rtnl.device_of(&self.dev);
         let read = |direction| dev.queue_stats(direction, queue);
         let (rx, tx) = match role {
             Role::Rx => (read(Direction::Rx), None),

@@ -216,7 +216,7 @@ fn adapter_add(req: &Request<'_>) -> Result {
     let rtnl = rtnl::Guard::lock();
     let dev = device(req, &rtnl, adapter_attr::IFINDEX)?;
     let mut inner = state.inner.lock();
-    if inner.has(dev.ifindex()) {
+    if inner.has(dev) {
         return Err(fail(req.extack(), ALREADY, EEXIST));
     }
     match inner.add(dev) {
@@ -239,10 +239,10 @@ fn adapter_del(req: &Request<'_>) -> Result {
     let rtnl = rtnl::Guard::lock();
     let dev = device(req, &rtnl, adapter_attr::IFINDEX)?;
     let mut inner = state.inner.lock();
-    if !inner.has(dev.ifindex()) {
+    if !inner.remove(dev, true) {
         return Err(fail(req.extack(), NOT_MANAGED, ENOENT));
     }
-    inner.remove(dev.ifindex(), true)
+    Ok(())
 }
 
 /// Adds one line of an adapter.
@@ -281,7 +281,7 @@ fn adapter_dump(req: &Request<'_>, dump: &mut Dump<'_>) -> Result {
             let added = dump.add(cmd::ADAPTER_GET, |msg| {
                 msg.put_u32(adapter_attr::IFINDEX, ifindex as u32)?;
                 msg.put_string(adapter_attr::NAME, dev.name().as_c_str())?;
-                for m in inner.lines.iter().filter(|m| m.ifindex == ifindex) {
+                for m in inner.lines.iter().filter(|m| m.dev.is(&adapter.dev)) {
                     put_line(msg, m)?;
                 }
                 Ok(())

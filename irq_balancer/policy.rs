@@ -581,8 +581,11 @@ pub fn queue_of(name: &[u8]) -> Option<u32> {
 
 /// The CPUs a line should stay on: its driver's affinity `hint` within its device's NUMA
 /// `node`, or whichever of the two is known, or the node alone if the hint lies outside it;
-/// empty (no constraint) if neither is known.
+/// empty (no constraint) if neither is known. A hint of one CPU is a placement, not a
+/// constraint: drivers that give each queue a CPU of its own (virtio-net with as many queue
+/// pairs as CPUs, i40e, ice) would otherwise leave nothing to balance.
 pub fn locality(hint: Option<CpuBits>, node: Option<CpuBits>) -> CpuBits {
+    let hint = hint.filter(|hint| hint.len() > 1);
     match (hint, node) {
         (Some(hint), Some(node)) if !hint.and(&node).is_empty() => hint.and(&node),
         (Some(hint), None) => hint,

@@ -190,18 +190,18 @@ impl State {
     /// One interval: sample, plan, move, report, and arm the next.
     fn tick(&self) {
         let start = Ktime::ktime_get();
-        // For the queues' statistics. Only tried: RTNL's holder may be waiting for this work
-        // (an unload); the statistics are then read at the next interval.
+        // For the queues' statistics, and held only while they are read. Only tried, as
+        // bonding's periodic work does, so the interval does not stretch behind RTNL's holders:
+        // the statistics are then read at the next interval.
         let rtnl = rtnl::Guard::try_lock();
         let mut inner = self.inner.lock();
         if inner.adapters.is_empty() {
             return;
         }
         let interval = inner.config.interval_ms;
-        if let Some(decision) = inner.sample_and_plan(rtnl.as_ref()) {
+        if let Some(decision) = inner.sample_and_plan(rtnl) {
             netlink::notify_decision(&decision, &inner);
         }
-        drop(rtnl);
         let spent = (Ktime::ktime_get() - start).to_ns();
         inner.totals.busy_ns += u64::try_from(spent).unwrap_or(0);
         drop(inner);
@@ -230,7 +230,7 @@ pub(crate) struct Decision {
 impl Inner {
     /// Takes a sample; from the second one on, plans and carries out the moves. Returns the
     /// decision when a line moved (or would have). Allocates nothing.
-    fn sample_and_plan(&mut self, rtnl: Option<&rtnl::Guard>) -> Option<Decision> {
+    fn sample_and_plan(&mut self, rtnl: Option<rtnl::Guard>) -> Option<Decision> {
         let now = now_ms();
         let elapsed = self.sampled_at.map(|at| now.saturating_sub(at));
         self.sampled_at = Some(now);
@@ -258,13 +258,7 @@ impl Inner {
             let since = self.traffic_at.map(|at| now.saturating_sub(at));
             self.traffic_at = Some(now);
             for line in self.lines.iter_mut() {
-                if let Some(adapter) = self
-                    .adapters
-                    .iter()
-                    .find(|a| a.dev.ifindex() == line.ifindex)
-                {
-                    line.sample_traffic(rtnl.device_of(&adapter.dev), since);
-                }
+                line.sample_traffic(&rtnl, since);
             }
         }
         let elapsed = elapsed?;
@@ -369,7 +363,6 @@ impl Inner {
         if vectors.is_empty() {
             return Err(EOPNOTSUPP);
         }
-        let ifindex = dev.ifindex();
         let node_cpus = dev.local_cpus()?;
         let base = self.next_group_base;
         self.next_group_base = base.wrapping_add(1 << 16) & 0x7fff_ffff;
@@ -380,7 +373,7 @@ impl Inner {
                 continue;
             }
             taken.push(
-                Managed::new(ifindex, vector, base, node_cpus.as_ref())?,
+                Managed::new(dev, vector, base, node_cpus.as_ref())?,
                 GFP_KERNEL,
             )?;
         }
@@ -404,53 +397,42 @@ impl Inner {
         Ok(())
     }
 
-    /// Lets the adapter of index `ifindex` go, giving its lines back (`restore`), or dropping
-    /// them as they are when it is going away.
-    pub(crate) fn remove(&mut self, ifindex: i32, restore: bool) -> Result {
-        let at = self
-            .adapters
-            .iter()
-            .position(|a| a.dev.ifindex() == ifindex)
-            .ok_or(ENOENT)?;
-        // Room first, so that nothing is lost half-way.
-        let mut adapters = KVec::with_capacity(self.adapters.len(), GFP_KERNEL)?;
-        let mut lines = KVec::with_capacity(self.lines.len(), GFP_KERNEL)?;
-        // As long as before: the policy is given as many as there are lines.
-        let plan_lines = plan_buffer(self.lines.len())?;
-        for (i, adapter) in core::mem::replace(&mut self.adapters, KVec::new())
-            .into_iter()
-            .enumerate()
-        {
-            if i != at {
-                adapters.push(adapter, GFP_KERNEL)?;
-            }
+    /// Lets adapter `dev` go, giving its lines back (`restore`), or dropping them as they are
+    /// when it is going away. Allocates nothing, so it cannot fail: an adapter that is
+    /// unregistered must let its device go. Returns whether it was under management.
+    pub(crate) fn remove(&mut self, dev: &Netdev, restore: bool) -> bool {
+        if !self.has(dev) {
+            return false;
         }
-        for mut line in core::mem::replace(&mut self.lines, KVec::new()) {
-            if line.ifindex != ifindex {
-                lines.push(line, GFP_KERNEL)?;
-            } else if restore {
-                line.restore();
-            }
-        }
-        self.plan_lines = plan_lines;
-        self.adapters = adapters;
-        self.lines = lines;
+        let adapters = core::mem::replace(&mut self.adapters, KVec::new());
+        self.adapters = remove_where(adapters, |a| a.dev.is(dev), drop);
+        let lines = core::mem::replace(&mut self.lines, KVec::new());
+        self.lines = remove_where(
+            lines,
+            |m| m.dev.is(dev),
+            |mut m| {
+                if restore {
+                    m.restore();
+                }
+            },
+        );
+        // `plan_lines` stays as long as it was: the policy is given as many as there are lines.
         self.forget_moves();
-        Ok(())
+        true
     }
 
-    /// Takes the current affinity of the lines of adapter `ifindex` as their own (see
+    /// Takes the current affinity of the lines of adapter `dev` as their own (see
     /// `Managed::adopt`).
-    pub(crate) fn adopt(&mut self, ifindex: i32) {
-        for line in self.lines.iter_mut().filter(|m| m.ifindex == ifindex) {
+    pub(crate) fn adopt(&mut self, dev: &Netdev) {
+        for line in self.lines.iter_mut().filter(|m| m.dev.is(dev)) {
             line.adopt();
         }
         self.forget_moves();
     }
 
-    /// Whether the adapter of index `ifindex` is under management.
-    pub(crate) fn has(&self, ifindex: i32) -> bool {
-        self.adapters.iter().any(|a| a.dev.ifindex() == ifindex)
+    /// Whether adapter `dev` is under management.
+    pub(crate) fn has(&self, dev: &Netdev) -> bool {
+        self.adapters.iter().any(|a| a.dev.is(dev))
     }
 
     /// Line indexes changed: the last moves can no longer be undone.
@@ -458,6 +440,30 @@ impl Inner {
         self.last_len = 0;
         self.balancer = Balancer::default();
     }
+}
+
+/// `v` without the elements `gone` picks, which go to `release`, in another order; without
+/// allocating: they are swapped to the front and taken off an iterator that keeps the buffer.
+fn remove_where<T>(
+    mut v: KVec<T>,
+    gone: impl Fn(&T) -> bool,
+    mut release: impl FnMut(T),
+) -> KVec<T> {
+    let slice = v.as_mut_slice();
+    let mut front = 0;
+    for i in 0..slice.len() {
+        if slice.get(i).is_some_and(&gone) {
+            slice.swap(front, i);
+            front += 1;
+        }
+    }
+    let mut rest = v.into_iter();
+    for _ in 0..front {
+        if let Some(element) = rest.next() {
+            release(element);
+        }
+    }
+    rest.collect(GFP_KERNEL)
 }
 
 /// The policy's copy of `len` lines, filled at each interval.

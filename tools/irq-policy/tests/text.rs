@@ -79,6 +79,9 @@ fn locality_is_the_hint_within_the_node() {
     assert_eq!(locality(Some(set("2-9")), Some(set("0-7"))), set("2-7"));
     // A hint outside the node: the node wins.
     assert_eq!(locality(Some(set("8-9")), Some(set("0-7"))), set("0-7"));
+    // A hint of one CPU is a placement, not a constraint.
+    assert_eq!(locality(Some(set("3")), None), CpuBits::EMPTY);
+    assert_eq!(locality(Some(set("3")), Some(set("0-7"))), set("0-7"));
 }
 
 #[test]
