@@ -77,6 +77,11 @@ trial() { # name start stop
 	irq_snapshot "$tmp/snap.0"
 	t0=$(now)
 	pid=$($2) || { log "$name: did not start"; irq_stop_traffic; return 1; }
+	if [ "$pid" != 0 ] && ! { sleep 0.2; kill -0 "$pid" 2>/dev/null; }; then
+		log "$name: exited at once: $(tail -n 3 "$out"/irqbalance-*.log | tr '\n' ' ')"
+		irq_stop_traffic
+		return 1
+	fi
 	cost0=$(cpu_ns "$pid")
 	: >"$tmp/steps"
 	while :; do
