@@ -1,15 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# irq_balancer balancing the VM's virtio-net PCI functions (tools/testing/vm.sh,
-# 4 vCPUs and 4 NICs: see vm.conf) under traffic between namespaces on QEMU's
-# hub, one NIC per namespace:
+# irq_balancer balancing the VM's virtio-net PCI functions (tools/testing/vm.sh
+# with 4 NICs: see vm.conf) under traffic between namespaces on QEMU's hub, one
+# NIC per namespace:
 #
 #   ns 1: N1 (10.77.0.1)  <-- UDP both ways -->  ns 2: N2 (10.77.0.2)
 #   ns 3: N3 (10.77.1.1)  <-- UDP both ways -->  ns 4: N4 (10.77.1.2)
 #
 # Each NIC has one queue pair, whose receive and transmit lines the balancer
-# keeps together: four groups of equal load, which four CPUs can share evenly.
+# keeps together: four groups of equal load, which 2 or 4 CPUs share evenly.
+# (The suite's VM has 2 vCPUs: a 4-vCPU guest on this project's 2-core TCG
+# hosts, with the debug kernel, is too slow for interrupt rates to follow the
+# load: NAPI polls instead. The benchmark balances 4 vCPUs, non-debug.)
 # Every MSI-X line starts on CPU 0 (set before the NICs are taken under
 # management, so that is their original affinity). The balancer must spread
 # them so that no CPU takes more than 1.2 x the mean interrupt rate, within two
@@ -26,7 +29,7 @@ ko=$(pvio_module_path irq_balancer/$MOD)
 pvio=$PVIO_ROOT/tools/target/debug/pvio
 udp=$PVIO_ROOT/tools/target/debug/udp-seq
 tmp=$(mktemp -d)
-RATE=300
+RATE=1000
 source "$(dirname "$0")/irq_lib.sh"
 
 cleanup() {
@@ -76,8 +79,8 @@ show_all() { local i; for i in 1 2 3 4; do in_ns $i "$pvio" irq show --json >"$t
 del_all() { local i; for i in 1 2 3 4; do in_ns $i "$pvio" irq del "${irq_nic[i]}" || return 1; done; }
 
 # 1. Adapters under management, each in its namespace, with their lines.
-# The guest runs 4 vCPUs on 2 host cores under TCG: NAPI takes several
-# packets per interrupt even at this rate, so the noise floor is lowered.
+# Under TCG NAPI takes several packets per interrupt even at this rate, so
+# the noise floor is lowered.
 insmod "$ko" && "$pvio" irq config --interval 200 --min-dwell 600 --min-rate 20 && add_all &&
 	show_all &&
 	jq -e --arg a "${irq_nic[1]}" 'length == 1 and .[0].name == $a and
