@@ -6,7 +6,7 @@
 # irq_lib.sh; the VM needs 4 vCPUs and --nics 4).
 #
 # A load step: the streams run with every line of the four NICs on CPU 0;
-# after 2 s the balancer starts (t = 0). Every $STEP s for $RUN s the bench
+# after 2 s the balancer starts (t = 0). Every $STEP s for $RUN s sample.py
 # reads /proc/interrupts and the lines' affinities, and records the imbalance
 # of that step: the busiest CPU's interrupt rate in percent of the mean (100
 # is even; the target is 120), over the four NICs' lines (the load that
@@ -63,18 +63,17 @@ command -v irqbalance >/dev/null || { log "irq_balancer: skipped: no irqbalance 
 irq_setup_namespaces || { log "irq_balancer: cannot set up the namespaces"; exit 1; }
 printf 'balancer\tt_s\timbalance_pct\tmanaged_pct\tmoves\n' >"$out/series.tsv"
 
-# The affinity of every line, one "irq:cpus" per line.
-affinities() { local irq; for irq in $(irq_lines); do echo "$irq:$(cat "/proc/irq/$irq/smp_affinity_list")"; done; }
-
 # One run: $1 names it; $2 starts the balancer and prints the pid to watch
-# (0 for the module); $3 stops it.
+# (0 for the module); $3 stops it. sample.py takes the steps.
 trial() { # name start stop
-	local name=$1 pid t0 t i=0 moves=0 cost0 cost1 mem
+	local name=$1 pid t0 cost0 cost1 mem moves
 	irq_pin_all 0 || return 1
 	irq_start_traffic $((RUN + 15))
 	sleep 2
-	affinities >"$tmp/aff.0"
-	irq_snapshot "$tmp/snap.0"
+	rm -f "$tmp/ready"
+	python3 tools/bench/irq_balancer/sample.py "$RUN" "$STEP" "$tmp/ready" $(irq_lines) >"$tmp/raw" &
+	local sampler=$!
+	slowwait 20 test -e "$tmp/ready" || { log "$name: the sampler did not start"; return 1; }
 	t0=$(now)
 	pid=$($2) || { log "$name: did not start"; irq_stop_traffic; return 1; }
 	if [ "$pid" != 0 ] && ! { sleep 0.2; kill -0 "$pid" 2>/dev/null; }; then
@@ -83,19 +82,11 @@ trial() { # name start stop
 		return 1
 	fi
 	cost0=$(cpu_ns "$pid")
-	: >"$tmp/steps"
-	while :; do
-		i=$((i + 1))
-		sleep "$STEP"
-		irq_snapshot "$tmp/snap.$i"
-		affinities >"$tmp/aff.$i"
-		t=$(awk -v a="$(now)" -v b="$t0" 'BEGIN { printf "%.2f", a - b }')
-		moves=$((moves + $(diff "$tmp/aff.$((i - 1))" "$tmp/aff.$i" | grep -c '^>')))
-		read -r pct managed < <(irq_imbalance "$tmp/snap.$((i - 1))" "$tmp/snap.$i")
-		printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$t" "$pct" "$managed" "$moves" | tee -a "$out/series.tsv" >>"$tmp/steps"
-		rm -f "$tmp/snap.$((i - 1))"
-		awk -v t="$t" -v r="$RUN" 'BEGIN { exit !(t >= r) }' && break
-	done
+	wait "$sampler"
+	awk -F '\t' -v OFS='\t' -v name="$name" -v t0="$t0" \
+		'{ print name, sprintf("%.2f", $1 - t0), $2, $3, $4 }' "$tmp/raw" >"$tmp/steps"
+	cat "$tmp/steps" >>"$out/series.tsv"
+	moves=$(tail -n 1 "$tmp/steps" | cut -f 5)
 	cost1=$(cpu_ns "$pid")
 	mem=$(mem_bytes "$pid")
 	$3 "$pid"
