@@ -4,8 +4,9 @@
 # The README's test command (`make check`). From a bare machine of the
 # supported kind it installs what is missing, builds what is stale (test
 # kernel, modules, host crates), runs the host unit tests, boots the test
-# kernel once under TCG and runs every selftest suite, the Rust KUnit doctests
-# and the harness self-test there. Everything is kept in results/<run>/.
+# kernel under TCG and runs every selftest suite, the Rust KUnit doctests and
+# the harness self-test there (a suite that needs another machine, per its
+# vm.conf, in a boot of its own). Everything is kept in results/<run>/.
 # The last line is "N passed, N failed, N skipped"; the exit status is non-zero
 # on any failure.
 set -uo pipefail
@@ -85,8 +86,8 @@ add_ktap "$results/lint.ktap"
 
 # The VM: the project's suites, then the harness self-test suite last, so its
 # deliberate reports cannot touch the project's results. A suite whose
-# directory has a `vm.conf` ("cpus=N nics=N": irq_balancer wants 4 vCPUs and
-# 4 NICs) gets a boot of its own with that machine, after the shared one.
+# directory has a `vm.conf` ("cpus=N nics=N": irq_balancer wants 4 NICs)
+# gets a boot of its own with that machine, after the shared one.
 suites= own=
 for d in tools/testing/selftests/*/; do
 	d=${d%/}

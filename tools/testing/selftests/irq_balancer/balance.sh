@@ -29,7 +29,7 @@ ko=$(pvio_module_path irq_balancer/$MOD)
 pvio=$PVIO_ROOT/tools/target/debug/pvio
 udp=$PVIO_ROOT/tools/target/debug/udp-seq
 tmp=$(mktemp -d)
-RATE=1000
+RATE=500
 source "$(dirname "$0")/irq_lib.sh"
 
 cleanup() {
@@ -118,13 +118,19 @@ pvio_result $? "bad requests are refused with an extack: no vectors, twice, not 
 # with its interval's number: every decision comes within two intervals of
 # the first, and the adapters' interrupts are then even.
 table=/sys/kernel/debug/irq_balancer/table
-flowing() { # every queue line moves at least a third of the rate
-	awk -v min=$((RATE / 3)) '!/^#/ && ($5 == "rx" || $5 == "tx") { n++; if ($11 + 0 >= min) ok++ }
+flowing() { # every queue line carries traffic: every sender runs
+	awk '!/^#/ && ($5 == "rx" || $5 == "tx") { n++; if ($11 + 0 >= 20) ok++ }
 		END { exit !(n == 8 && ok == 8) }' "$table"
 }
-"$pvio" irq config --dry-run on && irq_start_traffic 900 && slowwait 180 flowing && sleep 2 &&
-	{ "$pvio" irq monitor --json >"$tmp/events" 2>"$tmp/monitor.err" & monitor=$!; } &&
-	slowwait 10 grep -q monitoring "$tmp/monitor.err" && "$pvio" irq config --dry-run off &&
+"$pvio" irq config --dry-run on && irq_start_traffic 900 && slowwait 180 flowing
+r=$?
+[ $r -eq 0 ] || { echo "# not every queue carries traffic:"; sed 's/^/# /' "$table"; }
+sleep 2
+"$pvio" irq monitor --json >"$tmp/events" 2>"$tmp/monitor.err" &
+monitor=$!
+slowwait 10 grep -q monitoring "$tmp/monitor.err"
+# Acts from here on, whatever happened above, so later tests are not in dry run.
+"$pvio" irq config --dry-run off && [ $r -eq 0 ] &&
 	slowwait 60 grep -q '"dry_run":false' "$tmp/events" && sleep 2 &&
 	read -r pct ours < <(spread_pct 2)
 r=$?
