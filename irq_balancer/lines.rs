@@ -45,8 +45,6 @@ impl Hold {
 pub(crate) struct Managed {
     /// The device whose vector raises it: an index is only unique within a namespace.
     pub(crate) dev: ARef<Netdev>,
-    /// Its index, for reports.
-    pub(crate) ifindex: i32,
     /// The vector's index.
     pub(crate) index: u32,
     /// What the policy knows of it.
@@ -123,7 +121,6 @@ impl Managed {
         }
         Ok(Self {
             dev: dev.hold(),
-            ifindex: dev.ifindex(),
             index: vector.index,
             line: Line::new(irq.number(), group, cpu, CpuBits::EMPTY),
             hold,

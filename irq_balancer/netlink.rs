@@ -415,7 +415,7 @@ pub(crate) fn notify_decision(decision: &Decision, inner: &Inner) {
             };
             msg.nest(decision_attr::MOVE, |msg| {
                 msg.put_u32(move_attr::IRQ, line.line.irq)?;
-                msg.put_u32(move_attr::IFINDEX, line.ifindex as u32)?;
+                msg.put_u32(move_attr::IFINDEX, line.dev.ifindex() as u32)?;
                 msg.put_u32(move_attr::FROM_CPU, m.from as u32)?;
                 msg.put_u32(move_attr::TO_CPU, m.to as u32)?;
                 let reason = match m.reason {

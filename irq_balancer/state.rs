@@ -190,16 +190,12 @@ impl State {
     /// One interval: sample, plan, move, report, and arm the next.
     fn tick(&self) {
         let start = Ktime::ktime_get();
-        // For the queues' statistics, and held only while they are read. Only tried, as
-        // bonding's periodic work does, so the interval does not stretch behind RTNL's holders:
-        // the statistics are then read at the next interval.
-        let rtnl = rtnl::Guard::try_lock();
         let mut inner = self.inner.lock();
         if inner.adapters.is_empty() {
             return;
         }
         let interval = inner.config.interval_ms;
-        if let Some(decision) = inner.sample_and_plan(rtnl) {
+        if let Some(decision) = inner.sample_and_plan() {
             netlink::notify_decision(&decision, &inner);
         }
         let spent = (Ktime::ktime_get() - start).to_ns();
@@ -230,7 +226,7 @@ pub(crate) struct Decision {
 impl Inner {
     /// Takes a sample; from the second one on, plans and carries out the moves. Returns the
     /// decision when a line moved (or would have). Allocates nothing.
-    fn sample_and_plan(&mut self, rtnl: Option<rtnl::Guard>) -> Option<Decision> {
+    fn sample_and_plan(&mut self) -> Option<Decision> {
         let now = now_ms();
         let elapsed = self.sampled_at.map(|at| now.saturating_sub(at));
         self.sampled_at = Some(now);
@@ -254,7 +250,10 @@ impl Inner {
         for line in self.lines.iter_mut() {
             line.sample(elapsed.unwrap_or(0), &allowed, &config);
         }
-        if let Some(rtnl) = rtnl {
+        // RTNL, for the queues' statistics, only while they are read. Only tried (never waited
+        // for under the state's lock, which RTNL's holders take), as bonding's periodic work
+        // does: the statistics are then read at the next interval.
+        if let Some(rtnl) = rtnl::Guard::try_lock() {
             let since = self.traffic_at.map(|at| now.saturating_sub(at));
             self.traffic_at = Some(now);
             for line in self.lines.iter_mut() {

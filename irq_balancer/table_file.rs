@@ -50,7 +50,7 @@ fn write_table<'a>(
         "# ifindex vector irq queue role group cpu irq/s hold local-cpus pkt/s B/s pkt/irq"
     )?;
     for m in lines {
-        write!(out, "{} {} {} ", m.ifindex, m.index, m.line.irq)?;
+        write!(out, "{} {} {} ", m.dev.ifindex(), m.index, m.line.irq)?;
         match m.queue {
             Some((queue, role)) => {
                 let role = match role {

@@ -53,11 +53,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! why=$(irq_find_nics); then
-	log "irq_balancer: skipped: $why"
+if ! irq_find_nics >"$tmp/why"; then
+	log "irq_balancer: skipped: $(cat "$tmp/why")"
 	exit 0
 fi
-irq_find_nics
 command -v irqbalance >/dev/null || { log "irq_balancer: skipped: no irqbalance (make setup)"; exit 0; }
 [ "$irq_ncpu" -ge 4 ] || log "irq_balancer: only $irq_ncpu CPUs; the figures assume 4"
 irq_setup_namespaces || { log "irq_balancer: cannot set up the namespaces"; exit 1; }

@@ -42,11 +42,10 @@ ktap_print_header
 [ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
 [ "$(id -u)" -eq 0 ] || exit "$KSFT_SKIP"
 ncpu=$irq_ncpu
-if ! why=$(irq_find_nics); then
-	ktap_skip_all "$why"
+if ! irq_find_nics >"$tmp/why"; then
+	ktap_skip_all "$(cat "$tmp/why")"
 	exit "$KSFT_SKIP"
 fi
-irq_find_nics
 if [ "$ncpu" -lt 2 ]; then
 	ktap_skip_all "one CPU: nothing to balance"
 	exit "$KSFT_SKIP"
