@@ -29,7 +29,9 @@ ko=$(pvio_module_path irq_balancer/$MOD)
 pvio=$PVIO_ROOT/tools/target/debug/pvio
 udp=$PVIO_ROOT/tools/target/debug/udp-seq
 tmp=$(mktemp -d)
-RATE=500
+# Below what a sender keeps up with in this guest even on a slow host (at 500
+# some managed only 130 a second, unevenly): a steady load, set by the rate.
+RATE=150
 source "$(dirname "$0")/irq_lib.sh"
 
 cleanup() {
@@ -146,9 +148,14 @@ echo "# max/mean per CPU: ${pct:-?}% over every line, ${ours:-?}% over the manag
 pvio_result $r "load step (all on CPU 0): adapters' interrupts spread to max/mean <= 1.2 by decisions within 2 intervals, each multicast"
 
 # 4. A steady load makes no moves: 100 intervals of 200 ms.
-moves=$(config moves) && sleep 20 && [ "$(config moves)" = "$moves" ]
+"$pvio" irq monitor --json >"$tmp/events" 2>"$tmp/monitor.err" &
+monitor=$!
+slowwait 10 grep -q monitoring "$tmp/monitor.err" &&
+	moves=$(config moves) && sleep 20 && [ "$(config moves)" = "$moves" ]
 r=$?
+kill "$monitor" 2>/dev/null
 echo "# moves $moves -> $(config moves) over 100 intervals"
+sed 's/^/# decision: /' "$tmp/events"
 pvio_result $r "steady balanced load: no move in 100 intervals"
 
 # 4b. The table under load: debugfs lists every managed line, and the queue
