@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The vke module's wire format, built on the host: the fixed header (`header`), the
-//! sub-header's typed entries (`subheader`) and the whole message (`message`).
+//! The vke module's kernel-independent logic, built on the host: the fixed header (`header`), the
+//! sub-header's typed entries (`subheader`), the whole message (`message`), the members of
+//! the cluster (`members`) and the response queue (`responses`).
 //!
 //! The sources are the module's own files, compiled here unchanged and `no_std`, so the host
 //! tests and the fuzz target exercise exactly what the kernel runs.
@@ -16,3 +17,9 @@ pub mod subheader;
 
 #[path = "../../../vke/message.rs"]
 pub mod message;
+
+#[path = "../../../vke/members.rs"]
+pub mod members;
+
+#[path = "../../../vke/responses.rs"]
+pub mod responses;
