@@ -24,6 +24,7 @@
 #include <linux/jiffies.h>
 #include <linux/mdio.h>
 #include <linux/msi.h>
+#include <linux/net.h>
 #include <linux/netdevice.h>
 #include <linux/notifier.h>
 #include <linux/phy.h>
@@ -32,13 +33,17 @@
 #include <linux/seq_file.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/tipc.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <net/addrconf.h>
 #include <net/arp.h>
 #include <net/genetlink.h>
 #include <net/netdev_queues.h>
+#include <net/netns/generic.h>
 #include <net/rtnetlink.h>
+#include <net/sock.h>
 
 /* `bindgen` gets confused at certain things. */
 const size_t RUST_CONST_HELPER_ARCH_SLAB_MINALIGN = ARCH_SLAB_MINALIGN;

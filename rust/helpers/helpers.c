@@ -30,6 +30,7 @@
 #include "signal.c"
 #include "skbuff.c"
 #include "slab.c"
+#include "socket.c"
 #include "spinlock.c"
 #include "sysfs.c"
 #include "task.c"

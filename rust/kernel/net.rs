@@ -12,6 +12,7 @@ pub mod interrupts;
 pub mod link;
 pub mod namespace;
 pub mod notifier;
+pub mod pernet;
 #[cfg(CONFIG_RUST_PHYLIB_ABSTRACTIONS)]
 pub mod phy;
 pub mod queue_stats;
