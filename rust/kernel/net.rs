@@ -19,5 +19,6 @@ pub mod queue_stats;
 pub mod rcu_dev;
 pub mod rtnl;
 pub mod skbuff;
+pub mod socket;
 pub mod stats;
 pub mod vlan;

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kernel sockets (`struct socket` made by `sock_create_kern`).
+//!
+//! A module talks to a protocol (TIPC, UDP) the way a process does, through a socket it owns:
+//! it binds, sends and receives without blocking, and has arrivals schedule a work item
+//! ([`Socket::wake_on_data`]), in whose process context it receives. Family-specific
+//! addresses implement [`Address`] (see [`super::tipc`]).
+//!
+//! A kernel socket does not hold its network namespace: a module creates it for a namespace
+//! from [`super::pernet::Operations::init`] and drops it by the namespace's exit, as the
+//! protocol's own per-namespace state goes with the namespace.
+//!
+//! C header: [`include/linux/net.h`](srctree/include/linux/net.h)
+
+use crate::{
+    bindings,
+    delayed_work::{DelayedWork, Handler},
+    error::{to_result, Result},
+    net::namespace::Net,
+    prelude::*,
+    sync::Arc,
+};
+use core::ptr::NonNull;
+
+/// The socket types a kernel socket may have.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Type {
+    /// Connection-oriented byte stream (`SOCK_STREAM`).
+    Stream,
+    /// Unreliable datagrams (`SOCK_DGRAM`).
+    Datagram,
+    /// Reliably delivered messages (`SOCK_RDM`).
+    ReliableDatagram,
+    /// Connection-oriented messages (`SOCK_SEQPACKET`).
+    SeqPacket,
+}
+
+impl Type {
+    fn as_raw(self) -> i32 {
+        (match self {
+            Self::Stream => bindings::sock_type_SOCK_STREAM,
+            Self::Datagram => bindings::sock_type_SOCK_DGRAM,
+            Self::ReliableDatagram => bindings::sock_type_SOCK_RDM,
+            Self::SeqPacket => bindings::sock_type_SOCK_SEQPACKET,
+        }) as i32
+    }
+}
+
+/// A socket address of one family, as the family's `struct sockaddr_*`.
+///
+/// # Safety
+///
+/// [`Address::as_raw`] returns a pointer to [`Address::len`] readable bytes laid out as the
+/// family's socket address, its family field set to [`Address::FAMILY`], valid while `self` is
+/// borrowed.
+pub unsafe trait Address {
+    /// The address family (`AF_*`).
+    const FAMILY: u16;
+
+    /// The address, as the C functions take it.
+    fn as_raw(&self) -> *const bindings::sockaddr;
+
+    /// Its length in bytes.
+    fn len(&self) -> usize;
+}
+
+/// Room for the address of any family (`struct sockaddr_storage`), which [`Socket::receive`]
+/// fills with the sender's: some families write more than they are told, never more than
+/// this.
+#[repr(transparent)]
+pub struct AddressStorage(bindings::__kernel_sockaddr_storage);
+
+impl AddressStorage {
+    /// Empty storage.
+    pub fn new() -> Self {
+        // SAFETY: all-zero bytes are a valid `sockaddr_storage` (family `AF_UNSPEC`).
+        Self(unsafe { core::mem::zeroed() })
+    }
+
+    /// The stored bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        // SAFETY: the storage is plain bytes, all initialised (zeroed or written by the
+        // kernel), and lives as long as the returned slice.
+        unsafe {
+            core::slice::from_raw_parts(
+                core::ptr::from_ref(&self.0).cast::<u8>(),
+                core::mem::size_of::<bindings::__kernel_sockaddr_storage>(),
+            )
+        }
+    }
+
+    fn as_raw(&mut self) -> *mut bindings::__kernel_sockaddr_storage {
+        core::ptr::from_mut(&mut self.0).cast()
+    }
+}
+
+impl Default for AddressStorage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What [`Socket::receive`] received.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Received {
+    /// Bytes of data: at most the buffer's length (see `flags` for truncation).
+    pub len: usize,
+    /// Bytes of the sender's address in the storage.
+    pub address_len: usize,
+    /// Bytes of ancillary data (`struct cmsghdr` records) at the start of the control buffer.
+    pub control_len: usize,
+    /// The message's flags (`MSG_*`): `MSG_TRUNC`, `MSG_CTRUNC`, and family-specific ones.
+    pub flags: u32,
+}
+
+/// `MSG_DONTWAIT`: fail with `EAGAIN` instead of blocking.
+pub const MSG_DONTWAIT: u32 = bindings::MSG_DONTWAIT;
+/// `MSG_TRUNC`: the message was longer than the buffer; the rest is dropped.
+pub const MSG_TRUNC: u32 = bindings::MSG_TRUNC;
+/// `MSG_CTRUNC`: the ancillary data was longer than the control buffer.
+pub const MSG_CTRUNC: u32 = bindings::MSG_CTRUNC;
+/// `MSG_OOB`: out-of-band (TIPC: a group membership event).
+pub const MSG_OOB: u32 = bindings::MSG_OOB;
+/// `MSG_EOR`: end of record (TIPC: with `MSG_OOB`, a member left).
+pub const MSG_EOR: u32 = bindings::MSG_EOR;
+
+/// The state [`Socket::wake_on_data`] hangs on the socket (`sk_user_data`). `repr(C)`, so the
+/// callback, which is not generic, finds the header of any [`WakerFor`].
+#[repr(C)]
+struct Waker {
+    /// The protocol's own `sk_data_ready`, called after ours and put back by `detach`.
+    orig: Option<unsafe extern "C" fn(*mut bindings::sock)>,
+    /// Schedules the work.
+    wake: unsafe fn(*const Waker),
+    /// Frees the whole `WakerFor`.
+    release: unsafe fn(*mut Waker),
+}
+
+#[repr(C)]
+struct WakerFor<T: Handler> {
+    header: Waker,
+    work: Arc<DelayedWork<T>>,
+}
+
+impl<T: Handler> WakerFor<T> {
+    /// # Safety
+    ///
+    /// `waker` is the header of a live `WakerFor<T>`.
+    unsafe fn wake(waker: *const Waker) {
+        // SAFETY: `header` is the first field of a `repr(C)` `WakerFor<T>` (the caller's
+        // guarantee).
+        let this = unsafe { &*waker.cast::<Self>() };
+        // `mod_delayed_work` may be called from any context, softirq included.
+        this.work.schedule(0);
+    }
+
+    /// # Safety
+    ///
+    /// `waker` is the header of a `WakerFor<T>` from `KBox::into_raw`, no longer reachable.
+    unsafe fn release(waker: *mut Waker) {
+        // SAFETY: the caller's guarantee.
+        drop(unsafe { KBox::from_raw(waker.cast::<Self>()) });
+    }
+}
+
+/// The `sk_data_ready` of a socket with a waker. Not generic, so it is kernel code, not the
+/// module's: once `detach` has the callback lock, no part of the module runs here.
+///
+/// # Safety
+///
+/// `sk` is a live socket whose `sk_user_data` is null or the header of a live `WakerFor`
+/// while `sk_callback_lock` is held.
+#[inline(never)]
+unsafe extern "C" fn data_ready(sk: *mut bindings::sock) {
+    // SAFETY: `sk` is live (the caller's guarantee).
+    unsafe { bindings::sk_callback_read_lock(sk) };
+    // SAFETY: `sk` is live; the field is read under the callback lock `detach` writes it under.
+    let waker = unsafe { (*sk).sk_user_data }.cast::<Waker>().cast_const();
+    let mut orig = None;
+    if !waker.is_null() {
+        // SAFETY: a non-null `sk_user_data` is a live waker while the lock is held.
+        unsafe {
+            ((*waker).wake)(waker);
+            orig = (*waker).orig;
+        }
+    }
+    // SAFETY: taken above.
+    unsafe { bindings::sk_callback_read_unlock(sk) };
+    // Only a call that raced with `detach` finds no waker: the socket is then being released
+    // and nobody sleeps on it, so the protocol's wake-up is not missed.
+    if let Some(orig) = orig {
+        // SAFETY: the protocol's own callback, for its own live socket.
+        unsafe { orig(sk) };
+    }
+}
+
+/// A kernel socket, released (`sock_release`) when dropped.
+///
+/// # Invariants
+///
+/// `sock` is a socket from `sock_create_kern` that this object owns, with a `sk`. Its
+/// `sk_user_data` is null or, with `sk_data_ready` set to [`data_ready`], points to a
+/// `WakerFor` from `KBox::into_raw` that the socket owns; both change only under
+/// `sk_callback_lock`.
+pub struct Socket {
+    sock: NonNull<bindings::socket>,
+}
+
+// SAFETY: a socket's operations lock the socket themselves; the callback state is changed
+// under `sk_callback_lock` only.
+unsafe impl Send for Socket {}
+
+// SAFETY: see above.
+unsafe impl Sync for Socket {}
+
+impl Socket {
+    /// Creates a kernel socket of family `family` in `net` (`sock_create_kern`).
+    pub fn create(net: &Net, family: u16, kind: Type, protocol: i32) -> Result<Self> {
+        let mut sock = core::ptr::null_mut();
+        // SAFETY: `net` is a live namespace; `sock` is valid for writes.
+        to_result(unsafe {
+            bindings::sock_create_kern(
+                net.as_raw(),
+                i32::from(family),
+                kind.as_raw(),
+                protocol,
+                &mut sock,
+            )
+        })?;
+        let sock = NonNull::new(sock).ok_or(EINVAL)?;
+        // INVARIANT: a new kernel socket, owned here, with no callback state.
+        Ok(Self { sock })
+    }
+
+    fn sk(&self) -> *mut bindings::sock {
+        // SAFETY: by the type invariant the socket is live and has a `sk`.
+        unsafe { (*self.sock.as_ptr()).sk }
+    }
+
+    /// Binds the socket to `address` (`kernel_bind`).
+    pub fn bind<A: Address>(&self, address: &A) -> Result {
+        let len = i32::try_from(address.len()).map_err(|_| EINVAL)?;
+        // SAFETY: the socket is live; `address` points to `len` readable bytes (the trait's
+        // guarantee), which `kernel_bind` copies.
+        to_result(unsafe {
+            bindings::kernel_bind(self.sock.as_ptr(), address.as_raw().cast_mut(), len)
+        })
+    }
+
+    /// Sets option `name` of `level` to the bytes of `value` (`setsockopt`).
+    pub fn set_option(&self, level: i32, name: i32, value: &[u8]) -> Result {
+        let len = u32::try_from(value.len()).map_err(|_| EINVAL)?;
+        // SAFETY: the socket is live; `value` is readable for `len` bytes, which the protocol
+        // copies before returning.
+        to_result(unsafe {
+            bindings::kernel_setsockopt(self.sock.as_ptr(), level, name, value.as_ptr().cast(), len)
+        })
+    }
+
+    /// Sends `data` as one message, to `to` or to the socket's peer or default destination
+    /// (`kernel_sendmsg`); returns the bytes sent. `flags` are `MSG_*` ([`MSG_DONTWAIT`]).
+    pub fn send<A: Address>(&self, to: Option<&A>, data: &[u8], flags: u32) -> Result<usize> {
+        let (addr, addr_len) = match to {
+            Some(a) => (a.as_raw(), i32::try_from(a.len()).map_err(|_| EINVAL)?),
+            None => (core::ptr::null(), 0),
+        };
+        // SAFETY: the socket is live; `addr` is null or readable for `addr_len` bytes, `data`
+        // for its length; the kernel copies both before returning.
+        let sent = unsafe {
+            bindings::kernel_sendto(
+                self.sock.as_ptr(),
+                addr.cast(),
+                addr_len,
+                data.as_ptr().cast(),
+                data.len(),
+                flags,
+            )
+        };
+        to_result(sent.min(0))?;
+        Ok(sent as usize)
+    }
+
+    /// Receives one message (`kernel_recvmsg`): its data into `data`, the sender's address
+    /// into `from`, ancillary data into `control`. `flags` are `MSG_*` ([`MSG_DONTWAIT`]);
+    /// with it, an empty socket fails with `EAGAIN`.
+    pub fn receive(
+        &self,
+        from: &mut AddressStorage,
+        data: &mut [u8],
+        control: &mut [u8],
+        flags: u32,
+    ) -> Result<Received> {
+        let mut address_len = 0i32;
+        let mut control_len = control.len();
+        let mut msg_flags = flags;
+        // SAFETY: the socket is live; `from` is a whole `sockaddr_storage`, `data` and
+        // `control` are writable for their lengths, and the other pointers are valid for
+        // writes; the kernel writes no more than those lengths.
+        let len = unsafe {
+            bindings::kernel_recvfrom(
+                self.sock.as_ptr(),
+                from.as_raw(),
+                &mut address_len,
+                data.as_mut_ptr().cast(),
+                data.len(),
+                control.as_mut_ptr().cast(),
+                &mut control_len,
+                &mut msg_flags,
+            )
+        };
+        to_result(len.min(0))?;
+        Ok(Received {
+            len: (len as usize).min(data.len()),
+            address_len: usize::try_from(address_len)
+                .unwrap_or(0)
+                .min(core::mem::size_of::<bindings::__kernel_sockaddr_storage>()),
+            control_len: control_len.min(control.len()),
+            flags: msg_flags,
+        })
+    }
+
+    /// The socket's own address (`kernel_getsockname`) into `to`; returns its length.
+    pub fn local_address(&self, to: &mut AddressStorage) -> Result<usize> {
+        // SAFETY: the socket is live; `to` is a whole `sockaddr_storage`, room for any
+        // family's address.
+        let len = unsafe { bindings::kernel_getsockname(self.sock.as_ptr(), to.as_raw().cast()) };
+        to_result(len.min(0))?;
+        Ok(len as usize)
+    }
+
+    /// Has every message that arrives schedule `work` at once, from the protocol's receive
+    /// path (softirq), where nothing may sleep: the work then receives in process context.
+    /// Fails with `EBUSY` if the socket already wakes a work item. [`Socket::detach`] (or
+    /// dropping the socket) ends it and drops `work`.
+    pub fn wake_on_data<T: Handler>(&self, work: Arc<DelayedWork<T>>) -> Result {
+        let waker = KBox::new(
+            WakerFor {
+                header: Waker {
+                    orig: None,
+                    wake: WakerFor::<T>::wake,
+                    release: WakerFor::<T>::release,
+                },
+                work,
+            },
+            GFP_KERNEL,
+        )?;
+        let waker = KBox::into_raw(waker);
+        let sk = self.sk();
+        // SAFETY: `sk` is live; the lock orders this against `data_ready` and `detach`.
+        unsafe { bindings::sk_callback_write_lock(sk) };
+        // SAFETY: `sk` is live and its callback lock held.
+        let busy = unsafe { !(*sk).sk_user_data.is_null() };
+        if !busy {
+            // SAFETY: `sk` is live and its callback lock held; `waker` is a new allocation.
+            // INVARIANT: `sk_user_data` points to a `WakerFor` the socket now owns, and
+            // `sk_data_ready` is `data_ready`, both set under the lock.
+            unsafe {
+                (*waker).header.orig = (*sk).sk_data_ready;
+                (*sk).sk_user_data = waker.cast();
+                (*sk).sk_data_ready = Some(data_ready);
+            }
+        }
+        // SAFETY: taken above.
+        unsafe { bindings::sk_callback_write_unlock(sk) };
+        if busy {
+            // SAFETY: `waker` came from `KBox::into_raw` and was never published.
+            unsafe { WakerFor::<T>::release(waker.cast()) };
+            return Err(EBUSY);
+        }
+        Ok(())
+    }
+
+    /// Stops waking the work item of [`Socket::wake_on_data`], and drops it; the protocol's
+    /// own callback is back. Does nothing if the socket wakes none.
+    pub fn detach(&self) {
+        let sk = self.sk();
+        // SAFETY: `sk` is live; see `wake_on_data`.
+        unsafe { bindings::sk_callback_write_lock(sk) };
+        // SAFETY: `sk` is live and its callback lock held.
+        let waker = unsafe { (*sk).sk_user_data }.cast::<Waker>();
+        if !waker.is_null() {
+            // SAFETY: as above; by the type invariant `waker` is a live `WakerFor`.
+            // INVARIANT: no waker, and the protocol's callback, set under the lock.
+            unsafe {
+                (*sk).sk_data_ready = (*waker).orig;
+                (*sk).sk_user_data = core::ptr::null_mut();
+            }
+        }
+        // SAFETY: taken above.
+        unsafe { bindings::sk_callback_write_unlock(sk) };
+        if !waker.is_null() {
+            // SAFETY: with the lock taken and released after the waker was unlinked, no
+            // `data_ready` still uses it: it is unreachable, and from `KBox::into_raw`.
+            unsafe { ((*waker).release)(waker) };
+        }
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.detach();
+        // SAFETY: by the type invariant this object owns the socket; nothing uses it after.
+        unsafe { bindings::sock_release(self.sock.as_ptr()) };
+    }
+}
