@@ -21,4 +21,6 @@ pub mod rtnl;
 pub mod skbuff;
 pub mod socket;
 pub mod stats;
+#[cfg(CONFIG_TIPC)]
+pub mod tipc;
 pub mod vlan;
