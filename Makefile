@@ -7,7 +7,7 @@ SHELL := /bin/bash
 BUILD := tools/build
 TESTING := tools/testing
 
-.PHONY: all setup kernel modules check demo vm patches bench clean help
+.PHONY: all setup kernel modules check demo vm patches bench fuzz clean help
 
 all: modules
 
@@ -19,6 +19,7 @@ help:
 	@echo "make kernel   build the patched test kernel (cached)"
 	@echo "make patches  write rust/ as a git format-patch series (OUT=dir)"
 	@echo "make bench    build the non-debug kernel and run the benchmarks"
+	@echo "make fuzz     fuzz the no_std codecs on the host (FUZZ_SECONDS=60)"
 	@echo "make setup    install and check the toolchain and VM tools"
 
 setup:
@@ -44,6 +45,9 @@ patches: setup
 
 bench:
 	tools/bench/run.sh
+
+fuzz:
+	tools/fuzz.sh
 
 clean:
 	-$(BUILD)/modules.sh test clean
