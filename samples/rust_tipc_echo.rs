@@ -4,23 +4,23 @@
 //! (`kernel::net::socket`) and TIPC communication groups (`kernel::net::tipc`).
 //!
 //! In every network namespace, a kernel socket joins TIPC group [`GROUP`] as member
-//! [`INSTANCE`]. Its arrivals schedule a work item, which receives them in process context:
+//! [`INSTANCE`]. Its arrivals schedule the work item of a [`Receiver`], which receives them in
+//! process context:
 //! a message is answered, to its sender alone, with `echo ` and the message; a message
 //! `members?` with `members N`, the members it has seen join and not leave. A namespace's
 //! socket goes with the namespace, every one with the module.
 
 use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering};
-use kernel::delayed_work::{DelayedWork, Handler};
 use kernel::net::{
     namespace::Net,
     pernet,
-    socket::Socket,
+    socket::{Ready, Receive, Receiver, Socket},
     tipc::{self, Address, Arrival, Scope},
 };
 use kernel::new_mutex;
 use kernel::prelude::*;
-use kernel::sync::{Arc, ArcBorrow, Mutex};
+use kernel::sync::{Arc, Mutex};
 
 module! {
     type: TipcEchoSample,
@@ -39,9 +39,8 @@ const INSTANCE: u32 = 1;
 /// Messages one run of the work takes before it yields the CPU and schedules itself again.
 const BATCH: usize = 64;
 
-/// The instance of a namespace.
+/// The data of a namespace's receiver.
 struct Member {
-    sock: Socket,
     /// Members seen joining and not leaving, this socket aside.
     members: AtomicU32,
     /// The receive buffer, which only the work (never concurrent with itself) uses.
@@ -50,7 +49,7 @@ struct Member {
 
 impl Member {
     /// Answers one message.
-    fn answer(&self, message: &[u8], to: tipc::SocketId) {
+    fn answer(&self, sock: &Socket, message: &[u8], to: tipc::SocketId) {
         let mut reply = [0u8; 128];
         let mut w = Cursor(&mut reply, 0);
         let written = if message == b"members?" {
@@ -64,7 +63,7 @@ impl Member {
         let len = w.1;
         if written.is_ok() {
             // A full window drops the answer: the sender asks again.
-            let _ = tipc::send(&self.sock, Some(&Address::socket(to)), &reply[..len]);
+            let _ = tipc::send(sock, Some(&Address::socket(to)), &reply[..len]);
         }
     }
 }
@@ -88,15 +87,15 @@ impl fmt::Write for Cursor<'_> {
     }
 }
 
-impl Handler for Member {
-    fn run(work: &DelayedWork<Self>) {
-        let this = work.data();
+impl Receive for Member {
+    fn ready(ready: &Ready<'_, Self>) {
+        let (this, sock) = (ready.data(), ready.socket());
         let mut buf = this.buf.lock();
         for _ in 0..BATCH {
-            match tipc::receive(&this.sock, &mut buf) {
+            match tipc::receive(sock, &mut buf) {
                 Ok(Arrival::Message { len, from, .. }) => {
                     let message = buf.get(..len).unwrap_or(&[]);
-                    this.answer(message, from);
+                    this.answer(sock, message, from);
                 }
                 Ok(Arrival::MemberUp { member, instance }) => {
                     this.members.fetch_add(1, Ordering::Relaxed);
@@ -131,7 +130,7 @@ impl Handler for Member {
             }
         }
         // More may be queued: go on in a later run, after others had the CPU.
-        work.schedule(0);
+        ready.again();
     }
 }
 
@@ -140,32 +139,29 @@ static ID: pernet::Id = pernet::Id::new();
 struct Echo;
 
 impl pernet::Operations for Echo {
-    type Data = Arc<DelayedWork<Member>>;
+    type Data = Pin<KBox<Receiver<Member>>>;
 
     fn id() -> &'static pernet::Id {
         &ID
     }
 
-    fn init(net: &Net) -> Result<Self::Data> {
+    fn init(net: &pernet::Init<'_>) -> Result<Self::Data> {
         let sock = tipc::socket(net)?;
         tipc::join_group(&sock, GROUP, INSTANCE, Scope::Cluster, false)?;
         let buf = KVVec::from_elem(0u8, tipc::MAX_MESSAGE_LEN, GFP_KERNEL)?;
         let member = Member {
-            sock,
             members: AtomicU32::new(0),
             buf: Arc::pin_init(new_mutex!(buf), GFP_KERNEL)?,
         };
-        let work = Arc::pin_init(DelayedWork::new(member), GFP_KERNEL)?;
-        work.data().sock.wake_on_data(work.clone())?;
-        // Arrivals before the waker was in place.
-        work.schedule(0);
-        Ok(work)
+        let receiver = KBox::pin_init(Receiver::new(sock, member), GFP_KERNEL)?;
+        receiver.start()?;
+        Ok(receiver)
     }
 
-    fn pre_exit(_net: &Net, work: ArcBorrow<'_, DelayedWork<Member>>) {
-        // No arrival schedules the work any more, then no run is left.
-        work.data().sock.detach();
-        work.cancel();
+    fn pre_exit(_net: &Net, receiver: Pin<&Receiver<Member>>) {
+        // No arrival schedules the work any more, and no run is left: the namespace's exit
+        // then drops the receiver and its socket.
+        receiver.stop();
     }
 }
 

@@ -31,7 +31,8 @@ int rust_helper_kernel_sendto(struct socket *sock, const void *addr, int addrlen
 
 /*
  * Receives one message into kernel memory: the sender's address into @addr
- * (a sockaddr_storage, as some families write more than they are told), the
+ * (a sockaddr_storage: TIPC writes two addresses whatever it is told; a
+ * protocol that writes one sets msg_namelen, which starts at 0), the
  * data into @buf, ancillary data into @control. On return *@addrlen and
  * *@controllen hold the bytes written there and *@flags the message's flags.
  */
@@ -42,7 +43,6 @@ int rust_helper_kernel_recvfrom(struct socket *sock,
 {
 	struct msghdr msg = {
 		.msg_name = addr,
-		.msg_namelen = sizeof(*addr),
 		.msg_control = control,
 		.msg_controllen = *controllen,
 	};
@@ -65,6 +65,8 @@ int rust_helper_kernel_setsockopt(struct socket *sock, int level, int optname,
 
 	if (level == SOL_SOCKET)
 		return sock_setsockopt(sock, level, optname, opt, len);
+	if (!sock->ops->setsockopt)
+		return -EOPNOTSUPP;
 	return sock->ops->setsockopt(sock, level, optname, opt, len);
 }
 
@@ -86,4 +88,22 @@ void rust_helper_sk_callback_read_lock(struct sock *sk)
 void rust_helper_sk_callback_read_unlock(struct sock *sk)
 {
 	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+/*
+ * The generic slot @id of @net, or NULL if the namespace has none yet: one
+ * allocated before the slot's operations were registered has a shorter array
+ * until they initialise it.
+ */
+void *rust_helper_net_generic_or_null(const struct net *net, unsigned int id)
+{
+	struct net_generic *ng;
+	void *ptr = NULL;
+
+	rcu_read_lock();
+	ng = rcu_dereference(net->gen);
+	if (id < ng->s.len)
+		ptr = READ_ONCE(ng->ptr[id]);
+	rcu_read_unlock();
+	return ptr;
 }

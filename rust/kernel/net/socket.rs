@@ -3,13 +3,14 @@
 //! Kernel sockets (`struct socket` made by `sock_create_kern`).
 //!
 //! A module talks to a protocol (TIPC, UDP) the way a process does, through a socket it owns:
-//! it binds, sends and receives without blocking, and has arrivals schedule a work item
-//! ([`Socket::wake_on_data`]), in whose process context it receives. Family-specific
-//! addresses implement [`Address`] (see [`super::tipc`]).
+//! it binds, sends and receives without blocking. A [`Receiver`] owns a socket and a work item
+//! that every arrival schedules, in whose process context the module receives
+//! ([`Receive::ready`]). Family-specific addresses implement [`Address`] (see
+//! [`super::tipc`]).
 //!
-//! A kernel socket does not hold its network namespace: a module creates it for a namespace
-//! from [`super::pernet::Operations::init`] and drops it by the namespace's exit, as the
-//! protocol's own per-namespace state goes with the namespace.
+//! A kernel socket does not hold its network namespace, whose protocols free their state when
+//! it goes: a socket is created only from [`super::pernet::Operations::init`] (it takes the
+//! [`Init`] token), to be owned by the namespace's instance, which the namespace's exit drops.
 //!
 //! C header: [`include/linux/net.h`](srctree/include/linux/net.h)
 
@@ -17,9 +18,8 @@ use crate::{
     bindings,
     delayed_work::{DelayedWork, Handler},
     error::{to_result, Result},
-    net::namespace::Net,
+    net::pernet::Init,
     prelude::*,
-    sync::Arc,
 };
 use core::ptr::NonNull;
 
@@ -53,7 +53,8 @@ impl Type {
 ///
 /// [`Address::as_raw`] returns a pointer to [`Address::len`] readable bytes laid out as the
 /// family's socket address, its family field set to [`Address::FAMILY`], valid while `self` is
-/// borrowed.
+/// borrowed. (The socket checks that the length fits a `sockaddr_storage`, which the kernel
+/// copies it into.)
 pub unsafe trait Address {
     /// The address family (`AF_*`).
     const FAMILY: u16;
@@ -125,8 +126,8 @@ pub const MSG_OOB: u32 = bindings::MSG_OOB;
 /// `MSG_EOR`: end of record (TIPC: with `MSG_OOB`, a member left).
 pub const MSG_EOR: u32 = bindings::MSG_EOR;
 
-/// The state [`Socket::wake_on_data`] hangs on the socket (`sk_user_data`). `repr(C)`, so the
-/// callback, which is not generic, finds the header of any [`WakerFor`].
+/// The state a [`Receiver`] hangs on its socket (`sk_user_data`). `repr(C)`, so the callback,
+/// which is not generic, finds the header of any [`WakerFor`].
 #[repr(C)]
 struct Waker {
     /// The protocol's own `sk_data_ready`, called after ours and put back by `detach`.
@@ -137,22 +138,24 @@ struct Waker {
     release: unsafe fn(*mut Waker),
 }
 
+/// A waker for the work of a `Receiver<T>`: it does not own the work; the receiver takes the
+/// waker off its socket before the work goes.
 #[repr(C)]
-struct WakerFor<T: Handler> {
+struct WakerFor<T: Receive> {
     header: Waker,
-    work: Arc<DelayedWork<T>>,
+    work: *const DelayedWork<Inner<T>>,
 }
 
-impl<T: Handler> WakerFor<T> {
+impl<T: Receive> WakerFor<T> {
     /// # Safety
     ///
-    /// `waker` is the header of a live `WakerFor<T>`.
+    /// `waker` is the header of a live `WakerFor<T>`, whose work is live.
     unsafe fn wake(waker: *const Waker) {
-        // SAFETY: `header` is the first field of a `repr(C)` `WakerFor<T>` (the caller's
-        // guarantee).
-        let this = unsafe { &*waker.cast::<Self>() };
+        // SAFETY: `header` is the first field of a `repr(C)` `WakerFor<T>`, whose work is live
+        // (the caller's guarantee).
+        let work = unsafe { &*(*waker.cast::<Self>()).work };
         // `mod_delayed_work` may be called from any context, softirq included.
-        this.work.schedule(0);
+        work.schedule(0);
     }
 
     /// # Safety
@@ -165,7 +168,7 @@ impl<T: Handler> WakerFor<T> {
 }
 
 /// The `sk_data_ready` of a socket with a waker. Not generic, so it is kernel code, not the
-/// module's: once `detach` has the callback lock, no part of the module runs here.
+/// module's: once `detach` has had the callback lock, no part of the module runs here.
 ///
 /// # Safety
 ///
@@ -187,8 +190,9 @@ unsafe extern "C" fn data_ready(sk: *mut bindings::sock) {
     }
     // SAFETY: taken above.
     unsafe { bindings::sk_callback_read_unlock(sk) };
-    // Only a call that raced with `detach` finds no waker: the socket is then being released
-    // and nobody sleeps on it, so the protocol's wake-up is not missed.
+    // A call that raced with `detach` (it read `sk_data_ready` before the protocol's callback
+    // was put back) finds no waker and does not chain: a receiver stopped receiving, so only
+    // a blocking receive, which receivers do not make, would miss this wake-up.
     if let Some(orig) = orig {
         // SAFETY: the protocol's own callback, for its own live socket.
         unsafe { orig(sk) };
@@ -201,8 +205,8 @@ unsafe extern "C" fn data_ready(sk: *mut bindings::sock) {
 ///
 /// `sock` is a socket from `sock_create_kern` that this object owns, with a `sk`. Its
 /// `sk_user_data` is null or, with `sk_data_ready` set to [`data_ready`], points to a
-/// `WakerFor` from `KBox::into_raw` that the socket owns; both change only under
-/// `sk_callback_lock`.
+/// `WakerFor` from `KBox::into_raw` that the socket owns, whose work outlives the waker; both
+/// change only under `sk_callback_lock`.
 pub struct Socket {
     sock: NonNull<bindings::socket>,
 }
@@ -215,8 +219,10 @@ unsafe impl Send for Socket {}
 unsafe impl Sync for Socket {}
 
 impl Socket {
-    /// Creates a kernel socket of family `family` in `net` (`sock_create_kern`).
-    pub fn create(net: &Net, family: u16, kind: Type, protocol: i32) -> Result<Self> {
+    /// Creates a kernel socket of family `family` in the namespace being initialised
+    /// (`sock_create_kern`). The namespace's instance must own it, so that the namespace's
+    /// exit drops it: the socket does not keep the namespace.
+    pub fn create(net: &Init<'_>, family: u16, kind: Type, protocol: i32) -> Result<Self> {
         let mut sock = core::ptr::null_mut();
         // SAFETY: `net` is a live namespace; `sock` is valid for writes.
         to_result(unsafe {
@@ -240,7 +246,7 @@ impl Socket {
 
     /// Binds the socket to `address` (`kernel_bind`).
     pub fn bind<A: Address>(&self, address: &A) -> Result {
-        let len = i32::try_from(address.len()).map_err(|_| EINVAL)?;
+        let len = address_len(address)?;
         // SAFETY: the socket is live; `address` points to `len` readable bytes (the trait's
         // guarantee), which `kernel_bind` copies.
         to_result(unsafe {
@@ -262,7 +268,7 @@ impl Socket {
     /// (`kernel_sendmsg`); returns the bytes sent. `flags` are `MSG_*` ([`MSG_DONTWAIT`]).
     pub fn send<A: Address>(&self, to: Option<&A>, data: &[u8], flags: u32) -> Result<usize> {
         let (addr, addr_len) = match to {
-            Some(a) => (a.as_raw(), i32::try_from(a.len()).map_err(|_| EINVAL)?),
+            Some(a) => (a.as_raw(), address_len(a)?),
             None => (core::ptr::null(), 0),
         };
         // SAFETY: the socket is live; `addr` is null or readable for `addr_len` bytes, `data`
@@ -330,12 +336,15 @@ impl Socket {
     }
 
     /// Has every message that arrives schedule `work` at once, from the protocol's receive
-    /// path (softirq), where nothing may sleep: the work then receives in process context.
-    /// Fails with `EBUSY` if the socket already wakes a work item. [`Socket::detach`] (or
-    /// dropping the socket) ends it and drops `work`.
-    pub fn wake_on_data<T: Handler>(&self, work: Arc<DelayedWork<T>>) -> Result {
+    /// path (softirq), where nothing may sleep. Fails with `EBUSY` if the socket already wakes
+    /// a work item.
+    ///
+    /// # Safety
+    ///
+    /// `work` must stay valid until [`Socket::detach`] has returned (or the socket is dropped).
+    unsafe fn wake_on_data<T: Receive>(&self, work: *const DelayedWork<Inner<T>>) -> Result {
         let waker = KBox::new(
-            WakerFor {
+            WakerFor::<T> {
                 header: Waker {
                     orig: None,
                     wake: WakerFor::<T>::wake,
@@ -353,8 +362,9 @@ impl Socket {
         let busy = unsafe { !(*sk).sk_user_data.is_null() };
         if !busy {
             // SAFETY: `sk` is live and its callback lock held; `waker` is a new allocation.
-            // INVARIANT: `sk_user_data` points to a `WakerFor` the socket now owns, and
-            // `sk_data_ready` is `data_ready`, both set under the lock.
+            // INVARIANT: `sk_user_data` points to a `WakerFor` the socket now owns, whose work
+            // outlives it (the caller's guarantee), and `sk_data_ready` is `data_ready`, both
+            // set under the lock.
             unsafe {
                 (*waker).header.orig = (*sk).sk_data_ready;
                 (*sk).sk_user_data = waker.cast();
@@ -371,9 +381,9 @@ impl Socket {
         Ok(())
     }
 
-    /// Stops waking the work item of [`Socket::wake_on_data`], and drops it; the protocol's
-    /// own callback is back. Does nothing if the socket wakes none.
-    pub fn detach(&self) {
+    /// Stops waking the work item of [`Socket::wake_on_data`]; the protocol's own callback is
+    /// back. Does nothing if the socket wakes none.
+    fn detach(&self) {
         let sk = self.sk();
         // SAFETY: `sk` is live; see `wake_on_data`.
         unsafe { bindings::sk_callback_write_lock(sk) };
@@ -391,7 +401,8 @@ impl Socket {
         unsafe { bindings::sk_callback_write_unlock(sk) };
         if !waker.is_null() {
             // SAFETY: with the lock taken and released after the waker was unlinked, no
-            // `data_ready` still uses it: it is unreachable, and from `KBox::into_raw`.
+            // `data_ready` still uses it: it is unreachable, and from `KBox::into_raw`. Its
+            // `release` is module code, and the module is live while it drops its socket.
             unsafe { ((*waker).release)(waker) };
         }
     }
@@ -402,5 +413,118 @@ impl Drop for Socket {
         self.detach();
         // SAFETY: by the type invariant this object owns the socket; nothing uses it after.
         unsafe { bindings::sock_release(self.sock.as_ptr()) };
+    }
+}
+
+/// Checks that an address fits the `sockaddr_storage` the kernel copies it into.
+fn address_len<A: Address>(address: &A) -> Result<i32> {
+    let len = address.len();
+    if len > core::mem::size_of::<bindings::__kernel_sockaddr_storage>() {
+        return Err(EINVAL);
+    }
+    i32::try_from(len).map_err(|_| EINVAL)
+}
+
+/// What a [`Receiver`] does with its socket's arrivals.
+pub trait Receive: Sized + Send + Sync + 'static {
+    /// Runs in process context on the system workqueue after messages arrived: receives
+    /// without blocking until `EAGAIN` (or takes a batch and calls [`Ready::again`]). It may
+    /// sleep.
+    fn ready(ready: &Ready<'_, Self>);
+}
+
+/// What [`Receive::ready`] works with: the socket and the receiver's data.
+pub struct Ready<'a, T: Receive> {
+    work: &'a DelayedWork<Inner<T>>,
+}
+
+impl<T: Receive> Ready<'_, T> {
+    /// The socket.
+    pub fn socket(&self) -> &Socket {
+        &self.work.data().sock
+    }
+
+    /// The receiver's data.
+    pub fn data(&self) -> &T {
+        &self.work.data().data
+    }
+
+    /// Runs [`Receive::ready`] again soon, after others had the CPU.
+    pub fn again(&self) {
+        self.work.schedule(0);
+    }
+}
+
+/// The data of a receiver's work item.
+struct Inner<T: Receive> {
+    sock: Socket,
+    data: T,
+}
+
+impl<T: Receive> Handler for Inner<T> {
+    fn run(work: &DelayedWork<Self>) {
+        T::ready(&Ready { work });
+    }
+}
+
+/// A socket, the data of the module that uses it, and a work item that every arrival on the
+/// socket schedules, which runs [`Receive::ready`].
+///
+/// Build it pinned ([`Receiver::new`]), then [`Receiver::start`] it. [`Receiver::stop`], or
+/// dropping it, takes the work item off the socket, then cancels it, then releases the socket.
+///
+/// # Invariants
+///
+/// When the socket wakes `work`, the receiver is pinned (started through a reference to it,
+/// and `!Unpin`), and it is taken off the socket before `work` goes (in `stop` or `drop`).
+#[pin_data(PinnedDrop)]
+pub struct Receiver<T: Receive> {
+    #[pin]
+    work: DelayedWork<Inner<T>>,
+}
+
+impl<T: Receive> Receiver<T> {
+    /// A receiver of `sock`'s arrivals with `data`; not started.
+    pub fn new(sock: Socket, data: T) -> impl PinInit<Self> {
+        pin_init!(Self {
+            work <- DelayedWork::new(Inner { sock, data }),
+        })
+    }
+
+    /// Starts waking the work on arrivals, and runs it once for those already queued. Fails
+    /// with `EBUSY` if it was started already.
+    pub fn start(&self) -> Result {
+        let work: *const DelayedWork<Inner<T>> = &self.work;
+        // SAFETY: the receiver is pinned (it is `!Unpin` and built in place), and `stop` or
+        // `drop` detaches the socket before `work` goes.
+        // INVARIANT: see above.
+        unsafe { self.work.data().sock.wake_on_data::<T>(work) }?;
+        self.work.schedule(0);
+        Ok(())
+    }
+
+    /// Stops waking the work, then waits for a run in progress to end. Must not be called from
+    /// [`Receive::ready`].
+    pub fn stop(&self) {
+        self.work.data().sock.detach();
+        self.work.cancel();
+    }
+
+    /// The socket.
+    pub fn socket(&self) -> &Socket {
+        &self.work.data().sock
+    }
+
+    /// The receiver's data.
+    pub fn data(&self) -> &T {
+        &self.work.data().data
+    }
+}
+
+#[pinned_drop]
+impl<T: Receive> PinnedDrop for Receiver<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // Off the socket first; then the work's own drop cancels it, and the socket goes.
+        self.work.data().sock.detach();
     }
 }

@@ -14,7 +14,7 @@ use crate::{
     bindings,
     error::Result,
     net::{
-        namespace::Net,
+        pernet::Init,
         socket::{self, AddressStorage, Socket, Type},
     },
     prelude::*,
@@ -185,8 +185,8 @@ fn find_cmsg(control: &[u8], level: i32, kind: i32) -> Option<&[u8]> {
     None
 }
 
-/// Creates a reliable-datagram TIPC socket (`SOCK_RDM`) in `net`.
-pub fn socket(net: &Net) -> Result<Socket> {
+/// Creates a reliable-datagram TIPC socket (`SOCK_RDM`) in the namespace being initialised.
+pub fn socket(net: &Init<'_>) -> Result<Socket> {
     Socket::create(net, bindings::AF_TIPC as u16, Type::ReliableDatagram, 0)
 }
 
@@ -219,7 +219,8 @@ pub fn join_group(
 }
 
 /// Has TIPC return messages of `sock` it cannot deliver (`TIPC_DEST_DROPPABLE` off), as
-/// [`Arrival::Returned`], instead of dropping them.
+/// [`Arrival::Returned`], instead of dropping them. Joining a group sets it anew: call this
+/// after [`join_group`].
 pub fn return_undelivered(sock: &Socket) -> Result {
     sock.set_option(
         bindings::SOL_TIPC as i32,
