@@ -361,10 +361,10 @@ impl Socket {
         // SAFETY: `sk` is live and its callback lock held.
         let busy = unsafe { !(*sk).sk_user_data.is_null() };
         if !busy {
-            // SAFETY: `sk` is live and its callback lock held; `waker` is a new allocation.
             // INVARIANT: `sk_user_data` points to a `WakerFor` the socket now owns, whose work
             // outlives it (the caller's guarantee), and `sk_data_ready` is `data_ready`, both
             // set under the lock.
+            // SAFETY: `sk` is live and its callback lock held; `waker` is a new allocation.
             unsafe {
                 (*waker).header.orig = (*sk).sk_data_ready;
                 (*sk).sk_user_data = waker.cast();
@@ -390,8 +390,8 @@ impl Socket {
         // SAFETY: `sk` is live and its callback lock held.
         let waker = unsafe { (*sk).sk_user_data }.cast::<Waker>();
         if !waker.is_null() {
-            // SAFETY: as above; by the type invariant `waker` is a live `WakerFor`.
             // INVARIANT: no waker, and the protocol's callback, set under the lock.
+            // SAFETY: as above; by the type invariant `waker` is a live `WakerFor`.
             unsafe {
                 (*sk).sk_data_ready = (*waker).orig;
                 (*sk).sk_user_data = core::ptr::null_mut();
@@ -495,9 +495,9 @@ impl<T: Receive> Receiver<T> {
     /// with `EBUSY` if it was started already.
     pub fn start(&self) -> Result {
         let work: *const DelayedWork<Inner<T>> = &self.work;
+        // INVARIANT: the receiver is pinned and detached before `work` goes (below).
         // SAFETY: the receiver is pinned (it is `!Unpin` and built in place), and `stop` or
         // `drop` detaches the socket before `work` goes.
-        // INVARIANT: see above.
         unsafe { self.work.data().sock.wake_on_data::<T>(work) }?;
         self.work.schedule(0);
         Ok(())
