@@ -13,3 +13,10 @@ bool rust_helper_mod_delayed_work(struct workqueue_struct *wq,
 {
 	return mod_delayed_work(wq, dwork, delay);
 }
+
+bool rust_helper_queue_delayed_work(struct workqueue_struct *wq,
+				    struct delayed_work *dwork,
+				    unsigned long delay)
+{
+	return queue_delayed_work(wq, dwork, delay);
+}

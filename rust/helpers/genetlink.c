@@ -64,3 +64,8 @@ u32 rust_helper_netlink_cb_portid(const struct sk_buff *skb)
 {
 	return NETLINK_CB(skb).portid;
 }
+
+int rust_helper_genlmsg_unicast(struct net *net, struct sk_buff *skb, u32 portid)
+{
+	return genlmsg_unicast(net, skb, portid);
+}

@@ -107,3 +107,8 @@ void *rust_helper_net_generic_or_null(const struct net *net, unsigned int id)
 	rcu_read_unlock();
 	return ptr;
 }
+
+struct net *rust_helper_sock_net(const struct sock *sk)
+{
+	return sock_net(sk);
+}

@@ -95,6 +95,15 @@ impl<T: Handler> DelayedWork<T> {
         unsafe { bindings::mod_delayed_work(bindings::system_wq, self.work.get(), delay) };
     }
 
+    /// Runs the handler `delay_ms` milliseconds from now, unless a run is pending already,
+    /// which keeps its time (`queue_delayed_work`): a timer that must not postpone a run that
+    /// others asked for sooner.
+    pub fn schedule_unless_pending(&self, delay_ms: u32) {
+        let delay = msecs_to_jiffies(delay_ms);
+        // SAFETY: as in `schedule`.
+        unsafe { bindings::queue_delayed_work(bindings::system_wq, self.work.get(), delay) };
+    }
+
     /// Cancels a pending run and waits for one in progress to return, even one that schedules
     /// the work again (`cancel_delayed_work_sync`). The work may be scheduled again later.
     /// Must not be called from the handler.

@@ -95,6 +95,12 @@ pub enum Policy {
     /// Binary data of exactly the given length in bytes (`NLA_POLICY_EXACT_LEN`), such as an
     /// IPv6 address; the length must not exceed `i16::MAX`, or the attribute is refused.
     ExactLen(u16),
+    /// Binary data of at most the given length in bytes (`NLA_BINARY`), such as a message
+    /// carried whole; an attribute payload cannot exceed 65531 bytes anyway.
+    Binary {
+        /// The longest payload accepted.
+        max_len: u16,
+    },
 }
 
 impl Policy {
@@ -125,6 +131,10 @@ impl Policy {
             Policy::String { max_len } => {
                 raw.len = max_len;
                 (bindings::NLA_NUL_STRING, None)
+            }
+            Policy::Binary { max_len } => {
+                raw.len = max_len;
+                (bindings::NLA_BINARY, None)
             }
             // Handled above.
             Policy::ExactLen(_) => (bindings::NLA_REJECT, None),
@@ -420,6 +430,61 @@ impl<F: Spec> Family<F> {
     }
 }
 
+impl<F: Spec> Family<F> {
+    /// Sends a message of command `cmd`, built by `build`, to the netlink socket `portid` of
+    /// `net` alone (a daemon that made itself known by a request, see [`Request::portid`]).
+    /// `size` is the room the attributes need; more than [`MESSAGE_SIZE`] is allowed, up to
+    /// what a netlink message can carry.
+    ///
+    /// Fails with `ECONNREFUSED` when no socket has that port any more (the daemon is gone),
+    /// `EAGAIN` when its receive buffer is full, and `ENOENT` when the family is not registered.
+    /// Must be called from process context: it allocates with `GFP_KERNEL`. `build` runs in an
+    /// RCU read-side critical section: it must not sleep.
+    pub fn unicast(
+        &self,
+        net: &Net,
+        portid: u32,
+        cmd: u8,
+        size: usize,
+        build: impl FnOnce(&mut Message<'_>) -> Result,
+    ) -> Result {
+        // A netlink message is at most 64 KiB as its attributes' lengths are 16-bit; the
+        // room for the headers comes on top.
+        if size > MAX_UNICAST_SIZE {
+            return Err(EMSGSIZE);
+        }
+        // SAFETY: process context, so `GFP_KERNEL` may sleep.
+        let skb = unsafe { bindings::genlmsg_new(size, bindings::GFP_KERNEL) };
+        if skb.is_null() {
+            return Err(ENOMEM);
+        }
+        // Unregistering waits for this section to end (see `Registration::drop`).
+        let guard = rcu::read_lock();
+        if self.state.load(Ordering::Acquire) != LIVE {
+            drop(guard);
+            // SAFETY: `skb` is ours and not sent.
+            unsafe { bindings::nlmsg_free(skb) };
+            return Err(ENOENT);
+        }
+        // SAFETY: `skb` is a new message; the family is registered (`LIVE`) until the guard
+        // is dropped.
+        if let Err(e) = unsafe { fill(skb, 0, 0, self.raw(), 0, cmd, build) } {
+            drop(guard);
+            // SAFETY: `skb` is ours and not sent.
+            unsafe { bindings::nlmsg_free(skb) };
+            return Err(e);
+        }
+        // The message is complete: it no longer needs the family.
+        drop(guard);
+        // SAFETY: `net` is valid; the call consumes `skb`. It does not wait for room in the
+        // receiver's buffer, and may allocate (`gfp_any`): hence outside the section.
+        to_result(unsafe { bindings::genlmsg_unicast(net.as_raw(), skb, portid) })
+    }
+}
+
+/// The largest room [`Family::unicast`] allocates for attributes.
+pub const MAX_UNICAST_SIZE: usize = 65536 + 1024;
+
 /// The payload room of a reply or a notification: one page, less the headers.
 const MESSAGE_SIZE: usize = 3584;
 
@@ -505,6 +570,13 @@ impl<'a> Request<'a> {
         // SAFETY: by the type invariant `info` is valid; the sending socket holds its namespace
         // for the duration of the request.
         unsafe { Net::from_raw(bindings::genl_info_net(self.info)) }
+    }
+
+    /// Returns the netlink port of the socket that sent the request, to which
+    /// [`Family::unicast`] can send later.
+    pub fn portid(&self) -> u32 {
+        // SAFETY: by the type invariant `info` is valid.
+        unsafe { (*self.info).snd_portid }
     }
 
     /// Returns the extended acknowledgement of the request, for error messages.

@@ -18,7 +18,7 @@ use crate::{
     bindings,
     delayed_work::{DelayedWork, Handler},
     error::{to_result, Result},
-    net::pernet::Init,
+    net::{namespace::Net, pernet::Init},
     prelude::*,
 };
 use core::ptr::NonNull;
@@ -239,6 +239,14 @@ impl Socket {
         Ok(Self { sock })
     }
 
+    /// Returns the namespace of the socket: the one whose instance owns it (see
+    /// [`Socket::create`]), live as long as the socket is.
+    pub fn net(&self) -> &Net {
+        // SAFETY: the socket is live and has a `sk`, whose namespace is set at creation; the
+        // namespace's instance owns the socket and drops it before the namespace goes.
+        unsafe { Net::from_raw(bindings::sock_net(self.sk())) }
+    }
+
     fn sk(&self) -> *mut bindings::sock {
         // SAFETY: by the type invariant the socket is live and has a `sk`.
         unsafe { (*self.sock.as_ptr()).sk }
@@ -453,6 +461,14 @@ impl<T: Receive> Ready<'_, T> {
     pub fn again(&self) {
         self.work.schedule(0);
     }
+
+    /// Runs [`Receive::ready`] again in `delay_ms` milliseconds, for the module's own timers,
+    /// unless a run is pending already: one that an arrival or [`Receiver::wake`] asked for,
+    /// at once. So a timer never postpones an arrival; a run the timer did not expect must
+    /// check what is due and arm it again.
+    pub fn again_in(&self, delay_ms: u32) {
+        self.work.schedule_unless_pending(delay_ms);
+    }
 }
 
 /// The data of a receiver's work item.
@@ -508,6 +524,12 @@ impl<T: Receive> Receiver<T> {
     pub fn stop(&self) {
         self.work.data().sock.detach();
         self.work.cancel();
+    }
+
+    /// Runs [`Receive::ready`] at once, as an arrival would: after a change that its timers
+    /// (see [`Ready::again_in`]) must take into account.
+    pub fn wake(&self) {
+        self.work.schedule(0);
     }
 
     /// The socket.
