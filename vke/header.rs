@@ -27,8 +27,9 @@ pub const HEADER_LEN: usize = 48;
 pub const MAX_SUBHEADER_LEN: usize = 256;
 
 /// Most bytes of payload a message may carry: with the header and the longest sub-header, a
-/// message still fits one TIPC message (66000 bytes), so none is ever split.
-pub const MAX_PAYLOAD_LEN: usize = 65536;
+/// message still fits one TIPC message (66000 bytes), so none is ever split, and one netlink
+/// attribute (65531 bytes), so a daemon passes it whole.
+pub const MAX_PAYLOAD_LEN: usize = 65024;
 
 /// Most bytes of a whole message.
 pub const MAX_MESSAGE_LEN: usize = HEADER_LEN + MAX_SUBHEADER_LEN + MAX_PAYLOAD_LEN;
@@ -100,22 +101,28 @@ pub enum Error {
 impl Error {
     /// The rule broken, in words.
     pub fn message(self) -> &'static str {
+        let text = self.message_with_nul();
+        text.strip_suffix('\0').unwrap_or(text)
+    }
+
+    /// [`Error::message`] with a NUL at its end, for C (an extack message).
+    pub fn message_with_nul(self) -> &'static str {
         match self {
-            Self::Truncated => "VKE message truncated",
-            Self::TrailingBytes => "VKE message longer than its header says",
-            Self::BadMagic => "not a VKE message (bad magic)",
-            Self::BadVersion => "unsupported VKE protocol version",
-            Self::BadKind => "unknown VKE message kind",
-            Self::Reserved => "reserved VKE header field or flag set",
-            Self::BadSubHeaderLen => "VKE sub-header length over 256 or not a multiple of 4",
-            Self::PayloadTooLong => "VKE payload over 65536 bytes",
-            Self::BadEntry => "malformed VKE sub-header entry",
-            Self::UnknownEntry => "unknown mandatory VKE sub-header entry",
-            Self::DuplicateEntry => "duplicate VKE sub-header entry",
-            Self::BadDeadline => "VKE deadline must be 1 to 600000 ms",
-            Self::BadDestination => "VKE broadcast has a destination node, or unicast has none",
-            Self::Inconsistent => "VKE header fields contradict the message kind",
-            Self::NoRoom => "no room to encode the VKE message",
+            Self::Truncated => "VKE message truncated\0",
+            Self::TrailingBytes => "VKE message longer than its header says\0",
+            Self::BadMagic => "not a VKE message (bad magic)\0",
+            Self::BadVersion => "unsupported VKE protocol version\0",
+            Self::BadKind => "unknown VKE message kind\0",
+            Self::Reserved => "reserved VKE header field or flag set\0",
+            Self::BadSubHeaderLen => "VKE sub-header length over 256 or not a multiple of 4\0",
+            Self::PayloadTooLong => "VKE payload over 65024 bytes\0",
+            Self::BadEntry => "malformed VKE sub-header entry\0",
+            Self::UnknownEntry => "unknown mandatory VKE sub-header entry\0",
+            Self::DuplicateEntry => "duplicate VKE sub-header entry\0",
+            Self::BadDeadline => "VKE deadline must be 1 to 600000 ms\0",
+            Self::BadDestination => "VKE broadcast has a destination node, or unicast has none\0",
+            Self::Inconsistent => "VKE header fields contradict the message kind\0",
+            Self::NoRoom => "no room to encode the VKE message\0",
         }
     }
 }

@@ -160,6 +160,11 @@ impl<'a> Queue<'a> {
         Ok(())
     }
 
+    /// The pending request `request`, if any.
+    pub fn get(&self, request: u64) -> Option<&Entry> {
+        self.slots.iter().flatten().find(|e| e.request == request)
+    }
+
     /// Matches a response to `request` from the responder in member slot `from`.
     pub fn respond(&mut self, request: u64, from: usize) -> Matched {
         let Some(bit) = bit_of(from) else {
