@@ -58,6 +58,19 @@ BINDINGS = {
         ("tools/pvio/src/irq.rs", "HOLD", "names:hold"),
         ("tools/pvio/src/irq.rs", "REASON", "names:reason"),
     ],
+    "vke.yaml": [
+        ("vke/netlink.rs", "cmd", "ops"),
+        ("vke/netlink.rs", "node_attr", "attrs:node"),
+        ("vke/netlink.rs", "stats_attr", "attrs:stats"),
+        ("vke/netlink.rs", "service_attr", "attrs:service"),
+        ("vke/netlink.rs", "member_attr", "attrs:member"),
+        ("vke/netlink.rs", "message_attr", "attrs:message"),
+        ("vke/netlink.rs", "done_attr", "attrs:done"),
+        ("vke/netlink.rs", "responder_attr", "attrs:responder"),
+        ("vke/netlink.rs", "member_state", "enum:member-state"),
+        ("vke/netlink.rs", "reason", "enum:reason"),
+        ("vke/netlink.rs", "outcome", "enum:outcome"),
+    ],
 }
 
 

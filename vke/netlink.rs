@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The `vke` generic netlink family: the system call interface of the daemons.
+//!
+//! A daemon binds the services it serves (`bind`), sends messages it built whole (`send`),
+//! and receives, on the same socket, the requests of its services and the responses to its
+//! requests (`message-ntf`), then the completion of each request with the status of every
+//! responder (`done-ntf`). Anyone may read the node (`node-get`) and its members
+//! (`member-get`), and listen to member changes (`member-ntf`, group `events`).
+//!
+//! Specification: Documentation/netlink/specs/vke.yaml, which numbers the commands and
+//! attributes below.
+
+use crate::{
+    header::MAX_MESSAGE_LEN,
+    members::{Member, MAX_MEMBERS},
+    node::{self, Node},
+    responses::{Completed, Reason},
+    stats::Stats,
+    NODES,
+};
+use kernel::{
+    c_str,
+    net::{
+        extack::fail,
+        genetlink::{Dump, Family, Message, Operation, Policy, Request, Spec},
+        namespace::Net,
+    },
+    prelude::*,
+};
+
+/// The family.
+pub(crate) static FAMILY: Family<VkeFamily> = Family::new();
+
+/// The description of the family.
+pub(crate) struct VkeFamily;
+
+/// Commands.
+mod cmd {
+    pub(super) const NODE_GET: u8 = 1;
+    pub(super) const MEMBER_GET: u8 = 2;
+    pub(super) const BIND: u8 = 3;
+    pub(super) const UNBIND: u8 = 4;
+    pub(super) const SEND: u8 = 5;
+    pub(super) const MESSAGE_NTF: u8 = 6;
+    pub(super) const DONE_NTF: u8 = 7;
+    pub(super) const MEMBER_NTF: u8 = 8;
+}
+
+/// Attributes of the `node` set.
+mod node_attr {
+    pub(super) const NODE: u16 = 1;
+    pub(super) const EPOCH: u16 = 2;
+    pub(super) const MEMBERS: u16 = 3;
+    pub(super) const PENDING: u16 = 4;
+    pub(super) const MAX_PENDING: u16 = 5;
+    pub(super) const MAX_MEMBERS: u16 = 6;
+    pub(super) const MAX_SERVICES: u16 = 7;
+    pub(super) const MAX_MESSAGE: u16 = 8;
+    pub(super) const STATS: u16 = 9;
+    pub(super) const SERVICE: u16 = 10;
+}
+
+/// Attributes of the `stats` set.
+mod stats_attr {
+    pub(super) const SENT: u16 = 1;
+    pub(super) const RECEIVED: u16 = 2;
+    pub(super) const DELIVERED: u16 = 3;
+    pub(super) const UNBOUND: u16 = 4;
+    pub(super) const REFUSED_MALFORMED: u16 = 5;
+    pub(super) const REFUSED_OVERSIZE: u16 = 6;
+    pub(super) const REFUSED_NOT_MEMBER: u16 = 7;
+    pub(super) const REFUSED_SPOOFED: u16 = 8;
+    pub(super) const REFUSED_MISADDRESSED: u16 = 9;
+    pub(super) const RESPONSES: u16 = 10;
+    pub(super) const DUPLICATES: u16 = 11;
+    pub(super) const UNEXPECTED: u16 = 12;
+    pub(super) const COMPLETED: u16 = 13;
+    pub(super) const TIMEOUTS: u16 = 14;
+    pub(super) const LEFT: u16 = 15;
+    pub(super) const DAEMONS_GONE: u16 = 16;
+    pub(super) const DROPPED: u16 = 17;
+}
+
+/// Attributes of the `service` set.
+mod service_attr {
+    pub(super) const SERVICE: u16 = 1;
+    pub(super) const PORT: u16 = 2;
+}
+
+/// Attributes of the `member` set.
+mod member_attr {
+    pub(super) const SLOT: u16 = 1;
+    pub(super) const NODE: u16 = 2;
+    pub(super) const PORT: u16 = 3;
+    pub(super) const STATE: u16 = 4;
+    pub(super) const EPOCH: u16 = 5;
+    pub(super) const SENT: u16 = 6;
+    pub(super) const RECEIVED: u16 = 7;
+    pub(super) const RESPONSES: u16 = 8;
+    pub(super) const TIMEOUTS: u16 = 9;
+    pub(super) const REFUSED: u16 = 10;
+}
+
+/// Attributes of the `message` set.
+mod message_attr {
+    pub(super) const MESSAGE: u16 = 1;
+    pub(super) const FROM: u16 = 2;
+    pub(super) const REQUEST: u16 = 3;
+    pub(super) const EXPECTED: u16 = 4;
+}
+
+/// Attributes of the `done` set.
+mod done_attr {
+    pub(super) const REQUEST: u16 = 1;
+    pub(super) const REASON: u16 = 2;
+    pub(super) const RESPONDER: u16 = 3;
+}
+
+/// Attributes of the `responder` set.
+mod responder_attr {
+    pub(super) const NODE: u16 = 1;
+    pub(super) const OUTCOME: u16 = 2;
+}
+
+/// Values of the `member-state` enum.
+mod member_state {
+    pub(super) const UP: u32 = 0;
+    pub(super) const DOWN: u32 = 1;
+}
+
+/// Values of the `reason` enum.
+mod reason {
+    pub(super) const ALL_ANSWERED: u32 = 0;
+    pub(super) const DEADLINE: u32 = 1;
+}
+
+/// Values of the `outcome` enum.
+mod outcome {
+    pub(super) const ANSWERED: u32 = 0;
+    pub(super) const TIMEOUT: u32 = 1;
+    pub(super) const LEFT: u32 = 2;
+}
+
+/// The multicast group of member changes.
+const GROUP_EVENTS: usize = 0;
+
+/// Room for the attributes of a `message-ntf` besides the message.
+const MESSAGE_OVERHEAD: usize = 64;
+
+/// Room for a `done-ntf`: its request, reason and a responder per member.
+const DONE_SIZE: usize = 64 + MAX_MEMBERS * 24;
+
+const NOT_LOADED: &CStr = c_str!("vke: no node in this namespace");
+
+impl Spec for VkeFamily {
+    const NAME: &'static CStr = c_str!("vke");
+    const OPERATIONS: &'static [Operation] = &[
+        Operation {
+            cmd: cmd::NODE_GET,
+            policy: &[],
+            doit: Some(node_get),
+            dumpit: None,
+            admin: false,
+        },
+        Operation {
+            cmd: cmd::MEMBER_GET,
+            policy: &[],
+            doit: None,
+            dumpit: Some(member_dump),
+            admin: false,
+        },
+        Operation {
+            cmd: cmd::BIND,
+            policy: &[Policy::U32, Policy::Reject],
+            doit: Some(bind),
+            dumpit: None,
+            admin: true,
+        },
+        Operation {
+            cmd: cmd::UNBIND,
+            policy: &[Policy::U32, Policy::Reject],
+            doit: Some(unbind),
+            dumpit: None,
+            admin: true,
+        },
+        Operation {
+            cmd: cmd::SEND,
+            policy: &[
+                Policy::Binary {
+                    max_len: MAX_MESSAGE_LEN as u16,
+                },
+                Policy::Reject,
+                Policy::Reject,
+                Policy::Reject,
+            ],
+            doit: Some(send),
+            dumpit: None,
+            admin: true,
+        },
+    ];
+    const GROUPS: &'static [&'static CStr] = &[c_str!("events")];
+}
+
+/// Runs `f` on the node of the request's namespace.
+fn with_node<R>(
+    req: &Request<'_>,
+    f: impl FnOnce(&kernel::net::socket::Receiver<Node>) -> Result<R>,
+) -> Result<R> {
+    let nodes = NODES
+        .get()
+        .ok_or_else(|| fail(req.extack(), NOT_LOADED, ENODEV))?;
+    let receiver = nodes
+        .get(req.net())
+        .ok_or_else(|| fail(req.extack(), NOT_LOADED, ENODEV))?;
+    f(&receiver)
+}
+
+fn put_stats(msg: &mut Message<'_>, s: &Stats) -> Result {
+    use stats_attr::*;
+    for (ty, value) in [
+        (SENT, s.sent),
+        (RECEIVED, s.received),
+        (DELIVERED, s.delivered),
+        (UNBOUND, s.unbound),
+        (REFUSED_MALFORMED, s.refused_malformed),
+        (REFUSED_OVERSIZE, s.refused_oversize),
+        (REFUSED_NOT_MEMBER, s.refused_not_member),
+        (REFUSED_SPOOFED, s.refused_spoofed),
+        (REFUSED_MISADDRESSED, s.refused_misaddressed),
+        (RESPONSES, s.responses),
+        (DUPLICATES, s.duplicates),
+        (UNEXPECTED, s.unexpected),
+        (COMPLETED, s.completed),
+        (TIMEOUTS, s.timeouts),
+        (LEFT, s.left),
+        (DAEMONS_GONE, s.daemons_gone),
+        (DROPPED, s.dropped),
+    ] {
+        msg.put_uint(ty, value)?;
+    }
+    Ok(())
+}
+
+fn node_get(req: &Request<'_>) -> Result {
+    with_node(req, |receiver| {
+        let own = kernel::net::tipc::own_id(receiver.socket())?.node;
+        let state = receiver.data().state();
+        req.reply(cmd::NODE_GET, |msg| {
+            use node_attr::*;
+            msg.put_u32(NODE, own)?;
+            msg.put_uint(EPOCH, state.members.epoch())?;
+            msg.put_u32(MEMBERS, state.members.count() as u32)?;
+            msg.put_u32(PENDING, state.pending() as u32)?;
+            msg.put_u32(MAX_PENDING, node::MAX_PENDING as u32)?;
+            msg.put_u32(MAX_MEMBERS, crate::members::MAX_MEMBERS as u32)?;
+            msg.put_u32(MAX_SERVICES, crate::services::MAX_SERVICES as u32)?;
+            msg.put_u32(MAX_MESSAGE, crate::header::MAX_MESSAGE_LEN as u32)?;
+            msg.nest(STATS, |msg| put_stats(msg, &state.stats))?;
+            for b in state.services.iter() {
+                msg.nest(SERVICE, |msg| {
+                    msg.put_u32(service_attr::SERVICE, b.service)?;
+                    msg.put_u32(service_attr::PORT, b.port)
+                })?;
+            }
+            Ok(())
+        })
+    })
+}
+
+fn member_dump(req: &Request<'_>, dump: &mut Dump<'_>) -> Result {
+    with_node(req, |receiver| {
+        let state = receiver.data().state();
+        let start = usize::try_from(dump.cursor()).unwrap_or(usize::MAX);
+        for (slot, m) in state.members.iter().filter(|(slot, _)| *slot >= start) {
+            let peer = state.peers.get(slot).copied().unwrap_or_default();
+            let added = dump.add(cmd::MEMBER_GET, |msg| {
+                use member_attr::*;
+                msg.put_u32(SLOT, slot as u32)?;
+                msg.put_u32(NODE, m.node)?;
+                msg.put_u32(PORT, m.port)?;
+                msg.put_u32(STATE, member_state::UP)?;
+                msg.put_uint(EPOCH, state.members.epoch())?;
+                msg.put_uint(SENT, peer.sent)?;
+                msg.put_uint(RECEIVED, peer.received)?;
+                msg.put_uint(RESPONSES, peer.responses)?;
+                msg.put_uint(TIMEOUTS, peer.timeouts)?;
+                msg.put_uint(REFUSED, peer.refused)
+            })?;
+            if !added {
+                dump.set_cursor(slot as u64);
+                return Ok(());
+            }
+        }
+        dump.set_cursor(MAX_MEMBERS as u64);
+        Ok(())
+    })
+}
+
+fn bind(req: &Request<'_>) -> Result {
+    let service = req.required_u32(service_attr::SERVICE)?;
+    with_node(req, |receiver| {
+        node::bind(receiver.data(), service, req.portid(), req.extack())
+    })
+}
+
+fn unbind(req: &Request<'_>) -> Result {
+    let service = req.required_u32(service_attr::SERVICE)?;
+    with_node(req, |receiver| {
+        if receiver
+            .data()
+            .state()
+            .services
+            .unbind(service, req.portid())
+        {
+            Ok(())
+        } else {
+            Err(fail(
+                req.extack(),
+                c_str!("vke: this socket does not serve the service"),
+                ENOENT,
+            ))
+        }
+    })
+}
+
+fn send(req: &Request<'_>) -> Result {
+    let bytes = req
+        .bytes(message_attr::MESSAGE)
+        .ok_or_else(|| req.missing(message_attr::MESSAGE))?;
+    let sent = with_node(req, |receiver| {
+        node::send(receiver, req.portid(), bytes, req.extack())
+    })?;
+    req.reply(cmd::SEND, |msg| {
+        msg.put_uint(message_attr::REQUEST, sent.request)?;
+        msg.put_u32(message_attr::EXPECTED, sent.expected)
+    })
+}
+
+/// Hands `message`, checked, from node `from`, to the daemon at `port` in `net`.
+pub(crate) fn deliver(net: &Net, port: u32, message: &[u8], from: u32) -> Result {
+    FAMILY.unicast(
+        net,
+        port,
+        cmd::MESSAGE_NTF,
+        message.len() + MESSAGE_OVERHEAD,
+        |msg| {
+            msg.put_bytes(message_attr::MESSAGE, message)?;
+            msg.put_u32(message_attr::FROM, from)
+        },
+    )
+}
+
+/// Tells the daemon at `port` in `net` that a request completed, with the outcome of each
+/// responder; `nodes` names the node of each member slot.
+pub(crate) fn done(net: &Net, port: u32, done: &Completed, nodes: &[u32; MAX_MEMBERS]) -> Result {
+    let e = &done.entry;
+    let timed_out = done.timed_out();
+    FAMILY.unicast(net, port, cmd::DONE_NTF, DONE_SIZE, |msg| {
+        msg.put_uint(done_attr::REQUEST, e.request)?;
+        let why = match done.reason {
+            Reason::Done => reason::ALL_ANSWERED,
+            Reason::Deadline => reason::DEADLINE,
+        };
+        msg.put_u32(done_attr::REASON, why)?;
+        for (slot, node) in nodes.iter().enumerate() {
+            let bit = 1u64 << slot;
+            if e.expected & bit == 0 {
+                continue;
+            }
+            let result = if e.answered & bit != 0 {
+                outcome::ANSWERED
+            } else if e.left & bit != 0 {
+                outcome::LEFT
+            } else if timed_out & bit != 0 {
+                outcome::TIMEOUT
+            } else {
+                continue;
+            };
+            msg.nest(done_attr::RESPONDER, |msg| {
+                msg.put_u32(responder_attr::NODE, *node)?;
+                msg.put_u32(responder_attr::OUTCOME, result)
+            })?;
+        }
+        Ok(())
+    })
+}
+
+/// Tells the listeners of group `events` in `net` that `member` joined or left.
+pub(crate) fn member_event(net: &Net, member: Member, up: bool, epoch: u64) {
+    let state = if up {
+        member_state::UP
+    } else {
+        member_state::DOWN
+    };
+    // Without memory a listener misses the event; the dump still has the truth.
+    let _ = FAMILY.multicast(net, GROUP_EVENTS, cmd::MEMBER_NTF, |msg| {
+        use member_attr::*;
+        msg.put_u32(NODE, member.node)?;
+        msg.put_u32(PORT, member.port)?;
+        msg.put_u32(STATE, state)?;
+        msg.put_uint(EPOCH, epoch)
+    });
+}

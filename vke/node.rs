@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A node of the cluster: vke's instance in a network namespace.
+//!
+//! A node is a kernel socket in TIPC communication group [`GROUP`]: TIPC tells it which
+//! members (the nodes of other namespaces and machines) join and leave, and carries its
+//! messages reliably, unicast to one member or broadcast to all. The socket's arrivals run
+//! [`Node::ready`] in process context, which takes every message through the checks of
+//! [`Message::parse`] and then:
+//!
+//! - a request goes to the daemon bound to its service (or, with no daemon, is answered
+//!   `-ENOENT` at once when a response was requested);
+//! - a response is matched in the response queue and goes to the daemon that sent the
+//!   request; the request completes when all have answered, at its deadline, or when its last
+//!   silent responders left, and its daemon gets the status of every responder.
+//!
+//! Everything a node holds is capped: [`MAX_PENDING`] requests waiting for responses,
+//! [`MAX_MEMBERS`] members, [`MAX_SERVICES`] services, messages of [`MAX_MESSAGE_LEN`] bytes.
+
+use crate::{
+    header::{Error as WireError, Header, Kind, MAX_MESSAGE_LEN},
+    members::{Change, Member, Members, MAX_MEMBERS},
+    message::Message,
+    netlink,
+    responses::{Completed, Entry, Matched, Queue},
+    services::{BindError, Services},
+    stats::{PeerStats, Stats},
+    subheader::SubHeader,
+};
+use kernel::{
+    c_str,
+    net::{
+        extack::ExtAck,
+        pernet,
+        socket::{Ready, Receive, Receiver, Socket},
+        tipc::{self, Address, Arrival, Scope, SocketId},
+    },
+    new_mutex,
+    prelude::*,
+    str::CStr,
+    sync::{
+        lock::{mutex::MutexBackend, Guard},
+        Arc, Mutex,
+    },
+    time::Ktime,
+};
+
+/// The TIPC group of the nodes: "VKE" in ASCII, above TIPC's reserved types.
+pub(crate) const GROUP: u32 = 0x564b_4500;
+
+/// The instance every node joins the group as.
+const INSTANCE: u32 = 0;
+
+/// Most requests of a node that wait for responses at once.
+pub(crate) const MAX_PENDING: usize = 256;
+
+/// How long a request waits for responses when its sub-header gives no deadline.
+pub(crate) const DEFAULT_DEADLINE_MS: u32 = 5000;
+
+/// Messages one run takes before it yields the CPU and schedules itself again.
+const BATCH: usize = 64;
+
+/// The status a node answers a request with when no daemon serves its service.
+const STATUS_NO_SERVICE: i32 = -(kernel::bindings::ENOENT as i32);
+
+/// The status a node answers a request with when its daemon could not take it.
+const STATUS_NO_ROOM: i32 = -(kernel::bindings::ENOBUFS as i32);
+
+/// The pernet instance: the receiver of the node's socket.
+pub(crate) type Instance = Pin<KBox<Receiver<Node>>>;
+
+/// The data of a node's receiver.
+pub(crate) struct Node {
+    shared: Arc<Shared>,
+}
+
+/// What the receiving work and the netlink handlers share.
+#[pin_data]
+struct Shared {
+    /// The receive buffer, which only the work (never concurrent with itself) uses.
+    #[pin]
+    rx: Mutex<KVVec<u8>>,
+    #[pin]
+    state: Mutex<State>,
+}
+
+/// A node's state.
+pub(crate) struct State {
+    /// The members that are up.
+    pub(crate) members: Members,
+    /// The node last seen in each member slot, to name responders that left.
+    pub(crate) last_node: [u32; MAX_MEMBERS],
+    /// The counters of each member slot.
+    pub(crate) peers: [PeerStats; MAX_MEMBERS],
+    /// The slots of the response queue.
+    pending: KVVec<Option<Entry>>,
+    /// The services daemons serve here.
+    pub(crate) services: Services,
+    /// The node's counters.
+    pub(crate) stats: Stats,
+    /// The id of the next request sent (0 means none).
+    next_request: u64,
+    /// The buffer messages are encoded into.
+    tx: KVVec<u8>,
+}
+
+/// Milliseconds on the monotonic clock.
+fn now_ms() -> u64 {
+    u64::try_from(Ktime::ktime_get().to_ms()).unwrap_or(0)
+}
+
+/// A request accepted by [`send`].
+pub(crate) struct Sent {
+    /// The id the node gave it.
+    pub(crate) request: u64,
+    /// How many responses it waits for.
+    pub(crate) expected: u32,
+}
+
+impl State {
+    fn new() -> Result<Self> {
+        Ok(Self {
+            members: Members::new(),
+            last_node: [0; MAX_MEMBERS],
+            peers: [PeerStats::default(); MAX_MEMBERS],
+            pending: KVVec::from_elem(None, MAX_PENDING, GFP_KERNEL)?,
+            services: Services::new(),
+            stats: Stats::default(),
+            next_request: 1,
+            tx: KVVec::from_elem(0u8, MAX_MESSAGE_LEN, GFP_KERNEL)?,
+        })
+    }
+
+    /// The response queue.
+    pub(crate) fn queue(&mut self) -> Queue<'_> {
+        Queue::new(&mut self.pending)
+    }
+
+    /// Requests waiting for responses.
+    pub(crate) fn pending(&self) -> usize {
+        self.pending.iter().flatten().count()
+    }
+
+    /// Counts a refused message from member slot `peer`.
+    fn refuse(&mut self, peer: Option<usize>, counter: fn(&mut Stats) -> &mut u64) {
+        *counter(&mut self.stats) += 1;
+        if let Some(p) = peer.and_then(|p| self.peers.get_mut(p)) {
+            p.refused += 1;
+        }
+    }
+
+    /// Forgets a daemon that is gone: its services and the requests it waits for.
+    fn daemon_gone(&mut self, port: u32) {
+        self.stats.daemons_gone += 1;
+        self.services.unbind_port(port);
+        self.queue().cancel_owner(port);
+    }
+
+    /// Tells the owner of a completed request how each responder fared.
+    fn complete(&mut self, sock: &Socket, done: &Completed) {
+        self.stats.completed += 1;
+        let timed_out = done.timed_out();
+        self.stats.timeouts += u64::from(timed_out.count_ones());
+        self.stats.left += u64::from(done.entry.left.count_ones());
+        for (slot, peer) in self.peers.iter_mut().enumerate() {
+            if timed_out & (1 << slot) != 0 {
+                peer.timeouts += 1;
+            }
+        }
+        let owner = done.entry.owner;
+        match netlink::done(sock.net(), owner, done, &self.last_node) {
+            Err(e) if e == ECONNREFUSED => self.daemon_gone(owner),
+            Err(_) => self.stats.dropped += 1,
+            Ok(()) => {}
+        }
+    }
+
+    /// Hands `bytes`, a checked message from `from`, to the daemon at `port`. Returns false
+    /// if the daemon is gone.
+    fn deliver(&mut self, sock: &Socket, port: u32, bytes: &[u8], from: u32) -> Result {
+        let delivered = netlink::deliver(sock.net(), port, bytes, from);
+        match delivered {
+            Ok(()) => self.stats.delivered += 1,
+            Err(e) if e == ECONNREFUSED => self.daemon_gone(port),
+            Err(_) => self.stats.dropped += 1,
+        }
+        delivered
+    }
+
+    /// Encodes `message` and sends it to `to`, or to every member with `None`.
+    fn transmit(&mut self, sock: &Socket, message: &Message<'_>, to: Option<SocketId>) -> Result {
+        let len = message.encode(&mut self.tx).map_err(|_| EMSGSIZE)?;
+        let to = to.map(Address::socket);
+        tipc::send(sock, to.as_ref(), &self.tx[..len])?;
+        self.stats.sent += 1;
+        Ok(())
+    }
+
+    /// Answers `request`, from member `from`, with `status` and no payload.
+    fn answer(&mut self, sock: &Socket, request: &Header, from: SocketId, status: i32) {
+        let Ok(own) = tipc::own_id(sock) else { return };
+        let response = Message {
+            header: Header {
+                kind: Kind::Response,
+                service: request.service,
+                key: request.key,
+                source: own.node,
+                destination: request.source,
+                request: request.request,
+                status,
+            },
+            subheader: SubHeader::default(),
+            payload: &[],
+        };
+        // A full window loses the answer: the requester's deadline covers it.
+        let _ = self.transmit(sock, &response, Some(from));
+    }
+
+    /// Takes a message of `len` bytes from socket `from` (`truncated` if it was longer).
+    fn on_message(&mut self, sock: &Socket, bytes: &[u8], truncated: bool, from: SocketId) {
+        let peer = self.members.slot_of(Member {
+            node: from.node,
+            port: from.port,
+        });
+        if peer.is_none() {
+            return self.refuse(None, |s| &mut s.refused_not_member);
+        }
+        if truncated {
+            return self.refuse(peer, |s| &mut s.refused_oversize);
+        }
+        let message = match Message::parse(bytes) {
+            Ok(message) => message,
+            Err(_) => return self.refuse(peer, |s| &mut s.refused_malformed),
+        };
+        let header = &message.header;
+        if header.source != from.node {
+            return self.refuse(peer, |s| &mut s.refused_spoofed);
+        }
+        let own = tipc::own_id(sock).map(|id| id.node).unwrap_or(0);
+        if !message.subheader.broadcast && header.destination != own {
+            return self.refuse(peer, |s| &mut s.refused_misaddressed);
+        }
+        self.stats.received += 1;
+        let Some(slot) = peer else { return };
+        if let Some(p) = self.peers.get_mut(slot) {
+            p.received += 1;
+        }
+        match header.kind {
+            Kind::Request => self.on_request(sock, &message, bytes, from),
+            Kind::Response => self.on_response(sock, &message, bytes, slot),
+            // Registration comes with the cluster configuration; until then, counted only.
+            Kind::Join | Kind::Welcome => {}
+        }
+    }
+
+    fn on_request(&mut self, sock: &Socket, message: &Message<'_>, bytes: &[u8], from: SocketId) {
+        let header = &message.header;
+        let wanted = message.subheader.response_requested;
+        let status = match self.services.port_of(header.service) {
+            Some(port) => match self.deliver(sock, port, bytes, from.node) {
+                Ok(()) => return,
+                // Gone meanwhile: as if it had never bound.
+                Err(e) if e == ECONNREFUSED => {
+                    self.stats.unbound += 1;
+                    STATUS_NO_SERVICE
+                }
+                Err(_) => STATUS_NO_ROOM,
+            },
+            None => {
+                self.stats.unbound += 1;
+                STATUS_NO_SERVICE
+            }
+        };
+        if wanted {
+            self.answer(sock, header, from, status);
+        }
+    }
+
+    fn on_response(&mut self, sock: &Socket, message: &Message<'_>, bytes: &[u8], slot: usize) {
+        let request = message.header.request;
+        let Some(owner) = self.queue().get(request).map(|e| e.owner) else {
+            self.stats.unexpected += 1;
+            return;
+        };
+        let done = match self.queue().respond(request, slot) {
+            Matched::Recorded => None,
+            Matched::Completed(done) => Some(done),
+            Matched::Duplicate => {
+                self.stats.duplicates += 1;
+                return;
+            }
+            Matched::Unexpected => {
+                self.stats.unexpected += 1;
+                return;
+            }
+        };
+        self.stats.responses += 1;
+        if let Some(p) = self.peers.get_mut(slot) {
+            p.responses += 1;
+        }
+        // The owner may be gone: then its requests are dropped, this one too if pending.
+        let _ = self.deliver(sock, owner, bytes, message.header.source);
+        if let Some(done) = done {
+            self.complete(sock, &done);
+        }
+    }
+
+    fn on_member(&mut self, sock: &Socket, member: SocketId, up: bool) {
+        let member = Member {
+            node: member.node,
+            port: member.port,
+        };
+        let change = if up {
+            self.members.join(member)
+        } else {
+            self.members.leave(member)
+        };
+        match change {
+            Change::Joined(slot) => {
+                if let Some(n) = self.last_node.get_mut(slot) {
+                    *n = member.node;
+                }
+                if let Some(p) = self.peers.get_mut(slot) {
+                    *p = PeerStats::default();
+                }
+            }
+            Change::Left(slot) => {
+                let mut completed = KVec::new();
+                self.queue().member_left(slot, |done| {
+                    // Without memory the owner's notification is lost; the request is done.
+                    let _ = completed.push(done, GFP_KERNEL);
+                });
+                for done in &completed {
+                    self.complete(sock, done);
+                }
+            }
+            Change::Unchanged | Change::Full => return,
+        }
+        netlink::member_event(sock.net(), member, up, self.members.epoch());
+    }
+
+    /// Completes the requests whose deadline passed; returns the milliseconds until the next
+    /// deadline, if a request is pending.
+    fn expire(&mut self, sock: &Socket) -> Option<u64> {
+        let now = now_ms();
+        let mut completed = KVec::new();
+        self.queue().expire(now, |done| {
+            let _ = completed.push(done, GFP_KERNEL);
+        });
+        for done in &completed {
+            self.complete(sock, done);
+        }
+        self.queue()
+            .next_deadline()
+            .map(|deadline| deadline.saturating_sub(now))
+    }
+}
+
+impl Node {
+    /// The node's state, locked.
+    pub(crate) fn state(&self) -> Guard<'_, State, MutexBackend> {
+        self.shared.state.lock()
+    }
+}
+
+impl Receive for Node {
+    fn ready(ready: &Ready<'_, Self>) {
+        let (sock, shared) = (ready.socket(), &ready.data().shared);
+        let mut rx = shared.rx.lock();
+        let mut more = true;
+        for _ in 0..BATCH {
+            let arrival = tipc::receive(sock, &mut rx);
+            let mut state = shared.state.lock();
+            match arrival {
+                Ok(Arrival::Message {
+                    len,
+                    truncated,
+                    from,
+                    ..
+                }) => {
+                    let bytes = rx.get(..len).unwrap_or(&[]);
+                    state.on_message(sock, bytes, truncated, from);
+                }
+                Ok(Arrival::MemberUp { member, .. }) => state.on_member(sock, member, true),
+                Ok(Arrival::MemberDown { member, .. }) => state.on_member(sock, member, false),
+                // A member left with it in its queue: the member-down event follows.
+                Ok(Arrival::Returned { .. }) => {}
+                Err(e) => {
+                    if e != EAGAIN {
+                        pr_warn!("receive failed: {e:?}\n");
+                    }
+                    more = false;
+                    break;
+                }
+            }
+        }
+        drop(rx);
+        let next = shared.state.lock().expire(sock);
+        if more {
+            // More may be queued: go on in a later run, after others had the CPU.
+            ready.again();
+        } else if let Some(ms) = next {
+            ready.again_in(u32::try_from(ms.saturating_add(1)).unwrap_or(u32::MAX));
+        }
+    }
+}
+
+/// Sends `bytes`, a message a daemon at netlink port `port` built, to the cluster; a request
+/// asking for responses waits for them in the response queue. Refusals say why in `extack`.
+pub(crate) fn send(
+    receiver: &Receiver<Node>,
+    port: u32,
+    bytes: &[u8],
+    extack: Option<&ExtAck>,
+) -> Result<Sent> {
+    let fail = |msg: &'static CStr, err| kernel::net::extack::fail(extack, msg, err);
+    let mut message = Message::parse(bytes).map_err(|e| fail(wire_text(e), EINVAL))?;
+    let sock = receiver.socket();
+    let own = tipc::own_id(sock)?.node;
+    if own == 0 {
+        return Err(fail(
+            c_str!("vke: the node has no TIPC address yet"),
+            ENOTCONN,
+        ));
+    }
+    let (header, sub) = (&mut message.header, &message.subheader);
+    if !matches!(header.kind, Kind::Request | Kind::Response) {
+        return Err(fail(
+            c_str!("vke: daemons send requests and responses only"),
+            EINVAL,
+        ));
+    }
+    let mut state = receiver.data().state();
+    let (to, expected) = if sub.broadcast {
+        (None, state.members.up())
+    } else {
+        let slot = state
+            .members
+            .slot_of_node(header.destination)
+            .ok_or_else(|| {
+                fail(
+                    c_str!("vke: the destination node is not a member"),
+                    EHOSTUNREACH,
+                )
+            })?;
+        let member = state.members.get(slot).ok_or(EHOSTUNREACH)?;
+        let to = SocketId {
+            port: member.port,
+            node: member.node,
+        };
+        (Some((to, slot)), 1 << slot)
+    };
+    let wanted = header.kind == Kind::Request && sub.response_requested;
+    if wanted {
+        if expected == 0 {
+            return Err(fail(c_str!("vke: no member to respond"), ENOTCONN));
+        }
+        if state.pending() >= MAX_PENDING {
+            return Err(fail(
+                c_str!("vke: too many requests wait for responses"),
+                ENOBUFS,
+            ));
+        }
+    }
+    header.source = own;
+    if header.kind == Kind::Request {
+        header.request = state.next_request;
+        state.next_request += 1;
+    }
+    let deadline = now_ms() + u64::from(sub.deadline_ms.unwrap_or(DEFAULT_DEADLINE_MS));
+    state
+        .transmit(sock, &message, to.map(|(id, _)| id))
+        .map_err(|e| match e {
+            e if e == EAGAIN => fail(c_str!("vke: the cluster is congested, try again"), EAGAIN),
+            e => e,
+        })?;
+    if let Some(p) = to.and_then(|(_, slot)| state.peers.get_mut(slot)) {
+        p.sent += 1;
+    }
+    let request = message.header.request;
+    if wanted {
+        // Cannot fail: the id is new, a slot is free and responders are expected.
+        let _ = state.queue().add(request, port, expected, deadline);
+        drop(state);
+        // The work arms the timer for the new deadline.
+        receiver.wake();
+    }
+    Ok(Sent {
+        request,
+        expected: if wanted { expected.count_ones() } else { 0 },
+    })
+}
+
+/// Binds `service` to the daemon at `port`.
+pub(crate) fn bind(node: &Node, service: u32, port: u32, extack: Option<&ExtAck>) -> Result {
+    node.state()
+        .services
+        .bind(service, port)
+        .map_err(|e| match e {
+            BindError::Busy(_) => kernel::net::extack::fail(
+                extack,
+                c_str!("vke: another daemon serves this service"),
+                EBUSY,
+            ),
+            BindError::Full => {
+                kernel::net::extack::fail(extack, c_str!("vke: too many services bound"), ENOSPC)
+            }
+        })
+}
+
+/// The text of a wire format error, for an extack.
+fn wire_text(e: WireError) -> &'static CStr {
+    CStr::from_bytes_with_nul(e.message_with_nul().as_bytes())
+        .unwrap_or(c_str!("malformed VKE message"))
+}
+
+/// The per-namespace operations.
+pub(crate) struct Nodes;
+
+static ID: pernet::Id = pernet::Id::new();
+
+impl pernet::Operations for Nodes {
+    type Data = Instance;
+
+    fn id() -> &'static pernet::Id {
+        &ID
+    }
+
+    fn init(net: &pernet::Init<'_>) -> Result<Instance> {
+        let sock = tipc::socket(net)?;
+        tipc::join_group(&sock, GROUP, INSTANCE, Scope::Cluster, false)?;
+        let rx = KVVec::from_elem(0u8, tipc::MAX_MESSAGE_LEN, GFP_KERNEL)?;
+        let state = State::new()?;
+        let shared = Arc::pin_init(
+            pin_init!(Shared {
+                rx <- new_mutex!(rx),
+                state <- new_mutex!(state),
+            }),
+            GFP_KERNEL,
+        )?;
+        let receiver = KBox::pin_init(Receiver::new(sock, Node { shared }), GFP_KERNEL)?;
+        receiver.start()?;
+        Ok(receiver)
+    }
+
+    fn pre_exit(_net: &kernel::net::namespace::Net, receiver: Pin<&Receiver<Node>>) {
+        // No arrival schedules the work any more, and no run is left: the namespace's exit
+        // then drops the receiver and its socket. Pending requests end with their daemons.
+        receiver.stop();
+    }
+}
