@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A three-node vke cluster: one daemon per node, driven through the vke
+# generic netlink family from its YAML spec. Unicast and broadcast requests
+# with responses, a service no one serves, a silent responder that times out,
+# late and bad responses, bad messages from a daemon and off the wire, a
+# daemon that goes away, and a node that leaves in the middle of a broadcast.
+
+source "$(dirname "$0")/vke_lib.sh"
+
+trap vke_cleanup EXIT
+vke_require
+ktap_set_plan 27
+[ -f "$VKE_KO" ] || ktap_exit_fail_msg "$VKE_KO is not built: run make modules"
+
+mark=$(pvio_kmsg_mark)
+insmod "$VKE_KO" && pvio_kmsg_has "$mark" "vke: nodes in every namespace"
+pvio_result $? "the module loads, with a node in every namespace"
+
+vke_cluster 3
+r=$?
+[ $r -eq 0 ] || for ns in "${VKE_NODES[@]}"; do ip netns exec "$ns" tipc link list | sed "s/^/# $ns: /"; done
+pvio_result $r "three namespaces linked by TIPC on a bridge"
+
+out=$(mktemp)
+vke_scenario basic "$out"
+grep -v '^ok ' "$out" | sed 's/^/# /'
+vke_report "$out" members "each node sees the two others as members, with distinct addresses"
+vke_report "$out" unicast "unicast request: the responder's daemon answers, the requester gets the response and its completion"
+vke_report "$out" unicast-no-response "unicast without a response: delivered once, to the bound daemon, with its source and id"
+vke_report "$out" broadcast "broadcast request: every other node answers once; completion lists each as answered"
+vke_report "$out" unbound "a request for a service no daemon serves is answered -ENOENT by the node and counted"
+vke_report "$out" deadline "a silent responder times out at the deadline (800 ms); the others answered"
+vke_report "$out" late-response "a response after completion is counted unexpected and dropped"
+for c in bad-magic bad-version truncated trailing unknown-mandatory broadcast-with-destination \
+	response-without-request join-from-daemon not-a-member oversize; do
+	vke_report "$out" "refuse-$c" "a daemon's message refused ($c), with its reason in the extack"
+done
+vke_report "$out" refused-sent-nothing "refused messages send nothing"
+vke_report "$out" bind-busy "a second daemon cannot bind a served service (EBUSY)"
+vke_report "$out" unbind-not-served "unbinding a service the socket does not serve fails (ENOENT)"
+vke_report "$out" refuse-from-peer "malformed, spoofed and misaddressed messages from a group member are refused and counted"
+vke_report "$out" daemon-gone "a daemon that closed its socket loses its services at the next delivery"
+vke_report "$out" member-left "a node that leaves mid-broadcast completes it at once, marked left"
+vke_report "$out" nothing-pending "no duplicate response, nothing left pending"
+rm -f "$out"
+
+mark=$(pvio_kmsg_mark)
+for ns in "${VKE_NODES[@]}"; do ip netns del "$ns" 2>/dev/null; done
+VKE_NODES=()
+rmmod $VKE_MOD && ! pvio_kmsg_has "$mark" "$PVIO_KERNEL_REPORTS"
+pvio_result $? "the module unloads with the namespaces gone, without a kernel report"
+ktap_finished

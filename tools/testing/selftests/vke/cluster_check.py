@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Scenarios of a vke cluster whose nodes are the given network namespaces
+(linked by TIPC already), driven through the vke family by one daemon per
+node.
+
+usage: cluster_check.py YNL_DIR SPEC SCENARIO NETNS...
+
+Prints "ok NAME" or "fail NAME: why" per check; exits 1 if any failed.
+Scenarios: basic (3+ nodes), netem (2 nodes, lossy links), wide (any number:
+a broadcast answered by all).
+"""
+
+import errno
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from vke_nodes import (BROADCAST, HEADER, REQUEST, RESPONSE, Daemon,  # noqa: E402
+                       entry, in_netns, pack, refusal, wait)
+from ynl_checks import Checks  # noqa: E402
+
+SPEC, SCENARIO, NETNS = sys.argv[2], sys.argv[3], sys.argv[4:]
+SERVICE = 7
+ANSWERED, TIMEOUT, LEFT = "answered", "timeout", "left"
+checks = Checks()
+check = checks.check
+
+
+def nodes_up(daemons):
+    """Waits until every node sees every other one as a member."""
+    want = len(daemons) - 1
+    return wait(lambda: all(len(d.members()) == want for d in daemons), 30, 0.2)
+
+
+def converse(requester, responders, request, timeout=10):
+    """Lets the responders answer until the request is done at the requester;
+    returns its completion and the responses it got."""
+    def settled():
+        for r in responders:
+            r.answer()
+        requester.poll()
+        return request in requester.done
+    wait(settled, timeout, 0.02)
+    responses = [m for _, m in requester.take_messages()
+                 if m["kind"] == RESPONSE and m["request"] == request]
+    return requester.done.pop(request, None), responses
+
+
+def stats(daemon):
+    return daemon.node()["stats"]
+
+
+def basic(daemons):
+    a, b, c = daemons[:3]
+    ids = [d.node()["node"] for d in daemons]
+    check("members", nodes_up(daemons) and len(set(ids)) == len(ids) and 0 not in ids,
+          {"ids": ids, "members": [len(d.members()) for d in daemons]})
+    node_a, node_b, node_c = ids[:3]
+    for d in (b, c):
+        d.bind(SERVICE)
+
+    # Unicast with a response.
+    req, expected = a.send(pack(dest=node_b, service=SERVICE, respond=True,
+                                payload=b"ping"))
+    done, responses = converse(a, [b, c], req)
+    check("unicast", expected == 1 and done is not None
+          and done["reason"] == "all-answered"
+          and done["outcomes"] == {node_b: ANSWERED}
+          and len(responses) == 1 and responses[0]["payload"] == b"pong"
+          and responses[0]["source"] == node_b,
+          {"expected": expected, "done": done, "responses": responses})
+
+    # Unicast without a response: the request still gets an id, and reaches
+    # B's daemon alone, with A as its source.
+    req, expected = a.send(pack(dest=node_b, service=SERVICE, payload=b"note"))
+    got = []
+    wait(lambda: got.extend(b.take_messages()) or got, 5)
+    check("unicast-no-response", expected == 0 and req > 0 and len(got) == 1
+          and got[0][0] == node_a and got[0][1]["source"] == node_a
+          and got[0][1]["request"] == req and got[0][1]["payload"] == b"note"
+          and not c.take_messages(),
+          {"req": req, "expected": expected, "got": got})
+
+    # Broadcast with a response from every other node.
+    req, expected = a.send(pack(broadcast=True, service=SERVICE, respond=True))
+    done, responses = converse(a, daemons[1:], req)
+    want = {n: ANSWERED for n in ids[1:]}
+    check("broadcast", expected == len(ids) - 1 and done is not None
+          and done["outcomes"] == want and len(responses) == len(ids) - 1
+          and sorted(r["source"] for r in responses) == sorted(ids[1:]),
+          {"expected": expected, "done": done, "responses": len(responses)})
+
+    # A service nobody serves is answered -ENOENT by the node itself.
+    before = stats(c)["unbound"]
+    req, _ = a.send(pack(dest=node_c, service=99, respond=True))
+    done, responses = converse(a, [], req)
+    check("unbound", done is not None and done["outcomes"] == {node_c: ANSWERED}
+          and len(responses) == 1 and responses[0]["status"] == -errno.ENOENT
+          and stats(c)["unbound"] == before + 1,
+          {"done": done, "responses": responses})
+
+    # A silent responder times out at the deadline; the others answered.
+    start = time.monotonic()
+    req, _ = a.send(pack(broadcast=True, service=SERVICE, respond=True,
+                         deadline=800))
+    done, responses = converse(a, [d for d in daemons[1:] if d is not c], req)
+    took = time.monotonic() - start
+    want = {n: ANSWERED for n in ids[1:]}
+    want[node_c] = TIMEOUT
+    check("deadline", done is not None and done["reason"] == "deadline"
+          and done["outcomes"] == want and 0.75 <= took < 3,
+          {"done": done, "took": took})
+    c.take_messages()  # the request it did not answer
+
+    # A late response is unexpected, counted and dropped.
+    before = stats(a)["unexpected"]
+    c.send(pack(RESPONSE, service=SERVICE, dest=node_a, request=req))
+    late = wait(lambda: stats(a)["unexpected"] == before + 1, 5)
+    check("late-response", late and not a.take_messages(), stats(a))
+
+    daemon_checks(a, b, node_a, node_b)
+    peer_checks(a, c, node_a, node_c)
+
+    # A daemon that goes away loses its services at the first delivery.
+    b.close()
+    req, _ = a.send(pack(dest=node_b, service=SERVICE, respond=True))
+    done, responses = converse(a, [], req)
+    gone = Daemon(SPEC, b.netns)
+    check("daemon-gone", done is not None and len(responses) == 1
+          and responses[0]["status"] == -errno.ENOENT
+          and stats(gone)["daemons-gone"] == 1 and not gone.node().get("service"),
+          {"done": done, "responses": responses, "node": gone.node()})
+    gone.close()
+
+    # A node that leaves in the middle of a broadcast fails it there at once,
+    # long before the deadline.
+    start = time.monotonic()
+    req, _ = a.send(pack(broadcast=True, service=SERVICE, respond=True,
+                         deadline=60000))
+    wait(lambda: c.take_messages(), 5)
+    c.close()
+    subprocess.run(["ip", "netns", "del", c.netns], check=True)
+    done, _ = converse(a, [], req, timeout=30)
+    took = time.monotonic() - start
+    check("member-left", done is not None and done["reason"] == "all-answered"
+          and done["outcomes"].get(node_c) == LEFT and took < 20,
+          {"done": done, "took": took})
+    s = stats(a)
+    check("nothing-pending", s["duplicates"] == 0 and a.node()["pending"] == 0, s)
+
+
+def daemon_checks(a, b, node_a, node_b):
+    """Bad input from a daemon is refused with its reason, and changes
+    nothing."""
+    before = stats(a)["sent"]
+    good = pack(dest=node_b, service=SERVICE)
+    cases = {
+        "bad-magic": (b"XXXX" + good[4:], errno.EINVAL, "bad magic"),
+        "bad-version": (pack(dest=node_b, version=9), errno.EINVAL, "version"),
+        "truncated": (good[:40], errno.EINVAL, "truncated"),
+        "trailing": (good + b"x", errno.EINVAL, "longer than its header"),
+        "unknown-mandatory": (pack(dest=node_b, entries=entry(0x8077)),
+                              errno.EINVAL, "unknown mandatory"),
+        "broadcast-with-destination": (pack(dest=node_b, broadcast=True),
+                                       errno.EINVAL, "destination"),
+        "response-without-request": (pack(RESPONSE, dest=node_b),
+                                     errno.EINVAL, "contradict"),
+        "join-from-daemon": (pack(3, dest=node_b), errno.EINVAL,
+                             "requests and responses only"),
+        "not-a-member": (pack(dest=0x7777), errno.EHOSTUNREACH, "not a member"),
+    }
+    for name, (raw, want, text) in cases.items():
+        got = refusal(lambda: a.send(raw))
+        check(f"refuse-{name}", got is not None and got[0] == want
+              and text in (got[1] or ""), got)
+    oversize = pack(dest=node_b, payload=b"x" * 65025)
+    got = refusal(lambda: a.send(oversize))
+    check("refuse-oversize", got is not None and got[0] in (errno.EINVAL, errno.ERANGE), got)
+    check("refused-sent-nothing", stats(a)["sent"] == before, stats(a))
+    other = Daemon(SPEC, b.netns)
+    got = refusal(lambda: other.bind(SERVICE))
+    check("bind-busy", got is not None and got[0] == errno.EBUSY, got)
+    got = refusal(lambda: other.unbind(SERVICE))
+    check("unbind-not-served", got is not None and got[0] == errno.ENOENT, got)
+    other.close()
+
+
+def peer_checks(a, c, node_a, node_c):
+    """Bad messages from a member of the group, off the wire, are refused and
+    counted by reason."""
+    port_a = next(m["port"] for m in c.members() if m["node"] == node_a)
+
+    def run():
+        sock = socket.socket(socket.AF_TIPC, socket.SOCK_RDM)
+        # TIPC_GROUP_JOIN: type, instance, scope (cluster), flags.
+        sock.setsockopt(271, 135, struct.pack("IIII", 0x564B4500, 9, 2, 0))
+        # A sees it join before it takes its messages.
+        wait(lambda: any(m["node"] == node_c and m["port"] != port_c
+                         for m in a.members()), 10)
+        # Python orders a TIPC socket address as node, then port.
+        to = (socket.TIPC_ADDR_ID, node_a, port_a, 0)
+        good = pack(dest=node_a, source=node_c, service=SERVICE)
+
+        def first():
+            # Until this member's side of the join completes, A is unknown.
+            try:
+                sock.sendto(b"XXXX" + good[4:], to)           # malformed
+            except OSError as e:
+                if e.errno != errno.EHOSTUNREACH:
+                    raise
+                return False
+            return True
+        if not wait(first, 10):
+            raise OSError(errno.EHOSTUNREACH, "A's member never reachable")
+        sock.sendto(good[:30], to)                            # malformed
+        sock.sendto(pack(dest=node_a, source=node_a), to)     # spoofed
+        sock.sendto(pack(dest=node_c, source=node_c), to)     # misaddressed
+        sock.sendto(good + b"z", to)                         # malformed
+        return sock
+    port_c = next(m["port"] for m in a.members() if m["node"] == node_c)
+    before = stats(a)
+    sock = in_netns(c.netns, run)
+    counted = wait(lambda: stats(a)["refused-malformed"] == before["refused-malformed"] + 3
+                   and stats(a)["refused-spoofed"] == before["refused-spoofed"] + 1
+                   and stats(a)["refused-misaddressed"] == before["refused-misaddressed"] + 1,
+                   10)
+    check("refuse-from-peer", counted and not a.take_messages(),
+          {"before": before, "after": stats(a)})
+    sock.close()
+
+
+def netem(daemons):
+    """Over lossy, reordering, duplicating links every request is answered
+    exactly once."""
+    a, b = daemons
+    check("members", nodes_up(daemons), [d.members() for d in daemons])
+    node_b = b.node()["node"]
+    b.bind(SERVICE)
+    count, answered, outcomes = 200, {}, []
+    for i in range(count):
+        req, _ = a.send(pack(dest=node_b, service=SERVICE, respond=True,
+                             payload=struct.pack(">I", i)))
+        done, responses = converse(a, [b], req, timeout=20)
+        answered[req] = len(responses)
+        outcomes.append(done and done["outcomes"].get(node_b))
+    s = stats(a)
+    check("netem-exactly-once", all(n == 1 for n in answered.values())
+          and len(answered) == count and outcomes.count(ANSWERED) == count
+          and s["duplicates"] == 0 and s["unexpected"] == 0,
+          {"not-once": [r for r, n in answered.items() if n != 1],
+           "outcomes": [o for o in outcomes if o != ANSWERED], "stats": s})
+
+
+def wide(daemons):
+    """Every node answers a broadcast."""
+    check("members", nodes_up(daemons), [len(d.members()) for d in daemons])
+    ids = [d.node()["node"] for d in daemons]
+    for d in daemons[1:]:
+        d.bind(SERVICE)
+    req, expected = daemons[0].send(pack(broadcast=True, service=SERVICE,
+                                         respond=True))
+    done, responses = converse(daemons[0], daemons[1:], req, timeout=20)
+    check("wide-broadcast", expected == len(ids) - 1 and done is not None
+          and done["outcomes"] == {n: ANSWERED for n in ids[1:]}
+          and len(responses) == len(ids) - 1,
+          {"expected": expected, "done": done, "responses": len(responses)})
+
+
+if __name__ == "__main__":
+    nodes = [Daemon(SPEC, ns) for ns in NETNS]
+    {"basic": basic, "netem": netem, "wide": wide}[SCENARIO](nodes)
+    sys.exit(checks.exit_code())

@@ -1,0 +1,157 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Daemons of vke nodes for the selftests, driven from one Python process
+(Python starts slowly under TCG): one YNL socket per network namespace, each
+a daemon of that namespace's node, built from the family's YAML spec alone.
+
+VKE messages are packed here from Documentation/networking/vke.rst, not from
+the module's code, so the tests check the module against the document.
+"""
+
+import ctypes
+import os
+import struct
+import time
+
+from lib import NlError, YnlFamily  # the kernel's YNL library, on sys.path
+
+MAGIC = 0x564B454D
+REQUEST, RESPONSE, JOIN, WELCOME = 1, 2, 3, 4
+BROADCAST, RESPONSE_REQUESTED, DEADLINE_MS = 0x8001, 0x8002, 0x0003
+HEADER = struct.Struct(">IBBHIQIIQiHHI")
+CLONE_NEWNET = 0x40000000
+
+
+def entry(kind, value=b""):
+    """A sub-header entry: type, length, value padded to 4 bytes."""
+    pad = (4 - len(value) % 4) % 4
+    return struct.pack(">HH", kind, len(value)) + value + b"\0" * pad
+
+
+def pack(kind=REQUEST, service=1, dest=0, request=0, status=0, key=0,
+         broadcast=False, respond=False, deadline=None, payload=b"",
+         source=0, entries=b"", version=1, flags=0):
+    """A VKE message."""
+    sub = b""
+    if broadcast:
+        sub += entry(BROADCAST)
+    if respond:
+        sub += entry(RESPONSE_REQUESTED)
+    if deadline is not None:
+        sub += entry(DEADLINE_MS, struct.pack(">I", deadline))
+    sub += entries
+    head = HEADER.pack(MAGIC, version, kind, flags, service, key, source, dest,
+                       request, status, len(sub), 0, len(payload))
+    return head + sub + payload
+
+
+def unpack(raw):
+    """The header fields and payload of a VKE message from the kernel."""
+    (_, _, kind, _, service, key, source, dest, request, status, sublen, _,
+     paylen) = HEADER.unpack_from(raw)
+    return {"kind": kind, "service": service, "key": key, "source": source,
+            "dest": dest, "request": request, "status": status,
+            "payload": raw[HEADER.size + sublen:HEADER.size + sublen + paylen]}
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def in_netns(name, fn):
+    """Runs fn() in network namespace `name` (None: the current one); the
+    sockets it opens stay in that namespace."""
+    if name is None:
+        return fn()
+    own = os.open("/proc/self/ns/net", os.O_RDONLY)
+    target = os.open(f"/run/netns/{name}", os.O_RDONLY)
+    try:
+        if _libc.setns(target, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns")
+        try:
+            return fn()
+        finally:
+            _libc.setns(own, CLONE_NEWNET)
+    finally:
+        os.close(own)
+        os.close(target)
+
+
+class Daemon:
+    """A daemon of the node of one namespace."""
+
+    def __init__(self, spec, netns=None):
+        self.netns = netns
+        self.ynl = in_netns(netns, lambda: YnlFamily(spec, schema=""))
+        self.messages = []   # message-ntf: (from, fields)
+        self.done = {}       # done-ntf by request: {"reason", "outcomes"}
+
+    def close(self):
+        self.ynl.sock.close()
+
+    def node(self):
+        return self.ynl.do("node-get", {})
+
+    def members(self):
+        return self.ynl.dump("member-get", {})
+
+    def bind(self, service):
+        self.ynl.do("bind", {"service": service})
+
+    def unbind(self, service):
+        self.ynl.do("unbind", {"service": service})
+
+    def send(self, raw):
+        """Sends a message; returns the request id and responses expected."""
+        reply = self.ynl.do("send", {"message": raw})
+        return reply["request"], reply["expected"]
+
+    def poll(self):
+        """Takes the notifications queued on the socket."""
+        self.ynl.check_ntf()
+        while self.ynl.async_msg_queue:
+            ntf = self.ynl.async_msg_queue.pop(0)
+            msg = ntf["msg"]
+            if ntf["name"] == "message-ntf":
+                self.messages.append((msg["from"], unpack(msg["message"])))
+            elif ntf["name"] == "done-ntf":
+                outcomes = {r["node"]: r["outcome"]
+                            for r in msg.get("responder", [])}
+                self.done[msg["request"]] = {"reason": msg["reason"],
+                                             "outcomes": outcomes}
+
+    def take_messages(self):
+        self.poll()
+        taken, self.messages = self.messages, []
+        return taken
+
+    def answer(self, status=0, payload=b"pong"):
+        """Answers every request received; returns how many."""
+        n = 0
+        for sender, m in self.take_messages():
+            if m["kind"] != REQUEST:
+                continue
+            self.send(pack(RESPONSE, service=m["service"], dest=sender,
+                           request=m["request"], status=status,
+                           payload=payload))
+            n += 1
+        return n
+
+
+def wait(predicate, timeout, step=0.05):
+    """Polls predicate() until it is true or timeout seconds passed."""
+    end = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() > end:
+            return False
+        time.sleep(step)
+
+
+def refusal(fn):
+    """Runs a request that should be refused; returns its errno and extack
+    message, or None if it was accepted."""
+    try:
+        fn()
+    except NlError as e:
+        return e.error, (e.nl_msg.extack or {}).get("msg")
+    return None
