@@ -11,7 +11,7 @@ source "$(dirname "$0")/vke_lib.sh"
 
 trap vke_cleanup EXIT
 vke_require
-ktap_set_plan 27
+ktap_set_plan 29
 [ -f "$VKE_KO" ] || ktap_exit_fail_msg "$VKE_KO is not built: run make modules"
 
 mark=$(pvio_kmsg_mark)
@@ -20,10 +20,17 @@ pvio_result $? "the module loads, with a node in every namespace"
 
 vke_cluster 3
 r=$?
-[ $r -eq 0 ] || for ns in "${VKE_NODES[@]}"; do ip netns exec "$ns" tipc link list | sed "s/^/# $ns: /"; done
+[ $r -eq 0 ] || vke_show_links
 pvio_result $r "three namespaces linked by TIPC on a bridge"
 
 out=$(mktemp)
+# Without CAP_NET_ADMIN (dropped from the bounding set, so root loses it too).
+setpriv --bounding-set -net_admin --inh-caps -net_admin \
+	python3 "$VKE_CHECK" "$VKE_YNL" "$VKE_SPEC" unprivileged "${VKE_NODES[@]}" >"$out" 2>&1
+grep -v '^ok ' "$out" | sed 's/^/# /'
+vke_report "$out" unprivileged-read "without CAP_NET_ADMIN, the node and its members can be read"
+vke_report "$out" unprivileged-change "without CAP_NET_ADMIN, bind and send fail with EPERM"
+
 vke_scenario basic "$out"
 grep -v '^ok ' "$out" | sed 's/^/# /'
 vke_report "$out" members "each node sees the two others as members, with distinct addresses"
@@ -46,9 +53,6 @@ vke_report "$out" member-left "a node that leaves mid-broadcast completes it at 
 vke_report "$out" nothing-pending "no duplicate response, nothing left pending"
 rm -f "$out"
 
-mark=$(pvio_kmsg_mark)
-for ns in "${VKE_NODES[@]}"; do ip netns del "$ns" 2>/dev/null; done
-VKE_NODES=()
-rmmod $VKE_MOD && ! pvio_kmsg_has "$mark" "$PVIO_KERNEL_REPORTS"
+vke_unload "$mark"
 pvio_result $? "the module unloads with the namespaces gone, without a kernel report"
 ktap_finished

@@ -8,7 +8,8 @@ usage: cluster_check.py YNL_DIR SPEC SCENARIO NETNS...
 
 Prints "ok NAME" or "fail NAME: why" per check; exits 1 if any failed.
 Scenarios: basic (3+ nodes), netem (2 nodes, lossy links), wide (any number:
-a broadcast answered by all).
+a broadcast answered by all), keyed (3 nodes, the first two sharing a key),
+unprivileged (2+ nodes, run without CAP_NET_ADMIN).
 """
 
 import errno
@@ -273,7 +274,43 @@ def wide(daemons):
           {"expected": expected, "done": done, "responses": len(responses)})
 
 
+def unprivileged(daemons):
+    """Run without CAP_NET_ADMIN: reading works, what changes state fails."""
+    a, b = daemons[:2]
+    node_b = b.node()["node"]
+    check("unprivileged-read", a.node()["node"] != 0 and len(a.members()) >= 1, a.node())
+    bind = refusal(lambda: a.bind(SERVICE))
+    send = refusal(lambda: a.send(pack(dest=node_b, service=SERVICE)))
+    check("unprivileged-change", bind is not None and bind[0] == errno.EPERM
+          and send is not None and send[0] == errno.EPERM,
+          {"bind": bind, "send": send})
+
+
+def keyed(daemons):
+    """Nodes 0 and 1 share TIPC's cluster key, node 2 has none: the cluster
+    is the keyed two."""
+    a, b, c = daemons
+    ids = [d.node()["node"] for d in daemons]
+    ok = wait(lambda: [m["node"] for m in a.members()] == [ids[1]]
+              and [m["node"] for m in b.members()] == [ids[0]], 30, 0.2)
+    time.sleep(3)
+    check("keyed-members", ok and not c.members()
+          and [m["node"] for m in a.members()] == [ids[1]],
+          {"ids": ids, "members": [d.members() for d in daemons]})
+    b.bind(SERVICE)
+    c.bind(SERVICE)
+    req, expected = a.send(pack(broadcast=True, service=SERVICE, respond=True))
+    done, responses = converse(a, [b, c], req)
+    outsider = refusal(lambda: c.send(pack(dest=ids[0], service=SERVICE)))
+    check("keyed-broadcast", expected == 1 and done is not None
+          and done["outcomes"] == {ids[1]: ANSWERED} and len(responses) == 1
+          and not c.take_messages() and outsider is not None
+          and outsider[0] == errno.EHOSTUNREACH,
+          {"expected": expected, "done": done, "outsider": outsider})
+
+
 if __name__ == "__main__":
     nodes = [Daemon(SPEC, ns) for ns in NETNS]
-    {"basic": basic, "netem": netem, "wide": wide}[SCENARIO](nodes)
+    {"basic": basic, "netem": netem, "wide": wide, "keyed": keyed,
+     "unprivileged": unprivileged}[SCENARIO](nodes)
     sys.exit(checks.exit_code())

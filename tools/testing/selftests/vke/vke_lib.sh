@@ -48,7 +48,8 @@ vke_links_up() { # netns
 
 # Builds a cluster of N nodes named ${VKE_TAG}n0.. on a bridge in the
 # initial namespace, optionally with a qdisc on each node's veth; waits until
-# each node has a link up to every other one.
+# each node has a link up to every other one. VKE_NODE_SETUP, if set, names a
+# function run with each node's namespace and index before TIPC starts there.
 vke_cluster() { # N [qdisc args...]
 	local n=$1 i ns
 	shift
@@ -59,19 +60,43 @@ vke_cluster() { # N [qdisc args...]
 		ip netns add "$ns" &&
 			ip link add "${VKE_TAG}p$i" type veth peer name eth0 netns "$ns" &&
 			ip link set "${VKE_TAG}p$i" master "$VKE_BRIDGE" up &&
-			ip -n "$ns" link set eth0 up &&
-			ip netns exec "$ns" tipc bearer enable media eth device eth0 || return 1
+			ip -n "$ns" link set eth0 up || return 1
 		if [ $# -gt 0 ]; then
 			tc -n "$ns" qdisc add dev eth0 root "$@" || return 1
 		fi
+		if [ -n "${VKE_NODE_SETUP:-}" ]; then
+			"$VKE_NODE_SETUP" "$ns" "$i" || return 1
+		fi
+		ip netns exec "$ns" tipc bearer enable media eth device eth0 || return 1
 	done
-	all_up() {
-		local ns
-		for ns in "${VKE_NODES[@]}"; do
-			[ "$(vke_links_up "$ns")" -eq $((n - 1)) ] || return 1
-		done
-	}
-	slowwait 60 all_up
+	[ -n "${VKE_NODE_SETUP:-}" ] || slowwait 60 vke_links_are $((n - 1))
+}
+
+# Succeeds when every node has N links up.
+vke_links_are() { # N
+	local ns
+	for ns in "${VKE_NODES[@]}"; do
+		[ "$(vke_links_up "$ns")" -eq "$1" ] || return 1
+	done
+}
+
+# Prints each node's TIPC links, for a failure's diagnosis.
+vke_show_links() {
+	local ns
+	for ns in "${VKE_NODES[@]}"; do
+		ip netns exec "$ns" tipc link list | sed "s/^/# $ns: /"
+	done
+}
+
+# Deletes the cluster's namespaces, then unloads the module: succeeds when no
+# kernel report appeared since MARK.
+vke_unload() { # mark
+	local ns
+	for ns in "${VKE_NODES[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	VKE_NODES=()
+	rmmod $VKE_MOD && ! pvio_kmsg_has "$1" "$PVIO_KERNEL_REPORTS"
 }
 
 # Runs a scenario of cluster_check.py on the cluster; its output in FILE.
