@@ -70,6 +70,16 @@ BINDINGS = {
         ("vke/netlink.rs", "member_state", "enum:member-state"),
         ("vke/netlink.rs", "reason", "enum:reason"),
         ("vke/netlink.rs", "outcome", "enum:outcome"),
+        ("tools/pvio/src/vke.rs", "cmd", "ops"),
+        ("tools/pvio/src/vke.rs", "node_attr", "attrs:node"),
+        ("tools/pvio/src/vke.rs", "service_attr", "attrs:service"),
+        ("tools/pvio/src/vke.rs", "member_attr", "attrs:member"),
+        ("tools/pvio/src/vke.rs", "message_attr", "attrs:message"),
+        ("tools/pvio/src/vke.rs", "done_attr", "attrs:done"),
+        ("tools/pvio/src/vke.rs", "responder_attr", "attrs:responder"),
+        ("tools/pvio/src/vke.rs", "MEMBER_STATE", "names:member-state"),
+        ("tools/pvio/src/vke.rs", "REASON", "names:reason"),
+        ("tools/pvio/src/vke.rs", "OUTCOME", "names:outcome"),
     ],
 }
 

@@ -2,6 +2,7 @@
 
 //! A generic netlink client over neli: requests with extended-ack errors, dumps, multicast.
 
+use neli::FromBytesWithInput;
 use neli::{
     attr::Attribute,
     consts::{
@@ -11,13 +12,13 @@ use neli::{
     err::RouterError,
     err::{Nlmsgerr, NlmsghdrErr},
     genl::{AttrTypeBuilder, Genlmsghdr, GenlmsghdrBuilder, Nlattr, NlattrBuilder},
-    nl::{NlPayload, NlmsghdrBuilder},
+    nl::{NlPayload, Nlmsghdr, NlmsghdrBuilder},
     router::synchronous::{NlRouter, NlRouterReceiverHandle},
     socket::synchronous::NlSocketHandle,
-    types::{Buffer, GenlBuffer},
+    types::{Buffer, GenlBuffer, NlBuffer},
     utils::Groups,
 };
-use std::fmt;
+use std::{collections::VecDeque, fmt, io::Cursor, os::fd::AsRawFd};
 
 /// A message of a family: command and attributes, untyped.
 pub type Message = Genlmsghdr<u8, u16>;
@@ -104,13 +105,19 @@ where
         .map_err(other)
 }
 
+/// Room to receive a batch of messages: more than the largest (64 KiB of attributes).
+const RECV_BUFFER: usize = 128 * 1024;
+
 /// A connection to one generic netlink family.
 ///
 /// Requests go through a plain socket, which keeps the extended acknowledgement of errors;
-/// the router resolves names and receives notifications.
+/// the router resolves names and receives notifications. Messages the family sends to the
+/// plain socket alone (to a daemon's port) wait in `unicast` while a request is under way.
 pub struct Client {
     socket: NlSocketHandle,
     seq: u32,
+    unicast: VecDeque<Message>,
+    buffer: Vec<u8>,
     router: NlRouter,
     multicast: NlRouterReceiverHandle<u16, Message>,
     family: String,
@@ -132,6 +139,8 @@ impl Client {
         Ok(Self {
             socket,
             seq: 0,
+            unicast: VecDeque::new(),
+            buffer: vec![0; RECV_BUFFER],
             router,
             multicast,
             family: family.to_owned(),
@@ -164,10 +173,9 @@ impl Client {
         self.socket.send(&request).map_err(other)?;
         let mut out = Vec::new();
         loop {
-            let (replies, _) = self.socket.recv::<u16, Message>().map_err(other)?;
-            for reply in replies {
-                let reply = reply.map_err(other)?;
+            for reply in self.recv_batch()? {
                 if *reply.nl_seq() != self.seq {
+                    self.keep_unicast(reply);
                     continue;
                 }
                 match reply.nl_payload() {
@@ -182,6 +190,42 @@ impl Client {
                 if *reply.nl_type() == u16::from(Nlmsg::Done) {
                     return Ok(out);
                 }
+            }
+        }
+    }
+
+    /// Receives what one read of the request socket brings, with a buffer large enough for
+    /// the largest message (neli's own holds 32 KiB).
+    fn recv_batch(&mut self) -> Result<Vec<Nlmsghdr<u16, Message>>, Error> {
+        let fd = self.socket.as_raw_fd();
+        let n = nix::sys::socket::recv(fd, &mut self.buffer, nix::sys::socket::MsgFlags::empty())
+            .map_err(other)?;
+        let bytes = &self.buffer[..n];
+        let batch = NlBuffer::<u16, Message>::from_bytes_with_input(&mut Cursor::new(bytes), n)
+            .map_err(other)?;
+        Ok(batch.into_iter().collect())
+    }
+
+    /// Keeps a message of the family that is not a reply (sequence 0) for `next_unicast`.
+    fn keep_unicast(&mut self, msg: Nlmsghdr<u16, Message>) {
+        if *msg.nl_seq() != 0 || *msg.nl_type() != self.id {
+            return;
+        }
+        if let NlPayload::Payload(p) = msg.nl_payload() {
+            self.unicast.push_back(p.clone());
+        }
+    }
+
+    /// Returns the next message the family sent to the request socket alone, waiting for
+    /// it. (A module that sends such messages owes one: vke's completion comes at the latest
+    /// at its request's deadline.)
+    pub fn next_unicast(&mut self) -> Result<Message, Error> {
+        loop {
+            if let Some(msg) = self.unicast.pop_front() {
+                return Ok(msg);
+            }
+            for msg in self.recv_batch()? {
+                self.keep_unicast(msg);
             }
         }
     }

@@ -13,10 +13,17 @@
 //! pvio irq config [--interval MS] [--dry-run on|off] [--banned-cpus LIST] [--high-pct N]
 //!                 [--low-pct N] [--min-rate N] [--min-dwell MS] [--max-moves N] [--json]
 //! pvio irq monitor [--count N] [--json]
+//! pvio vke node|members [--json]
+//! pvio vke send (--to NODE | --broadcast) --service N [--key K] [--respond [--deadline MS]]
+//!               [--payload TEXT | --size N] [--count N] [--json]
+//! pvio vke serve --service N [--status S] [--reply TEXT] [--silent] [--count N] [--quiet]
+//! pvio vke monitor [--count N] [--json]
 //! ```
 
 mod genl;
 mod irq;
+mod vke;
+mod vke_cli;
 mod vnic;
 
 use clap::{Args, Parser, Subcommand};
@@ -39,6 +46,9 @@ enum Command {
     /// The interrupt balancer (family irq-balancer).
     #[command(subcommand)]
     Irq(IrqCommand),
+    /// The cluster messaging extension (family vke).
+    #[command(subcommand)]
+    Vke(vke_cli::VkeCommand),
 }
 
 #[derive(Subcommand)]
@@ -380,6 +390,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Vnic(command) => vnic(command),
         Command::Irq(command) => irq(command),
+        Command::Vke(command) => vke_cli::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
