@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Work that runs on the system workqueue some time after it is scheduled, such as a periodic
+//! Work that runs on a system workqueue some time after it is scheduled, such as a periodic
 //! sampler that re-arms itself.
 //!
 //! C header: [`include/linux/workqueue.h`](srctree/include/linux/workqueue.h)
@@ -10,13 +10,13 @@ use core::marker::PhantomPinned;
 
 /// What a [`DelayedWork`] does when it runs.
 pub trait Handler: Sized + Send + Sync {
-    /// Runs in process context on the system workqueue: it may sleep and take mutexes, and may
+    /// Runs in process context on its system workqueue: it may sleep and take mutexes, and may
     /// schedule the work again.
     fn run(work: &DelayedWork<Self>);
 }
 
-/// A work item carrying `T` that runs [`Handler::run`] on the system workqueue a given time
-/// after it is scheduled (`struct delayed_work`).
+/// A work item carrying `T` that runs [`Handler::run`] on the system workqueue (or the
+/// high-priority one) a given time after it is scheduled (`struct delayed_work`).
 ///
 /// Dropping it cancels it and waits for a run in progress to return
 /// (`cancel_delayed_work_sync`), even one that schedules it again. The handler only borrows
@@ -56,6 +56,7 @@ pub struct DelayedWork<T: Handler> {
     #[pin]
     work: Opaque<bindings::delayed_work>,
     data: T,
+    high_priority: bool,
     #[pin]
     _pin: PhantomPinned,
 }
@@ -70,6 +71,17 @@ unsafe impl<T: Handler> Sync for DelayedWork<T> {}
 impl<T: Handler> DelayedWork<T> {
     /// Creates a work item carrying `data`, not scheduled.
     pub fn new(data: T) -> impl PinInit<Self> {
+        Self::new_on(data, false)
+    }
+
+    /// Creates a work item carrying `data`, not scheduled, that runs on the high-priority
+    /// system workqueue (`system_highpri_wq`, whose workers run at nice -20): for work that
+    /// stands between a packet and its reader, where scheduling latency is the latency.
+    pub fn new_high_priority(data: T) -> impl PinInit<Self> {
+        Self::new_on(data, true)
+    }
+
+    fn new_on(data: T, high_priority: bool) -> impl PinInit<Self> {
         pin_init!(Self {
             // SAFETY: `init_delayed_work` initialises the whole `delayed_work` in place.
             // INVARIANT: with `run_work` for this `T` as its function.
@@ -77,8 +89,22 @@ impl<T: Handler> DelayedWork<T> {
                 bindings::init_delayed_work(slot, Some(Self::run_work))
             }),
             data,
+            high_priority,
             _pin: PhantomPinned,
         })
+    }
+
+    /// The workqueue the work runs on.
+    fn queue(&self) -> *mut bindings::workqueue_struct {
+        // SAFETY: the system workqueues are set up at boot, before any module or built-in
+        // user runs, and never go; only their pointers are read.
+        unsafe {
+            if self.high_priority {
+                bindings::system_highpri_wq
+            } else {
+                bindings::system_wq
+            }
+        }
     }
 
     /// Returns the data the work carries.
@@ -92,7 +118,7 @@ impl<T: Handler> DelayedWork<T> {
         let delay = msecs_to_jiffies(delay_ms);
         // SAFETY: by the type invariant the work is initialised; it is pinned and cancelled
         // before its memory goes.
-        unsafe { bindings::mod_delayed_work(bindings::system_wq, self.work.get(), delay) };
+        unsafe { bindings::mod_delayed_work(self.queue(), self.work.get(), delay) };
     }
 
     /// Runs the handler `delay_ms` milliseconds from now, unless a run is pending already,
@@ -101,7 +127,7 @@ impl<T: Handler> DelayedWork<T> {
     pub fn schedule_unless_pending(&self, delay_ms: u32) {
         let delay = msecs_to_jiffies(delay_ms);
         // SAFETY: as in `schedule`.
-        unsafe { bindings::queue_delayed_work(bindings::system_wq, self.work.get(), delay) };
+        unsafe { bindings::queue_delayed_work(self.queue(), self.work.get(), delay) };
     }
 
     /// Cancels a pending run and waits for one in progress to return, even one that schedules

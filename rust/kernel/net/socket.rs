@@ -435,9 +435,9 @@ fn address_len<A: Address>(address: &A) -> Result<i32> {
 
 /// What a [`Receiver`] does with its socket's arrivals.
 pub trait Receive: Sized + Send + Sync + 'static {
-    /// Runs in process context on the system workqueue after messages arrived: receives
-    /// without blocking until `EAGAIN` (or takes a batch and calls [`Ready::again`]). It may
-    /// sleep.
+    /// Runs in process context on the high-priority system workqueue after messages arrived:
+    /// receives without blocking until `EAGAIN` (or takes a batch and calls [`Ready::again`]).
+    /// It may sleep.
     fn ready(ready: &Ready<'_, Self>);
 }
 
@@ -503,7 +503,8 @@ impl<T: Receive> Receiver<T> {
     /// A receiver of `sock`'s arrivals with `data`; not started.
     pub fn new(sock: Socket, data: T) -> impl PinInit<Self> {
         pin_init!(Self {
-            work <- DelayedWork::new(Inner { sock, data }),
+            // Between an arrival and its reader: scheduling latency is its latency.
+            work <- DelayedWork::new_high_priority(Inner { sock, data }),
         })
     }
 
