@@ -102,6 +102,8 @@ pub(crate) struct State {
     next_request: u64,
     /// The buffer messages are encoded into.
     tx: KVVec<u8>,
+    /// The node's TIPC address, once it has one: final by the time a member shows up.
+    own: u32,
 }
 
 /// Milliseconds on the monotonic clock.
@@ -128,6 +130,7 @@ impl State {
             stats: Stats::default(),
             next_request: 1,
             tx: KVVec::from_elem(0u8, MAX_MESSAGE_LEN, GFP_KERNEL)?,
+            own: 0,
         })
     }
 
@@ -196,15 +199,23 @@ impl State {
         Ok(())
     }
 
+    /// The node's TIPC address (0 while it has none), asked of TIPC until it is known.
+    fn own_node(&mut self, sock: &Socket) -> u32 {
+        if self.own == 0 {
+            self.own = tipc::own_id(sock).map(|id| id.node).unwrap_or(0);
+        }
+        self.own
+    }
+
     /// Answers `request`, from member `from`, with `status` and no payload.
     fn answer(&mut self, sock: &Socket, request: &Header, from: SocketId, status: i32) {
-        let Ok(own) = tipc::own_id(sock) else { return };
+        let own = self.own_node(sock);
         let response = Message {
             header: Header {
                 kind: Kind::Response,
                 service: request.service,
                 key: request.key,
-                source: own.node,
+                source: own,
                 destination: request.source,
                 request: request.request,
                 status,
@@ -236,7 +247,7 @@ impl State {
         if header.source != from.node {
             return self.refuse(peer, |s| &mut s.refused_spoofed);
         }
-        let own = tipc::own_id(sock).map(|id| id.node).unwrap_or(0);
+        let own = self.own_node(sock);
         if !message.subheader.broadcast && header.destination != own {
             return self.refuse(peer, |s| &mut s.refused_misaddressed);
         }
@@ -306,6 +317,9 @@ impl State {
     }
 
     fn on_member(&mut self, sock: &Socket, member: SocketId, up: bool) {
+        // Links come up once the address is final: ask again.
+        self.own = 0;
+        self.own_node(sock);
         let member = Member {
             node: member.node,
             port: member.port,
@@ -416,13 +430,6 @@ pub(crate) fn send(
     let fail = |msg: &'static CStr, err| kernel::net::extack::fail(extack, msg, err);
     let mut message = Message::parse(bytes).map_err(|e| fail(wire_text(e), EINVAL))?;
     let sock = receiver.socket();
-    let own = tipc::own_id(sock)?.node;
-    if own == 0 {
-        return Err(fail(
-            c_str!("vke: the node has no TIPC address yet"),
-            ENOTCONN,
-        ));
-    }
     let (header, sub) = (&mut message.header, &message.subheader);
     if !matches!(header.kind, Kind::Request | Kind::Response) {
         return Err(fail(
@@ -431,6 +438,13 @@ pub(crate) fn send(
         ));
     }
     let mut state = receiver.data().state();
+    let own = state.own_node(sock);
+    if own == 0 {
+        return Err(fail(
+            c_str!("vke: the node has no TIPC address yet"),
+            ENOTCONN,
+        ));
+    }
     let (to, expected) = if sub.broadcast {
         (None, state.members.up())
     } else {
