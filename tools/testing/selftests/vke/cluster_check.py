@@ -23,8 +23,8 @@ import time
 sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from vke_nodes import (BROADCAST, HEADER, REQUEST, RESPONSE, Daemon,  # noqa: E402
-                       entry, in_netns, pack, refusal, wait)
+from vke_nodes import Daemon, in_netns, refusal, wait  # noqa: E402
+from vke_wire import RESPONSE, entry, pack  # noqa: E402
 from ynl_checks import Checks  # noqa: E402
 
 SPEC, SCENARIO, NETNS = sys.argv[2], sys.argv[3], sys.argv[4:]

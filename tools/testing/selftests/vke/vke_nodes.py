@@ -3,55 +3,17 @@
 (Python starts slowly under TCG): one YNL socket per network namespace, each
 a daemon of that namespace's node, built from the family's YAML spec alone.
 
-VKE messages are packed here from Documentation/networking/vke.rst, not from
-the module's code, so the tests check the module against the document.
+VKE messages are packed by vke_wire.py.
 """
 
 import ctypes
 import os
-import struct
 import time
 
 from lib import NlError, YnlFamily  # the kernel's YNL library, on sys.path
+from vke_wire import REQUEST, RESPONSE, pack, unpack
 
-MAGIC = 0x564B454D
-REQUEST, RESPONSE, JOIN, WELCOME = 1, 2, 3, 4
-BROADCAST, RESPONSE_REQUESTED, DEADLINE_MS = 0x8001, 0x8002, 0x0003
-HEADER = struct.Struct(">IBBHIQIIQiHHI")
 CLONE_NEWNET = 0x40000000
-
-
-def entry(kind, value=b""):
-    """A sub-header entry: type, length, value padded to 4 bytes."""
-    pad = (4 - len(value) % 4) % 4
-    return struct.pack(">HH", kind, len(value)) + value + b"\0" * pad
-
-
-def pack(kind=REQUEST, service=1, dest=0, request=0, status=0, key=0,
-         broadcast=False, respond=False, deadline=None, payload=b"",
-         source=0, entries=b"", version=1, flags=0):
-    """A VKE message."""
-    sub = b""
-    if broadcast:
-        sub += entry(BROADCAST)
-    if respond:
-        sub += entry(RESPONSE_REQUESTED)
-    if deadline is not None:
-        sub += entry(DEADLINE_MS, struct.pack(">I", deadline))
-    sub += entries
-    head = HEADER.pack(MAGIC, version, kind, flags, service, key, source, dest,
-                       request, status, len(sub), 0, len(payload))
-    return head + sub + payload
-
-
-def unpack(raw):
-    """The header fields and payload of a VKE message from the kernel."""
-    (_, _, kind, _, service, key, source, dest, request, status, sublen, _,
-     paylen) = HEADER.unpack_from(raw)
-    return {"kind": kind, "service": service, "key": key, "source": source,
-            "dest": dest, "request": request, "status": status,
-            "payload": raw[HEADER.size + sublen:HEADER.size + sublen + paylen]}
-
 
 _libc = ctypes.CDLL(None, use_errno=True)
 

@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vke against the TIPC it rides on, in one VM run, on an eight-node cluster
+# (eight namespaces on a bridge, tools/testing/selftests/vke/vke_lib.sh):
+#   - rtt: a 64-byte request and its response between two nodes, one after
+#     the other: through vke (a daemon on each side, generic netlink, VKE
+#     messages, completion) against raw TIPC RDM sockets (the anchor);
+#   - rate: the same with 16 requests in flight, in exchanges per second;
+#   - bcast: a 64-byte broadcast answered by each of the seven other nodes,
+#     one round after the other: through vke (response requested, completion)
+#     against the same pattern in user space over a TIPC communication group
+#     (the anchor).
+# Both sides of every figure are plain Python sockets (vke_bench.py), so the
+# ratios compare kernel paths. Each figure is measured REPEAT times,
+# alternating anchor and vke; the median of the runs' medians is reported.
+# Targets (issue 5): rtt ratio <= 1.2, bcast ratio <= 1.0.
+#
+# usage: bench.sh OUTDIR   (VKE=0 skips it)
+set -u
+out=${1:?usage: bench.sh OUTDIR}
+[ "${VKE:-1}" = 1 ] || exit 0
+mkdir -p "$out"
+cd "$(dirname "$0")/../../.." || exit 1
+. tools/testing/selftests/vke/vke_lib.sh
+bench=$PVIO_ROOT/tools/bench/vke/vke_bench.py
+REPEAT=${REPEAT:-3}
+COUNT=${VKE_COUNT:-1000}
+BCAST_COUNT=${VKE_BCAST_COUNT:-200}
+log() { echo "bench: $*" | tee -a "$out/summary.txt"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+cleanup() {
+	kill $(jobs -p) 2>/dev/null
+	wait 2>/dev/null
+	vke_cleanup
+}
+trap cleanup EXIT
+
+# Starts a role of vke_bench.py in a node in the background; waits for it.
+start() { # node-index role args...
+	local i=$1 log
+	shift
+	log=$out/${1}-$i.log
+	ip netns exec "${VKE_NODES[$i]}" python3 "$bench" "$@" >"$log" 2>&1 &
+	slowwait 20 grep -q ready "$log"
+}
+# Runs a client role in node 0; appends its JSON to OUTDIR/NAME.json.
+measure() { # name role args...
+	local name=$1
+	shift
+	ip netns exec "${VKE_NODES[0]}" python3 "$bench" "$@" | tee -a "$out/$name.json"
+}
+# The median over the runs of a figure's FIELD.
+figure() { # name field
+	jq ".$2" "$out/$1.json" | median
+}
+
+insmod "$PVIO_ROOT/vke/vke.ko" || exit 1
+vke_cluster 8 || { log "the cluster did not form"; vke_show_links; exit 1; }
+for i in 1 2 3 4 5 6 7; do
+	slowwait 30 sh -c "ip netns exec ${VKE_NODES[0]} tools/target/release/pvio vke members --json | jq -e 'length == 7' >/dev/null"
+done
+node1=$(ip netns exec "${VKE_NODES[1]}" tools/target/release/pvio vke node --json | jq .node)
+
+start 1 tipc-echo && start 1 vke-echo || exit 1
+for i in $(seq 2 7); do
+	start "$i" vke-echo && start "$i" group-member --instance "$i" || exit 1
+done
+start 1 group-member --instance 1 || exit 1
+
+for r in $(seq "$REPEAT"); do
+	log "run $r of $REPEAT"
+	measure tipc-rtt tipc-ping --count "$COUNT"
+	measure vke-rtt vke-ping --to "$node1" --count "$COUNT"
+	measure tipc-rate tipc-ping --count "$COUNT" --window 16
+	measure vke-rate vke-ping --to "$node1" --count "$COUNT" --window 16
+	measure group-bcast group-bcast --members 7 --count "$BCAST_COUNT"
+	measure vke-bcast vke-bcast --count "$BCAST_COUNT"
+done
+
+t=$(figure tipc-rtt median_us) v=$(figure vke-rtt median_us)
+log "rtt 64 B: raw TIPC median ${t} us (p99 $(figure tipc-rtt p99_us)), vke ${v} us (p99 $(figure vke-rtt p99_us))"
+log "ratio vke/tipc rtt: $(ratio "$v" "$t") (target <= 1.2)"
+t=$(figure tipc-rate per_s) v=$(figure vke-rate per_s)
+log "rate, 16 in flight: raw TIPC ${t}/s, vke ${v}/s"
+log "ratio vke/tipc rate: $(ratio "$v" "$t") (higher is better)"
+g=$(figure group-bcast median_us) v=$(figure vke-bcast median_us)
+log "bcast to 7 with all responses: user-space group median ${g} us (p99 $(figure group-bcast p99_us)), vke ${v} us (p99 $(figure vke-bcast p99_us))"
+log "ratio vke/group bcast: $(ratio "$v" "$g") (target <= 1.0)"
+stats=$(ip netns exec "${VKE_NODES[0]}" tools/target/release/pvio vke node --json)
+log "node 0 after the runs: $(echo "$stats" | jq -c '{pending, stats: (.stats | map({(.[0]): .[1]}) | add | {sent, completed, timeouts, duplicates, unexpected, dropped})}')"
