@@ -331,6 +331,11 @@ fn send(req: &Request<'_>) -> Result {
     let sent = with_node(req, |receiver| {
         node::send(receiver, req.portid(), bytes, req.extack())
     })?;
+    // Only the node knows an id it chose; otherwise the daemon knows all there is to know,
+    // and spares itself a message (an ACK, if it asked for one, still comes).
+    if !sent.assigned {
+        return Ok(());
+    }
     req.reply(cmd::SEND, |msg| {
         msg.put_uint(message_attr::REQUEST, sent.request)?;
         msg.put_u32(message_attr::EXPECTED, sent.expected)

@@ -111,10 +111,12 @@ fn now_ms() -> u64 {
     u64::try_from(Ktime::ktime_get().to_ms()).unwrap_or(0)
 }
 
-/// A request accepted by [`send`].
+/// A message accepted by [`send`].
 pub(crate) struct Sent {
-    /// The id the node gave it.
+    /// The request's id (0 for a response).
     pub(crate) request: u64,
+    /// Whether the node chose the id (the daemon left it 0).
+    pub(crate) assigned: bool,
     /// How many responses it waits for.
     pub(crate) expected: u32,
 }
@@ -137,6 +139,17 @@ impl State {
     /// The response queue.
     pub(crate) fn queue(&mut self) -> Queue<'_> {
         Queue::new(&mut self.pending)
+    }
+
+    /// A request id that no pending request has (daemons may choose their own).
+    fn new_request_id(&mut self) -> u64 {
+        loop {
+            let id = self.next_request;
+            self.next_request = self.next_request.wrapping_add(1).max(1);
+            if self.queue().get(id).is_none() {
+                return id;
+            }
+        }
     }
 
     /// Requests waiting for responses.
@@ -477,9 +490,15 @@ pub(crate) fn send(
         }
     }
     header.source = own;
-    if header.kind == Kind::Request {
-        header.request = state.next_request;
-        state.next_request += 1;
+    // A request keeps the id its daemon chose, if any; the node numbers the others.
+    let assigned = header.kind == Kind::Request && header.request == 0;
+    if assigned {
+        header.request = state.new_request_id();
+    } else if wanted && state.queue().get(header.request).is_some() {
+        return Err(fail(
+            c_str!("vke: a request with this id is pending"),
+            EEXIST,
+        ));
     }
     let deadline = now_ms() + u64::from(sub.deadline_ms.unwrap_or(DEFAULT_DEADLINE_MS));
     state
@@ -501,6 +520,7 @@ pub(crate) fn send(
     }
     Ok(Sent {
         request,
+        assigned,
         expected: if wanted { expected.count_ones() } else { 0 },
     })
 }

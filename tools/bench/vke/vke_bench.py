@@ -89,23 +89,6 @@ class Genl:
                                    self.seq, 0) + body)
         return self.seq
 
-    def messages(self):
-        """Yields (type, seq, cmd, attribute payload) of one read."""
-        data = self.sock.recv(1 << 17)
-        off = 0
-        while off + 16 <= len(data):
-            ln, ty, _, seq, _ = struct.unpack_from("IHHII", data, off)
-            body = data[off + 16:off + ln]
-            off += (ln + 3) & ~3
-            if ty == NLMSG_ERROR:
-                err = struct.unpack_from("i", body)[0]
-                if err:
-                    raise OSError(-err, os.strerror(-err))
-                continue
-            if ty == NLMSG_DONE:
-                continue
-            yield ty, seq, body[0], body[4:]
-
     def request(self, cmd, payload):
         """Sends a request with an ACK; returns the reply's attributes."""
         seq = self.send(cmd, payload, NLM_F_REQUEST | NLM_F_ACK)
@@ -127,77 +110,92 @@ class Genl:
                 reply = body[4:]
 
 
-def request_of(raw):
-    """The fields a responder needs from a VKE request, and whether it asks
-    for a response (entry 0x8002 in its sub-header)."""
-    (_, _, _, _, service, key, source, _, request, _, sublen, _,
-     _) = HEADER.unpack_from(raw)
-    respond, off, end = False, HEADER.size, HEADER.size + sublen
-    while off + 4 <= end:
-        kind, ln = struct.unpack_from(">HH", raw, off)
-        respond |= kind == 0x8002
-        off += 4 + ((ln + 3) & ~3)
-    return service, key, source, request, respond, end
+def nl_send_message(family, raw):
+    """A vke `send` request carrying VKE message `raw`, without an ACK: the
+    daemon numbers its requests, so the node sends no reply either."""
+    body = b"\x05\x01\x00\x00" + attr(ATTR_MESSAGE, raw)
+    return bytearray(struct.pack("IHHII", 16 + len(body), family,
+                                 NLM_F_REQUEST, 0, 0) + body)
+
+
+# Offsets in a `send` request of nl_send_message: the netlink sequence, and
+# the VKE request id (netlink 16 + genetlink 4 + attribute 4 + 28).
+SEQ_AT, REQUEST_AT = 8, 52
+
+
+def netlink_messages(data):
+    """Yields (type, offset, length) of the netlink messages of a read,
+    raising on an error."""
+    off = 0
+    while off + 16 <= len(data):
+        ln, ty = struct.unpack_from("IH", data, off)
+        if ty == NLMSG_ERROR:
+            err = struct.unpack_from("i", data, off + 16)[0]
+            if err:
+                raise OSError(-err, os.strerror(-err))
+        else:
+            yield ty, off, ln
+        off += (ln + 3) & ~3
 
 
 def vke_echo(args):
     """A vke daemon that answers every request of its service with its
-    payload, as fast as it can."""
+    payload, as fast as it can: fixed offsets, no ACKs."""
     g = Genl("vke")
     g.request(VKE_BIND, attr(1, struct.pack("I", args.service)))
     print("ready", flush=True)
+    sock, fam = g.sock, g.id
     while True:
-        for ty, _, cmd, payload in g.messages():
-            if ty != g.id or cmd != VKE_MESSAGE_NTF:
+        data = sock.recv(1 << 17)
+        for ty, off, ln in netlink_messages(data):
+            if ty != fam or data[off + 16] != VKE_MESSAGE_NTF:
                 continue
-            raw = attrs(payload)[ATTR_MESSAGE]
-            service, key, source, request, respond, body = request_of(raw)
+            alen = struct.unpack_from("H", data, off + 20)[0]
+            raw = data[off + 24:off + 20 + alen]
+            # service @8, key @12, source @20, destination @24, request @28
+            service, key, source, _, request = struct.unpack_from(">IQIIQ", raw, 8)
+            sublen = struct.unpack_from(">H", raw, 40)[0]
+            respond, e = False, HEADER.size
+            while e + 4 <= HEADER.size + sublen:
+                kind, elen = struct.unpack_from(">HH", raw, e)
+                respond |= kind == 0x8002
+                e += 4 + ((elen + 3) & ~3)
             if not respond:
                 continue
-            # The request's payload back.
-            answer = pack(RESPONSE, service=service, key=key, dest=source,
-                          request=request, payload=raw[body:])
-            g.send(VKE_SEND, attr(ATTR_MESSAGE, answer))
+            payload = raw[HEADER.size + sublen:]
+            answer = HEADER.pack(0x564B454D, 1, RESPONSE, 0, service, key, 0,
+                                 source, request, 0, 0, 0, len(payload)) + payload
+            sock.send(nl_send_message(fam, answer))
 
 
 def vke_client(args, broadcast):
-    """Sends requests asking for responses, `window` at a time, and times
-    each until its completion."""
+    """Sends requests asking for responses, `window` at a time, each with
+    its own id, and times each until its completion (done-ntf)."""
     g = Genl("vke")
-    payload = b"x" * args.size
-    message = pack(service=args.service, dest=0 if broadcast else args.to,
-                   broadcast=broadcast, respond=True, deadline=10000,
-                   payload=payload)
-    sent_at, seq_of_req, done_early, rtts = {}, {}, {}, []
-    total, inflight = args.count + args.warmup, 0
-    sent = 0
-    start = None
+    sock, fam = g.sock, g.id
+    message = nl_send_message(fam, pack(
+        service=args.service, dest=0 if broadcast else args.to,
+        broadcast=broadcast, respond=True, deadline=10000,
+        payload=b"x" * args.size))
+    sent_at, rtts = {}, []
+    total, inflight, sent, start = args.count + args.warmup, 0, 0, None
     while len(rtts) < total:
         while sent < total and inflight < args.window:
-            seq = g.send(VKE_SEND, attr(ATTR_MESSAGE, message))
-            sent_at[seq] = time.perf_counter()
             sent += 1
+            struct.pack_into("I", message, SEQ_AT, sent)
+            struct.pack_into(">Q", message, REQUEST_AT, sent)
+            sent_at[sent] = time.perf_counter()
+            sock.send(message)
             inflight += 1
-        for ty, seq, cmd, payload in g.messages():
-            if ty != g.id:
+        data = sock.recv(1 << 17)
+        now = time.perf_counter()
+        for ty, off, ln in netlink_messages(data):
+            if ty != fam or data[off + 16] != VKE_DONE_NTF:
                 continue
-            now = time.perf_counter()
-            if cmd == VKE_SEND:
-                req = struct.unpack("Q", attrs(payload)[ATTR_REQUEST].ljust(8, b"\0"))[0]
-                seq_of_req[req] = seq
-                if req in done_early:
-                    now = done_early.pop(req)
-                else:
-                    continue
-            elif cmd == VKE_DONE_NTF:
-                req = struct.unpack("Q", attrs(payload)[1].ljust(8, b"\0"))[0]
-                if req not in seq_of_req:
-                    done_early[req] = now
-                    continue
-            else:
-                continue
-            seq = seq_of_req.pop(req)
-            rtts.append((now - sent_at.pop(seq)) * 1e6)
+            # Its first attribute is the request id, 4 or 8 bytes.
+            alen = struct.unpack_from("H", data, off + 20)[0]
+            req = int.from_bytes(data[off + 24:off + 20 + alen], "little")
+            rtts.append((now - sent_at.pop(req)) * 1e6)
             inflight -= 1
             if len(rtts) == args.warmup:
                 start = time.perf_counter()

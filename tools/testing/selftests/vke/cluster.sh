@@ -11,7 +11,7 @@ source "$(dirname "$0")/vke_lib.sh"
 
 trap vke_cleanup EXIT
 vke_require
-ktap_set_plan 29
+ktap_set_plan 30
 [ -f "$VKE_KO" ] || ktap_exit_fail_msg "$VKE_KO is not built: run make modules"
 
 mark=$(pvio_kmsg_mark)
@@ -39,6 +39,7 @@ vke_report "$out" unicast-no-response "unicast without a response: delivered onc
 vke_report "$out" broadcast "broadcast request: every other node answers once; completion lists each as answered"
 vke_report "$out" unbound "a request for a service no daemon serves is answered -ENOENT by the node and counted"
 vke_report "$out" deadline "a silent responder times out at the deadline (800 ms); the others answered"
+vke_report "$out" own-request-id "a daemon numbers its own request (no reply); the same id while pending is refused (EEXIST)"
 vke_report "$out" late-response "a response after completion is counted unexpected and dropped"
 for c in bad-magic bad-version truncated trailing unknown-mandatory broadcast-with-destination \
 	response-without-request join-from-daemon not-a-member oversize; do

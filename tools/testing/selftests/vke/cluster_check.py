@@ -120,6 +120,19 @@ def basic(daemons):
           {"done": done, "took": took})
     c.take_messages()  # the request it did not answer
 
+    # A daemon may number its own requests: no reply then; a second request
+    # with the id of a pending one is refused.
+    mine = pack(dest=node_c, service=SERVICE, respond=True, deadline=1000,
+                request=777)
+    sent = a.send(mine)
+    again = refusal(lambda: a.send(mine))
+    done, _ = converse(a, [], 777)
+    check("own-request-id", sent == (None, None) and again is not None
+          and again[0] == errno.EEXIST and done is not None
+          and done["outcomes"] == {node_c: TIMEOUT},
+          {"sent": sent, "again": again, "done": done})
+    c.take_messages()
+
     # A late response is unexpected, counted and dropped.
     before = stats(a)["unexpected"]
     c.send(pack(RESPONSE, service=SERVICE, dest=node_a, request=req))

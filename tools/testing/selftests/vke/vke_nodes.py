@@ -62,8 +62,11 @@ class Daemon:
         self.ynl.do("unbind", {"service": service})
 
     def send(self, raw):
-        """Sends a message; returns the request id and responses expected."""
+        """Sends a message; returns the request id and responses expected
+        when the node chose the id, None otherwise (no reply comes)."""
         reply = self.ynl.do("send", {"message": raw})
+        if reply is None:
+            return None, None
         return reply["request"], reply["expected"]
 
     def poll(self):
