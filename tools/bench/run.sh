@@ -27,7 +27,8 @@ cmd=
 for b in "${benches[@]}"; do
 	# The guest does not inherit our environment: pass the benchmarks' knobs.
 	cmd+="FAILOVER=${FAILOVER:-1} REPEAT=${REPEAT:-3} FWD_REPEAT=${FWD_REPEAT:-7} "
-	cmd+="PCI=${PCI:-1} FWD=${FWD:-1} PROBE=${PROBE:-1} IRQ=${IRQ:-1} "
+	cmd+="PCI=${PCI:-1} FWD=${FWD:-1} PROBE=${PROBE:-1} IRQ=${IRQ:-1} VKE=${VKE:-1} "
+	cmd+="${VKE_COUNT:+VKE_COUNT=$VKE_COUNT }${VKE_BCAST_COUNT:+VKE_BCAST_COUNT=$VKE_BCAST_COUNT }"
 	cmd+="${IRQ_RUN:+IRQ_RUN=$IRQ_RUN }${IRQ_RATE:+IRQ_RATE=$IRQ_RATE }"
 	cmd+="${HEALTH_INTERVAL:+HEALTH_INTERVAL=$HEALTH_INTERVAL }"
 	cmd+="${PROBE_INTERVAL:+PROBE_INTERVAL=$PROBE_INTERVAL }"
