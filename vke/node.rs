@@ -165,11 +165,14 @@ impl State {
         }
     }
 
-    /// Forgets a daemon that is gone: its services and the requests it waits for.
+    /// Forgets a daemon that is gone: its services and the requests it waits for. Counted
+    /// once: later failures for the same port find nothing left of it.
     fn daemon_gone(&mut self, port: u32) {
-        self.stats.daemons_gone += 1;
-        self.services.unbind_port(port);
-        self.queue().cancel_owner(port);
+        let unbound = self.services.unbind_port(port);
+        let cancelled = self.queue().cancel_owner(port);
+        if unbound + cancelled > 0 {
+            self.stats.daemons_gone += 1;
+        }
     }
 
     /// Tells the owner of a completed request how each responder fared.

@@ -96,7 +96,8 @@ pub enum Policy {
     /// IPv6 address; the length must not exceed `i16::MAX`, or the attribute is refused.
     ExactLen(u16),
     /// Binary data of at most the given length in bytes (`NLA_BINARY`), such as a message
-    /// carried whole; an attribute payload cannot exceed 65531 bytes anyway.
+    /// carried whole; 0 means no limit (the core's convention), and an attribute payload
+    /// cannot exceed 65531 bytes anyway.
     Binary {
         /// The longest payload accepted.
         max_len: u16,
@@ -772,8 +773,12 @@ impl Message<'_> {
         }
     }
 
-    /// Appends attribute `ty` with `data` as payload; `EMSGSIZE` if it does not fit.
+    /// Appends attribute `ty` with `data` as payload; `EMSGSIZE` if it does not fit, in the
+    /// message or in an attribute (whose 16-bit length counts its 4-byte header).
     pub fn put_bytes(&mut self, ty: u16, data: &[u8]) -> Result {
+        if data.len() > usize::from(u16::MAX) - 4 {
+            return Err(EMSGSIZE);
+        }
         let len = crate::ffi::c_int::try_from(data.len()).map_err(|_| EMSGSIZE)?;
         // SAFETY: by the type invariant `skb` is ours to append to; `data` is valid for `len`
         // bytes.
