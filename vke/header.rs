@@ -94,6 +94,8 @@ pub enum Error {
     /// Fields that contradict the kind: a response asking for responses or broadcast, a
     /// request with a status, or a response without a request id.
     Inconsistent,
+    /// The payload of a `Join` or `Welcome` is not a registration (see `registration`).
+    BadRegistration,
     /// The buffer to encode into is too small.
     NoRoom,
 }
@@ -122,6 +124,7 @@ impl Error {
             Self::BadDeadline => "VKE deadline must be 1 to 600000 ms\0",
             Self::BadDestination => "VKE broadcast has a destination node, or unicast has none\0",
             Self::Inconsistent => "VKE header fields contradict the message kind\0",
+            Self::BadRegistration => "malformed VKE registration (join or welcome)\0",
             Self::NoRoom => "no room to encode the VKE message\0",
         }
     }

@@ -6,7 +6,8 @@
 //! and receives, on the same socket, the requests of its services and the responses to its
 //! requests (`message-ntf`), then the completion of each request with the status of every
 //! responder (`done-ntf`). Anyone may read the node (`node-get`) and its members
-//! (`member-get`), and listen to member changes (`member-ntf`, group `events`).
+//! (`member-get`), and listen to member changes (`member-ntf`, group `events`); an admin sets
+//! the cluster's configuration (`cluster-set`).
 //!
 //! Specification: Documentation/netlink/specs/vke.yaml, which numbers the commands and
 //! attributes below.
@@ -15,6 +16,7 @@ use crate::{
     header::MAX_MESSAGE_LEN,
     members::{Member, MAX_MEMBERS},
     node::{self, Node},
+    registration::Config,
     responses::{Completed, Reason},
     stats::Stats,
     NODES,
@@ -45,6 +47,7 @@ mod cmd {
     pub(super) const MESSAGE_NTF: u8 = 6;
     pub(super) const DONE_NTF: u8 = 7;
     pub(super) const MEMBER_NTF: u8 = 8;
+    pub(super) const CLUSTER_SET: u8 = 9;
 }
 
 /// Attributes of the `node` set.
@@ -59,6 +62,15 @@ mod node_attr {
     pub(super) const MAX_MESSAGE: u16 = 8;
     pub(super) const STATS: u16 = 9;
     pub(super) const SERVICE: u16 = 10;
+    pub(super) const CONFIG: u16 = 11;
+}
+
+/// Attributes of the `config` set.
+mod config_attr {
+    pub(super) const NAME: u16 = 1;
+    pub(super) const DEADLINE: u16 = 2;
+    pub(super) const GENERATION: u16 = 3;
+    pub(super) const ORIGIN: u16 = 4;
 }
 
 /// Attributes of the `stats` set.
@@ -80,6 +92,9 @@ mod stats_attr {
     pub(super) const LEFT: u16 = 15;
     pub(super) const DAEMONS_GONE: u16 = 16;
     pub(super) const DROPPED: u16 = 17;
+    pub(super) const REFUSED_DUPLICATE: u16 = 18;
+    pub(super) const MEMBERS_FULL: u16 = 19;
+    pub(super) const CONFIG_CHANGES: u16 = 20;
 }
 
 /// Attributes of the `service` set.
@@ -100,6 +115,8 @@ mod member_attr {
     pub(super) const RESPONSES: u16 = 8;
     pub(super) const TIMEOUTS: u16 = 9;
     pub(super) const REFUSED: u16 = 10;
+    pub(super) const SERVICE: u16 = 11;
+    pub(super) const MEMBERS: u16 = 12;
 }
 
 /// Attributes of the `message` set.
@@ -127,6 +144,7 @@ mod responder_attr {
 mod member_state {
     pub(super) const UP: u32 = 0;
     pub(super) const DOWN: u32 = 1;
+    pub(super) const JOINING: u32 = 2;
 }
 
 /// Values of the `reason` enum.
@@ -198,6 +216,20 @@ impl Spec for VkeFamily {
             dumpit: None,
             admin: true,
         },
+        Operation {
+            cmd: cmd::CLUSTER_SET,
+            policy: &[
+                Policy::String {
+                    max_len: (crate::registration::NAME_LEN - 1) as u16,
+                },
+                Policy::U32,
+                Policy::Reject,
+                Policy::Reject,
+            ],
+            doit: Some(cluster_set),
+            dumpit: None,
+            admin: true,
+        },
     ];
     const GROUPS: &'static [&'static CStr] = &[c_str!("events")];
 }
@@ -236,22 +268,35 @@ fn put_stats(msg: &mut Message<'_>, s: &Stats) -> Result {
         (LEFT, s.left),
         (DAEMONS_GONE, s.daemons_gone),
         (DROPPED, s.dropped),
+        (REFUSED_DUPLICATE, s.refused_duplicate),
+        (MEMBERS_FULL, s.members_full),
+        (CONFIG_CHANGES, s.config_changes),
     ] {
         msg.put_uint(ty, value)?;
     }
     Ok(())
 }
 
+fn put_config(msg: &mut Message<'_>, config: &Config) -> Result {
+    use config_attr::*;
+    let name = CStr::from_bytes_with_nul(config.name_with_nul()).map_err(|_| EINVAL)?;
+    msg.put_string(NAME, name)?;
+    msg.put_u32(DEADLINE, config.deadline_ms)?;
+    msg.put_uint(GENERATION, config.generation)?;
+    msg.put_u32(ORIGIN, config.origin)
+}
+
 fn node_get(req: &Request<'_>) -> Result {
     with_node(req, |receiver| {
         let own = kernel::net::tipc::own_id(receiver.socket())?.node;
-        let state = receiver.data().state();
+        let mut state = receiver.data().state();
+        let pending = state.queue().len();
         req.reply(cmd::NODE_GET, |msg| {
             use node_attr::*;
             msg.put_u32(NODE, own)?;
             msg.put_uint(EPOCH, state.members.epoch())?;
             msg.put_u32(MEMBERS, state.members.count() as u32)?;
-            msg.put_u32(PENDING, state.pending() as u32)?;
+            msg.put_u32(PENDING, pending as u32)?;
             msg.put_u32(MAX_PENDING, node::MAX_PENDING as u32)?;
             msg.put_u32(MAX_MEMBERS, crate::members::MAX_MEMBERS as u32)?;
             msg.put_u32(MAX_SERVICES, crate::services::MAX_SERVICES as u32)?;
@@ -263,7 +308,7 @@ fn node_get(req: &Request<'_>) -> Result {
                     msg.put_u32(service_attr::PORT, b.port)
                 })?;
             }
-            Ok(())
+            msg.nest(CONFIG, |msg| put_config(msg, &state.config))
         })
     })
 }
@@ -274,18 +319,32 @@ fn member_dump(req: &Request<'_>, dump: &mut Dump<'_>) -> Result {
         let start = usize::try_from(dump.cursor()).unwrap_or(usize::MAX);
         for (slot, m) in state.members.iter().filter(|(slot, _)| *slot >= start) {
             let peer = state.peers.get(slot).copied().unwrap_or_default();
+            let status = state.registered.get(slot).and_then(|r| r.status);
+            let admitted = state.members.is_admitted(slot);
             let added = dump.add(cmd::MEMBER_GET, |msg| {
                 use member_attr::*;
                 msg.put_u32(SLOT, slot as u32)?;
                 msg.put_u32(NODE, m.node)?;
                 msg.put_u32(PORT, m.port)?;
-                msg.put_u32(STATE, member_state::UP)?;
+                let now = if admitted {
+                    member_state::UP
+                } else {
+                    member_state::JOINING
+                };
+                msg.put_u32(STATE, now)?;
                 msg.put_uint(EPOCH, state.members.epoch())?;
                 msg.put_uint(SENT, peer.sent)?;
                 msg.put_uint(RECEIVED, peer.received)?;
                 msg.put_uint(RESPONSES, peer.responses)?;
                 msg.put_uint(TIMEOUTS, peer.timeouts)?;
-                msg.put_uint(REFUSED, peer.refused)
+                msg.put_uint(REFUSED, peer.refused)?;
+                if let Some(status) = status.filter(|_| admitted) {
+                    for service in status.services() {
+                        msg.put_u32(SERVICE, *service)?;
+                    }
+                    msg.put_u32(MEMBERS, u32::from(status.members))?;
+                }
+                Ok(())
             })?;
             if !added {
                 dump.set_cursor(slot as u64);
@@ -300,28 +359,35 @@ fn member_dump(req: &Request<'_>, dump: &mut Dump<'_>) -> Result {
 fn bind(req: &Request<'_>) -> Result {
     let service = req.required_u32(service_attr::SERVICE)?;
     with_node(req, |receiver| {
-        node::bind(receiver.data(), service, req.portid(), req.extack())
+        node::bind(receiver, service, req.portid(), req.extack())
     })
 }
 
 fn unbind(req: &Request<'_>) -> Result {
     let service = req.required_u32(service_attr::SERVICE)?;
     with_node(req, |receiver| {
-        if receiver
-            .data()
-            .state()
-            .services
-            .unbind(service, req.portid())
-        {
-            Ok(())
-        } else {
-            Err(fail(
-                req.extack(),
-                c_str!("vke: this socket does not serve the service"),
-                ENOENT,
-            ))
-        }
+        node::unbind(receiver, service, req.portid(), req.extack())
     })
+}
+
+fn cluster_set(req: &Request<'_>) -> Result {
+    // The policy checked the string; its NUL (and any after it) is not part of the name.
+    let name = req.bytes(config_attr::NAME).map(|name| {
+        let len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+        &name[..len]
+    });
+    let deadline = req.u32(config_attr::DEADLINE);
+    if name.is_none() && deadline.is_none() {
+        return Err(fail(
+            req.extack(),
+            c_str!("vke: give a name or a deadline to set"),
+            EINVAL,
+        ));
+    }
+    let config = with_node(req, |receiver| {
+        node::configure(receiver, name, deadline, req.extack())
+    })?;
+    req.reply(cmd::CLUSTER_SET, |msg| put_config(msg, &config))
 }
 
 fn send(req: &Request<'_>) -> Result {

@@ -8,6 +8,12 @@
 //! [`Node::ready`] in process context, which takes every message through the checks of
 //! [`Message::parse`] and then:
 //!
+//! - a `Join` or `Welcome` (see [`crate::registration`]) admits its sender, one per node, with
+//!   its status, and hands over the cluster's configuration if it is newer; a `Join` is answered
+//!   with a `Welcome`. Each node sends a `Join` to every member TIPC reports, again with backoff
+//!   until the member answers, so a join lost to a full member table is made up for;
+//! - only admitted members' requests and responses are taken, and only admitted members are
+//!   sent to and expected to answer;
 //! - a request goes to the daemon bound to its service (or, with no daemon, is answered
 //!   `-ENOENT` at once when a response was requested);
 //! - a response is matched in the response queue and goes to the daemon that sent the
@@ -19,9 +25,10 @@
 
 use crate::{
     header::{Error as WireError, Header, Kind, MAX_MESSAGE_LEN},
-    members::{Change, Member, Members, MAX_MEMBERS},
+    members::{Admission, Change, Member, Members, MAX_MEMBERS},
     message::Message,
     netlink,
+    registration::{self, Config, Registration, Status},
     responses::{Completed, Entry, Matched, Queue},
     services::{BindError, Services},
     stats::{PeerStats, Stats},
@@ -57,6 +64,13 @@ pub(crate) const MAX_PENDING: usize = 256;
 /// How long a request waits for responses when its sub-header gives no deadline.
 pub(crate) const DEFAULT_DEADLINE_MS: u32 = 5000;
 
+/// How long a node waits for the answer to a `Join` before it sends another, at first; the
+/// wait doubles with each try, up to [`JOIN_RETRY_MAX_MS`].
+const JOIN_RETRY_MS: u32 = 1000;
+
+/// The longest wait between two `Join`s to a member that does not answer.
+const JOIN_RETRY_MAX_MS: u32 = 60_000;
+
 /// Messages one run takes before it yields the CPU and schedules itself again.
 const BATCH: usize = 64;
 
@@ -84,6 +98,17 @@ struct Shared {
     state: Mutex<State>,
 }
 
+/// What a node knows of a member's registration.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Registered {
+    /// The status it last sent, once it is admitted.
+    pub(crate) status: Option<Status>,
+    /// When to send it another `Join` (0: none due, it answered).
+    join_due_ms: u64,
+    /// How long to wait after that one.
+    join_backoff_ms: u32,
+}
+
 /// A node's state.
 pub(crate) struct State {
     /// The members that are up.
@@ -92,6 +117,10 @@ pub(crate) struct State {
     pub(crate) last_node: [u32; MAX_MEMBERS],
     /// The counters of each member slot.
     pub(crate) peers: [PeerStats; MAX_MEMBERS],
+    /// The registration of each member slot.
+    pub(crate) registered: KVVec<Registered>,
+    /// The cluster's configuration, as this node knows it.
+    pub(crate) config: Config,
     /// The slots of the response queue.
     pending: KVVec<Option<Entry>>,
     /// The services daemons serve here.
@@ -127,6 +156,8 @@ impl State {
             members: Members::new(),
             last_node: [0; MAX_MEMBERS],
             peers: [PeerStats::default(); MAX_MEMBERS],
+            registered: KVVec::from_elem(Registered::default(), MAX_MEMBERS, GFP_KERNEL)?,
+            config: Config::built_in(DEFAULT_DEADLINE_MS),
             pending: KVVec::from_elem(None, MAX_PENDING, GFP_KERNEL)?,
             services: Services::new(),
             stats: Stats::default(),
@@ -152,11 +183,6 @@ impl State {
         }
     }
 
-    /// Requests waiting for responses.
-    pub(crate) fn pending(&self) -> usize {
-        self.pending.iter().flatten().count()
-    }
-
     /// Counts a refused message from member slot `peer`.
     fn refuse(&mut self, peer: Option<usize>, counter: fn(&mut Stats) -> &mut u64) {
         *counter(&mut self.stats) += 1;
@@ -167,11 +193,14 @@ impl State {
 
     /// Forgets a daemon that is gone: its services and the requests it waits for. Counted
     /// once: later failures for the same port find nothing left of it.
-    fn daemon_gone(&mut self, port: u32) {
+    fn daemon_gone(&mut self, sock: &Socket, port: u32) {
         let unbound = self.services.unbind_port(port);
         let cancelled = self.queue().cancel_owner(port);
         if unbound + cancelled > 0 {
             self.stats.daemons_gone += 1;
+        }
+        if unbound > 0 {
+            self.announce(sock);
         }
     }
 
@@ -188,7 +217,7 @@ impl State {
         }
         let owner = done.entry.owner;
         match netlink::done(sock.net(), owner, done, &self.last_node) {
-            Err(e) if e == ECONNREFUSED => self.daemon_gone(owner),
+            Err(e) if e == ECONNREFUSED => self.daemon_gone(sock, owner),
             Err(_) => self.stats.dropped += 1,
             Ok(()) => {}
         }
@@ -200,7 +229,7 @@ impl State {
         let delivered = netlink::deliver(sock.net(), port, bytes, from);
         match delivered {
             Ok(()) => self.stats.delivered += 1,
-            Err(e) if e == ECONNREFUSED => self.daemon_gone(port),
+            Err(e) if e == ECONNREFUSED => self.daemon_gone(sock, port),
             Err(_) => self.stats.dropped += 1,
         }
         delivered
@@ -245,13 +274,13 @@ impl State {
 
     /// Takes a message of `len` bytes from socket `from` (`truncated` if it was longer).
     fn on_message(&mut self, sock: &Socket, bytes: &[u8], truncated: bool, from: SocketId) {
-        let peer = self.members.slot_of(Member {
+        let member = Member {
             node: from.node,
             port: from.port,
-        });
-        if peer.is_none() {
-            return self.refuse(None, |s| &mut s.refused_not_member);
-        }
+        };
+        // Off the group, TIPC delivers nothing; a member whose join found the table full
+        // may still register, so its messages are read before they are refused.
+        let peer = self.members.slot_of(member);
         if truncated {
             return self.refuse(peer, |s| &mut s.refused_oversize);
         }
@@ -267,17 +296,166 @@ impl State {
         if !message.subheader.broadcast && header.destination != own {
             return self.refuse(peer, |s| &mut s.refused_misaddressed);
         }
+        if matches!(header.kind, Kind::Join | Kind::Welcome) {
+            return self.on_registration(sock, &message, member);
+        }
+        let Some(slot) = peer.filter(|&slot| self.members.is_admitted(slot)) else {
+            return self.refuse(peer, |s| &mut s.refused_not_member);
+        };
         self.stats.received += 1;
-        let Some(slot) = peer else { return };
         if let Some(p) = self.peers.get_mut(slot) {
             p.received += 1;
         }
         match header.kind {
             Kind::Request => self.on_request(sock, &message, bytes, from),
             Kind::Response => self.on_response(sock, &message, bytes, slot),
-            // Registration comes with the cluster configuration; until then, counted only.
             Kind::Join | Kind::Welcome => {}
         }
+    }
+
+    /// Admits `member`, which sent a `Join` or `Welcome`: takes its status and the
+    /// configuration if newer, and answers a `Join` with a `Welcome`.
+    fn on_registration(&mut self, sock: &Socket, message: &Message<'_>, member: Member) {
+        let peer = self.members.slot_of(member);
+        let Ok(registration) = Registration::parse(message.payload) else {
+            return self.refuse(peer, |s| &mut s.refused_malformed);
+        };
+        let slot = match self.members.admit(member) {
+            Admission::Admitted(slot) => {
+                if peer.is_none() {
+                    // Its join found the table full: it starts afresh here.
+                    self.reset_slot(slot, member, false);
+                }
+                netlink::member_event(sock.net(), member, true, self.members.epoch());
+                slot
+            }
+            Admission::Already(slot) => slot,
+            Admission::NodeTaken(_) => return self.refuse(peer, |s| &mut s.refused_duplicate),
+            Admission::Full => return self.refuse(None, |s| &mut s.refused_not_member),
+        };
+        self.stats.received += 1;
+        if let Some(p) = self.peers.get_mut(slot) {
+            p.received += 1;
+        }
+        if let Some(r) = self.registered.get_mut(slot) {
+            r.status = Some(registration.status);
+            r.join_due_ms = 0;
+        }
+        if registration.config.supersedes(&self.config) {
+            self.config = registration.config;
+            self.stats.config_changes += 1;
+        }
+        if message.header.kind == Kind::Join {
+            let to = SocketId {
+                node: member.node,
+                port: member.port,
+            };
+            self.register(sock, Kind::Welcome, Some(to));
+        }
+    }
+
+    /// What this node says of itself in a registration.
+    fn status(&self) -> Status {
+        let mut status = Status {
+            epoch: self.members.epoch(),
+            // At most MAX_MEMBERS.
+            members: self.members.count() as u16,
+            ..Status::default()
+        };
+        for (to, b) in status.services.iter_mut().zip(self.services.iter()) {
+            *to = b.service;
+            status.service_count += 1;
+        }
+        status
+    }
+
+    /// Sends a `Join` or `Welcome` with this node's configuration and status to `to`, or to
+    /// every member with `None`. A failure is left to the `Join` retries and to later changes.
+    fn register(&mut self, sock: &Socket, kind: Kind, to: Option<SocketId>) {
+        let own = self.own_node(sock);
+        if own == 0 {
+            return;
+        }
+        let registration = Registration {
+            config: self.config,
+            status: self.status(),
+        };
+        let mut payload = [0u8; registration::MAX_LEN];
+        let Ok(len) = registration.encode(&mut payload) else {
+            return;
+        };
+        let message = Message {
+            header: Header {
+                kind,
+                service: 0,
+                key: 0,
+                source: own,
+                destination: to.map_or(0, |to| to.node),
+                request: 0,
+                status: 0,
+            },
+            subheader: SubHeader {
+                broadcast: to.is_none(),
+                ..SubHeader::default()
+            },
+            payload: &payload[..len],
+        };
+        let _ = self.transmit(sock, &message, to);
+    }
+
+    /// Tells every member this node's status (its services changed) and configuration.
+    pub(crate) fn announce(&mut self, sock: &Socket) {
+        self.register(sock, Kind::Welcome, None);
+    }
+
+    /// Starts `slot` afresh for `member`: no counters, no registration; with `join`, a `Join`
+    /// is due now.
+    fn reset_slot(&mut self, slot: usize, member: Member, join: bool) {
+        if let Some(n) = self.last_node.get_mut(slot) {
+            *n = member.node;
+        }
+        if let Some(p) = self.peers.get_mut(slot) {
+            *p = PeerStats::default();
+        }
+        if let Some(r) = self.registered.get_mut(slot) {
+            *r = Registered {
+                status: None,
+                join_due_ms: if join { now_ms() } else { 0 },
+                join_backoff_ms: JOIN_RETRY_MS,
+            };
+        }
+    }
+
+    /// Sends the `Join`s that are due; returns the milliseconds until the next one, if any.
+    fn send_joins(&mut self, sock: &Socket, now: u64) -> Option<u64> {
+        let mut next: Option<u64> = None;
+        for slot in 0..MAX_MEMBERS {
+            let Some(member) = self.members.get(slot) else {
+                continue;
+            };
+            let Some(r) = self.registered.get(slot).copied() else {
+                continue;
+            };
+            if r.join_due_ms == 0 || self.members.is_admitted(slot) {
+                continue;
+            }
+            let mut due = r.join_due_ms;
+            if due <= now {
+                let to = SocketId {
+                    node: member.node,
+                    port: member.port,
+                };
+                self.register(sock, Kind::Join, Some(to));
+                due = now + u64::from(r.join_backoff_ms);
+                if let Some(r) = self.registered.get_mut(slot) {
+                    r.join_due_ms = due;
+                    r.join_backoff_ms = r.join_backoff_ms.saturating_mul(2).min(JOIN_RETRY_MAX_MS);
+                }
+            }
+            let wait = due - now;
+            next = Some(next.map_or(wait, |n| n.min(wait)));
+        }
+        next
     }
 
     fn on_request(&mut self, sock: &Socket, message: &Message<'_>, bytes: &[u8], from: SocketId) {
@@ -333,44 +511,44 @@ impl State {
     }
 
     fn on_member(&mut self, sock: &Socket, member: SocketId, up: bool) {
-        // Links come up once the address is final: ask again.
-        self.own = 0;
+        // Links come up once the address is final: ask until it is known.
         self.own_node(sock);
         let member = Member {
             node: member.node,
             port: member.port,
         };
-        let change = if up {
-            self.members.join(member)
-        } else {
-            self.members.leave(member)
-        };
-        match change {
-            Change::Joined(slot) => {
-                if let Some(n) = self.last_node.get_mut(slot) {
-                    *n = member.node;
-                }
-                if let Some(p) = self.peers.get_mut(slot) {
-                    *p = PeerStats::default();
-                }
+        if up {
+            match self.members.join(member) {
+                // Its `Join` (the first one is due now) admits it, once answered.
+                Change::Joined(slot) => self.reset_slot(slot, member, true),
+                Change::Full => self.stats.members_full += 1,
+                Change::Unchanged | Change::Left(_) => {}
             }
-            Change::Left(slot) => {
-                let mut completed = KVec::new();
-                self.queue().member_left(slot, |done| {
-                    // Without memory the owner's notification is lost; the request is done.
-                    let _ = completed.push(done, GFP_KERNEL);
-                });
-                for done in &completed {
-                    self.complete(sock, done);
-                }
-            }
-            Change::Unchanged | Change::Full => return,
+            return;
         }
-        netlink::member_event(sock.net(), member, up, self.members.epoch());
+        let Some(slot) = self.members.slot_of(member) else {
+            return;
+        };
+        let admitted = self.members.is_admitted(slot);
+        self.members.leave(member);
+        if let Some(r) = self.registered.get_mut(slot) {
+            *r = Registered::default();
+        }
+        let mut completed = KVec::new();
+        self.queue().member_left(slot, |done| {
+            // Without memory the owner's notification is lost; the request is done.
+            let _ = completed.push(done, GFP_KERNEL);
+        });
+        for done in &completed {
+            self.complete(sock, done);
+        }
+        if admitted {
+            netlink::member_event(sock.net(), member, false, self.members.epoch());
+        }
     }
 
-    /// Completes the requests whose deadline passed; returns the milliseconds until the next
-    /// deadline, if a request is pending.
+    /// Completes the requests whose deadline passed and sends the `Join`s that are due;
+    /// returns the milliseconds until the next deadline or `Join`, if any.
     fn expire(&mut self, sock: &Socket) -> Option<u64> {
         let now = now_ms();
         let mut completed = KVec::new();
@@ -380,9 +558,15 @@ impl State {
         for done in &completed {
             self.complete(sock, done);
         }
-        self.queue()
+        let joins = self.send_joins(sock, now);
+        let deadline = self
+            .queue()
             .next_deadline()
-            .map(|deadline| deadline.saturating_sub(now))
+            .map(|deadline| deadline.saturating_sub(now));
+        match (joins, deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }
 
@@ -462,7 +646,7 @@ pub(crate) fn send(
         ));
     }
     let (to, expected) = if sub.broadcast {
-        (None, state.members.up())
+        (None, state.members.admitted())
     } else {
         let slot = state
             .members
@@ -485,7 +669,7 @@ pub(crate) fn send(
         if expected == 0 {
             return Err(fail(c_str!("vke: no member to respond"), ENOTCONN));
         }
-        if state.pending() >= MAX_PENDING {
+        if state.queue().len() >= MAX_PENDING {
             return Err(fail(
                 c_str!("vke: too many requests wait for responses"),
                 ENOBUFS,
@@ -503,7 +687,7 @@ pub(crate) fn send(
             EEXIST,
         ));
     }
-    let deadline = now_ms() + u64::from(sub.deadline_ms.unwrap_or(DEFAULT_DEADLINE_MS));
+    let deadline = now_ms() + u64::from(sub.deadline_ms.unwrap_or(state.config.deadline_ms));
     state
         .transmit(sock, &message, to.map(|(id, _)| id))
         .map_err(|e| match e {
@@ -528,21 +712,77 @@ pub(crate) fn send(
     })
 }
 
-/// Binds `service` to the daemon at `port`.
-pub(crate) fn bind(node: &Node, service: u32, port: u32, extack: Option<&ExtAck>) -> Result {
-    node.state()
-        .services
-        .bind(service, port)
-        .map_err(|e| match e {
-            BindError::Busy(_) => kernel::net::extack::fail(
-                extack,
-                c_str!("vke: another daemon serves this service"),
-                EBUSY,
-            ),
-            BindError::Full => {
-                kernel::net::extack::fail(extack, c_str!("vke: too many services bound"), ENOSPC)
-            }
-        })
+/// Binds `service` to the daemon at `port`, and tells the members.
+pub(crate) fn bind(
+    receiver: &Receiver<Node>,
+    service: u32,
+    port: u32,
+    extack: Option<&ExtAck>,
+) -> Result {
+    let mut state = receiver.data().state();
+    state.services.bind(service, port).map_err(|e| match e {
+        BindError::Busy(_) => kernel::net::extack::fail(
+            extack,
+            c_str!("vke: another daemon serves this service"),
+            EBUSY,
+        ),
+        BindError::Full => {
+            kernel::net::extack::fail(extack, c_str!("vke: too many services bound"), ENOSPC)
+        }
+    })?;
+    state.announce(receiver.socket());
+    Ok(())
+}
+
+/// Unbinds `service` from the daemon at `port`, and tells the members.
+pub(crate) fn unbind(
+    receiver: &Receiver<Node>,
+    service: u32,
+    port: u32,
+    extack: Option<&ExtAck>,
+) -> Result {
+    let mut state = receiver.data().state();
+    if !state.services.unbind(service, port) {
+        return Err(kernel::net::extack::fail(
+            extack,
+            c_str!("vke: this socket does not serve the service"),
+            ENOENT,
+        ));
+    }
+    state.announce(receiver.socket());
+    Ok(())
+}
+
+/// Sets the cluster's configuration from this node: the name and default deadline given,
+/// the others kept; it supersedes every configuration seen so far and goes to every member.
+pub(crate) fn configure(
+    receiver: &Receiver<Node>,
+    name: Option<&[u8]>,
+    deadline_ms: Option<u32>,
+    extack: Option<&ExtAck>,
+) -> Result<Config> {
+    let sock = receiver.socket();
+    let mut state = receiver.data().state();
+    let own = state.own_node(sock);
+    if own == 0 {
+        return Err(kernel::net::extack::fail(
+            extack,
+            c_str!("vke: the node has no TIPC address yet"),
+            ENOTCONN,
+        ));
+    }
+    let old = state.config;
+    let config = Config::new(
+        old.generation.wrapping_add(1),
+        own,
+        deadline_ms.unwrap_or(old.deadline_ms),
+        name.unwrap_or(old.name()),
+    )
+    .map_err(|e| kernel::net::extack::fail(extack, wire_text(e), EINVAL))?;
+    state.config = config;
+    state.stats.config_changes += 1;
+    state.announce(sock);
+    Ok(config)
 }
 
 /// The text of a wire format error, for an extack.

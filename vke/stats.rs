@@ -42,6 +42,12 @@ pub(crate) struct Stats {
     pub(crate) daemons_gone: u64,
     /// Messages for a daemon that could not be handed over (its receive buffer was full).
     pub(crate) dropped: u64,
+    /// Registrations from a second member of a node that has one admitted.
+    pub(crate) refused_duplicate: u64,
+    /// Members TIPC reported while every slot was taken (their retried `Join` may admit them).
+    pub(crate) members_full: u64,
+    /// Configurations taken: set here or handed over by a member.
+    pub(crate) config_changes: u64,
 }
 
 /// The counters of one member, as seen from this node.

@@ -38,6 +38,8 @@ mod members;
 #[allow(dead_code, unreachable_pub)]
 mod message;
 #[allow(dead_code, unreachable_pub)]
+mod registration;
+#[allow(dead_code, unreachable_pub)]
 mod responses;
 #[allow(dead_code, unreachable_pub)]
 mod services;

@@ -61,6 +61,7 @@ BINDINGS = {
     "vke.yaml": [
         ("vke/netlink.rs", "cmd", "ops"),
         ("vke/netlink.rs", "node_attr", "attrs:node"),
+        ("vke/netlink.rs", "config_attr", "attrs:config"),
         ("vke/netlink.rs", "stats_attr", "attrs:stats"),
         ("vke/netlink.rs", "service_attr", "attrs:service"),
         ("vke/netlink.rs", "member_attr", "attrs:member"),
@@ -72,6 +73,7 @@ BINDINGS = {
         ("vke/netlink.rs", "outcome", "enum:outcome"),
         ("tools/pvio/src/vke.rs", "cmd", "ops"),
         ("tools/pvio/src/vke.rs", "node_attr", "attrs:node"),
+        ("tools/pvio/src/vke.rs", "config_attr", "attrs:config"),
         ("tools/pvio/src/vke.rs", "service_attr", "attrs:service"),
         ("tools/pvio/src/vke.rs", "member_attr", "attrs:member"),
         ("tools/pvio/src/vke.rs", "message_attr", "attrs:message"),

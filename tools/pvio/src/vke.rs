@@ -34,6 +34,7 @@ pub mod cmd {
     pub const MESSAGE_NTF: u8 = 6;
     pub const DONE_NTF: u8 = 7;
     pub const MEMBER_NTF: u8 = 8;
+    pub const CLUSTER_SET: u8 = 9;
 }
 
 /// Attributes of the `node` set.
@@ -48,6 +49,15 @@ pub mod node_attr {
     pub const MAX_MESSAGE: u16 = 8;
     pub const STATS: u16 = 9;
     pub const SERVICE: u16 = 10;
+    pub const CONFIG: u16 = 11;
+}
+
+/// Attributes of the `config` set.
+pub mod config_attr {
+    pub const NAME: u16 = 1;
+    pub const DEADLINE: u16 = 2;
+    pub const GENERATION: u16 = 3;
+    pub const ORIGIN: u16 = 4;
 }
 
 /// Attributes of the `service` set.
@@ -68,6 +78,8 @@ pub mod member_attr {
     pub const RESPONSES: u16 = 8;
     pub const TIMEOUTS: u16 = 9;
     pub const REFUSED: u16 = 10;
+    pub const SERVICE: u16 = 11;
+    pub const MEMBERS: u16 = 12;
 }
 
 /// Attributes of the `message` set.
@@ -92,7 +104,7 @@ pub mod responder_attr {
 }
 
 /// The `member-state` enum.
-pub const MEMBER_STATE: &[&str] = &["up", "down"];
+pub const MEMBER_STATE: &[&str] = &["up", "down", "joining"];
 /// The `reason` enum.
 pub const REASON: &[&str] = &["all-answered", "deadline"];
 /// The `outcome` enum.
@@ -117,6 +129,9 @@ const STATS: &[&str] = &[
     "left",
     "daemons-gone",
     "dropped",
+    "refused-duplicate",
+    "members-full",
+    "config-changes",
 ];
 
 /// A node, as `node-get` reports it.
@@ -134,6 +149,38 @@ pub struct Node {
     pub stats: Vec<(String, u64)>,
     /// Bound services and their daemons' ports.
     pub services: Vec<(u32, u32)>,
+    /// The cluster's configuration as the node holds it.
+    pub config: Config,
+}
+
+/// The cluster's configuration, as `node-get` and `cluster-set` report it.
+#[derive(Debug, Default, Serialize)]
+pub struct Config {
+    pub name: String,
+    /// Milliseconds a request waits for responses by default.
+    pub deadline: u32,
+    pub generation: u64,
+    /// The node that set it (0: built in).
+    pub origin: u32,
+}
+
+/// Decodes the attributes of the `config` set.
+fn decode_config<'a>(attrs: impl Iterator<Item = &'a Nlattr<u16, Buffer>>) -> Config {
+    let mut c = Config::default();
+    for a in attrs {
+        match *a.nla_type().nla_type() {
+            config_attr::NAME => {
+                let bytes = a.nla_payload().as_ref();
+                let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+                c.name = String::from_utf8_lossy(&bytes[..end]).into_owned();
+            }
+            config_attr::DEADLINE => c.deadline = u32_of(a).unwrap_or(0),
+            config_attr::GENERATION => c.generation = uint_of(a).unwrap_or(0),
+            config_attr::ORIGIN => c.origin = u32_of(a).unwrap_or(0),
+            _ => {}
+        }
+    }
+    c
 }
 
 /// A member, as `member-get` or `member-ntf` reports it.
@@ -149,6 +196,10 @@ pub struct Member {
     pub responses: u64,
     pub timeouts: u64,
     pub refused: u64,
+    /// The services its node serves, from its last registration.
+    pub services: Vec<u32>,
+    /// How many members its node admitted, at its last registration.
+    pub members: Option<u32>,
 }
 
 /// A message the node handed to the daemon.
@@ -225,6 +276,7 @@ pub fn decode_node(msg: &Message) -> Node {
                 }
                 n.services.push((service, port));
             }
+            node_attr::CONFIG => n.config = decode_config(nested(a).iter()),
             _ => {}
         }
     }
@@ -238,6 +290,7 @@ impl fmt::Display for Node {
             "node {:#x}: {} members, epoch {}, {} pending",
             self.node, self.members, self.epoch, self.pending
         )?;
+        writeln!(f, "  {}", self.config)?;
         writeln!(
             f,
             "  caps: {} pending, {} members, {} services, {} bytes a message",
@@ -250,6 +303,21 @@ impl fmt::Display for Node {
             writeln!(f, "  {name}: {value}")?;
         }
         Ok(())
+    }
+}
+
+impl fmt::Display for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = if self.name.is_empty() {
+            "(none)"
+        } else {
+            &self.name
+        };
+        write!(
+            f,
+            "cluster {name}: default deadline {} ms, generation {} from node {:#x}",
+            self.deadline, self.generation, self.origin
+        )
     }
 }
 
@@ -269,6 +337,8 @@ pub fn decode_member(msg: &Message) -> Member {
             member_attr::RESPONSES => m.responses = u(),
             member_attr::TIMEOUTS => m.timeouts = u(),
             member_attr::REFUSED => m.refused = u(),
+            member_attr::SERVICE => m.services.extend(u32_of(a)),
+            member_attr::MEMBERS => m.members = u32_of(a),
             _ => {}
         }
     }
@@ -289,7 +359,11 @@ impl fmt::Display for Member {
             self.responses,
             self.timeouts,
             self.refused
-        )
+        )?;
+        if let Some(members) = self.members {
+            write!(f, "; {members} members, services {:?}", self.services)?;
+        }
+        Ok(())
     }
 }
 
@@ -408,6 +482,25 @@ impl Daemon {
     pub fn members(&mut self) -> Result<Vec<Member>, Error> {
         let replies = self.client.request(cmd::MEMBER_GET, vec![], true)?;
         Ok(replies.iter().map(decode_member).collect())
+    }
+
+    /// Sets the cluster's configuration from this node; returns the one set.
+    pub fn configure(
+        &mut self,
+        name: Option<&str>,
+        deadline: Option<u32>,
+    ) -> Result<Config, Error> {
+        let mut attrs = Vec::new();
+        if let Some(name) = name {
+            let mut bytes = name.as_bytes().to_vec();
+            bytes.push(0);
+            attrs.push(attr(config_attr::NAME, Buffer::from(bytes))?);
+        }
+        if let Some(deadline) = deadline {
+            attrs.push(attr(config_attr::DEADLINE, deadline)?);
+        }
+        let replies = self.client.request(cmd::CLUSTER_SET, attrs, false)?;
+        Ok(decode_config(replies.iter().flat_map(|r| r.attrs().iter())))
     }
 
     /// Serves `service`: its requests come to this daemon.

@@ -23,6 +23,18 @@ pub enum VkeCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Set the cluster's configuration; every member takes it, and nodes that join later.
+    Configure {
+        /// The cluster's name (at most 31 bytes).
+        #[arg(long)]
+        name: Option<String>,
+        /// Milliseconds a request waits for responses when it gives no deadline.
+        #[arg(long, value_parser = parse_u32)]
+        deadline: Option<u32>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Send a request to one node or to all, and wait for the responses if asked.
     Send(SendArgs),
     /// Serve a service: print each request and answer those that ask for a response.
@@ -55,7 +67,7 @@ pub struct SendArgs {
     /// Wait for a response from every destination.
     #[arg(long)]
     respond: bool,
-    /// Milliseconds to wait for responses (the node's default is 5000).
+    /// Milliseconds to wait for responses (default: the cluster configuration's).
     #[arg(long, requires = "respond")]
     deadline: Option<u32>,
     /// The payload, as text.
@@ -127,6 +139,18 @@ pub fn run(command: VkeCommand) -> Result<(), Error> {
                 for m in &members {
                     println!("{m}");
                 }
+            }
+        }
+        VkeCommand::Configure {
+            name,
+            deadline,
+            json: as_json,
+        } => {
+            let config = daemon.configure(name.as_deref(), deadline)?;
+            if as_json {
+                println!("{}", json(&config)?);
+            } else {
+                println!("{config}");
             }
         }
         VkeCommand::Send(args) => send(&mut daemon, &args)?,

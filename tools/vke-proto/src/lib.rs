@@ -2,8 +2,8 @@
 
 //! The vke module's kernel-independent logic, built on the host: the fixed header (`header`), the
 //! sub-header's typed entries (`subheader`), the whole message (`message`), the members of
-//! the cluster (`members`), the response queue (`responses`) and the bound services
-//! (`services`).
+//! the cluster (`members`), the response queue (`responses`), the bound services
+//! (`services`) and the registration payload (`registration`).
 //!
 //! The sources are the module's own files, compiled here unchanged and `no_std`, so the host
 //! tests and the fuzz target exercise exactly what the kernel runs.
@@ -27,3 +27,6 @@ pub mod responses;
 
 #[path = "../../../vke/services.rs"]
 pub mod services;
+
+#[path = "../../../vke/registration.rs"]
+pub mod registration;

@@ -3,7 +3,7 @@
 //! The response queue and the member table: matching, duplicates, deadlines, members leaving,
 //! caps.
 
-use vke_proto::members::{Change, Member, Members, MAX_MEMBERS};
+use vke_proto::members::{Admission, Change, Member, Members, MAX_MEMBERS};
 use vke_proto::responses::{AddError, Completed, Entry, Matched, Queue, Reason};
 
 fn slots(n: usize) -> Vec<Option<Entry>> {
@@ -168,7 +168,7 @@ fn many_requests_many_responders_each_completes_exactly_once() {
 }
 
 #[test]
-fn members_join_and_leave_with_an_epoch() {
+fn members_join_then_are_admitted_with_an_epoch() {
     let mut m = Members::new();
     let a = Member {
         node: 0x1001,
@@ -181,13 +181,19 @@ fn members_join_and_leave_with_an_epoch() {
     assert_eq!(m.join(a), Change::Joined(0));
     assert_eq!(m.join(b), Change::Joined(1));
     assert_eq!(m.join(a), Change::Unchanged);
+    // Up in the group, but not in the cluster until admitted.
+    assert_eq!((m.epoch(), m.admitted(), m.count()), (0, 0, 0));
+    assert_eq!(m.slot_of_node(0x1002), None);
+    assert_eq!(m.admit(a), Admission::Admitted(0));
+    assert_eq!(m.admit(b), Admission::Admitted(1));
+    assert_eq!(m.admit(a), Admission::Already(0));
     assert_eq!(m.epoch(), 2);
-    assert_eq!(m.up(), 0b11);
+    assert_eq!(m.admitted(), 0b11);
     assert_eq!(m.slot_of_node(0x1002), Some(1));
     assert_eq!(m.leave(a), Change::Left(0));
     assert_eq!(m.leave(a), Change::Unchanged);
     assert_eq!(m.epoch(), 3);
-    assert_eq!((m.up(), m.count()), (0b10, 1));
+    assert_eq!((m.admitted(), m.count()), (0b10, 1));
     // A new member takes the free slot.
     let c = Member {
         node: 0x1003,
@@ -195,11 +201,36 @@ fn members_join_and_leave_with_an_epoch() {
     };
     assert_eq!(m.join(c), Change::Joined(0));
     assert_eq!(m.get(0), Some(c));
+    assert!(!m.is_admitted(0));
     assert_eq!(m.iter().count(), 2);
+    // A member that never was admitted leaves without moving the epoch.
+    assert_eq!(m.leave(c), Change::Left(0));
+    assert_eq!(m.epoch(), 3);
 }
 
 #[test]
-fn the_member_table_is_capped() {
+fn one_member_per_node_is_admitted() {
+    let mut m = Members::new();
+    let kernel = Member {
+        node: 0x1001,
+        port: 5,
+    };
+    let stranger = Member {
+        node: 0x1001,
+        port: 99,
+    };
+    m.join(kernel);
+    m.join(stranger);
+    assert_eq!(m.admit(kernel), Admission::Admitted(0));
+    assert_eq!(m.admit(stranger), Admission::NodeTaken(0));
+    assert_eq!((m.admitted(), m.epoch()), (0b1, 1));
+    // Once the first leaves, the node's other member may be admitted.
+    m.leave(kernel);
+    assert_eq!(m.admit(stranger), Admission::Admitted(1));
+}
+
+#[test]
+fn the_member_table_is_capped_and_a_lost_join_comes_back_by_admission() {
     let mut m = Members::new();
     for i in 0..MAX_MEMBERS as u32 {
         assert!(matches!(
@@ -210,7 +241,12 @@ fn the_member_table_is_capped() {
             Change::Joined(_)
         ));
     }
-    assert_eq!(m.up(), u64::MAX);
-    assert_eq!(m.join(Member { node: 999, port: 1 }), Change::Full);
-    assert_eq!(m.epoch(), MAX_MEMBERS as u64);
+    let late = Member { node: 999, port: 1 };
+    assert_eq!(m.join(late), Change::Full);
+    assert_eq!(m.admit(late), Admission::Full);
+    assert_eq!(m.epoch(), 0);
+    m.leave(Member { node: 5, port: 1 });
+    // Its retried join finds the freed slot.
+    assert_eq!(m.admit(late), Admission::Admitted(4));
+    assert_eq!(m.admitted(), 1 << 4);
 }

@@ -6,12 +6,15 @@
 # with responses, a service no one serves, a silent responder that times out,
 # late and bad responses, bad messages from a daemon and off the wire, a
 # daemon that goes away, and a node that leaves in the middle of a broadcast.
+# Registration: member status, the cluster's configuration set on one node
+# and in effect on all, a group member that is not a vke node kept out, and
+# a node joining late handed the configuration and the members' status.
 
 source "$(dirname "$0")/vke_lib.sh"
 
 trap vke_cleanup EXIT
 vke_require
-ktap_set_plan 30
+ktap_set_plan 41
 [ -f "$VKE_KO" ] || ktap_exit_fail_msg "$VKE_KO is not built: run make modules"
 
 mark=$(pvio_kmsg_mark)
@@ -33,7 +36,14 @@ vke_report "$out" unprivileged-change "without CAP_NET_ADMIN, bind and send fail
 
 vke_scenario basic "$out"
 grep -v '^ok ' "$out" | sed 's/^/# /'
-vke_report "$out" members "each node sees the two others as members, with distinct addresses"
+vke_report "$out" members "each node admits the two others as members, with distinct addresses"
+vke_report "$out" member-status "each node knows the services and member count of the others from their registration"
+vke_report "$out" config-set "cluster-set on one node: every node takes the configuration (generation 1, its origin)"
+vke_report "$out" config-deadline "the configuration's default deadline (900 ms) is in effect on another node"
+for c in zero-deadline nothing long-name; do
+	vke_report "$out" "config-refuse-$c" "a bad cluster-set is refused ($c), with its reason"
+done
+vke_report "$out" config-kept "refused cluster-sets leave the configuration as it was"
 vke_report "$out" unicast "unicast request: the responder's daemon answers, the requester gets the response and its completion"
 vke_report "$out" unicast-no-response "unicast without a response: delivered once, to the bound daemon, with its source and id"
 vke_report "$out" broadcast "broadcast request: every other node answers once; completion lists each as answered"
@@ -49,9 +59,20 @@ vke_report "$out" refused-sent-nothing "refused messages send nothing"
 vke_report "$out" bind-busy "a second daemon cannot bind a served service (EBUSY)"
 vke_report "$out" unbind-not-served "unbinding a service the socket does not serve fails (ENOENT)"
 vke_report "$out" refuse-from-peer "malformed, spoofed and misaddressed messages from a group member are refused and counted"
+vke_report "$out" stranger-not-admitted "a group member that is not a vke node stays joining: its request and registration are refused, broadcasts do not wait for it"
 vke_report "$out" daemon-gone "a daemon that closed its socket loses its services at the next delivery"
 vke_report "$out" member-left "a node that leaves mid-broadcast completes it at once, marked left"
 vke_report "$out" nothing-pending "no duplicate response, nothing left pending"
+
+# A node that joins later, in a namespace of its own whose bearer the
+# scenario enables once the others are configured.
+vke_add_node
+pvio_result $? "a fourth namespace on the bridge, TIPC not started"
+python3 "$VKE_CHECK" "$VKE_YNL" "$VKE_SPEC" late "${VKE_NODES[0]}" "${VKE_NODES[1]}" \
+	"${VKE_NODES[-1]}" >"$out" 2>&1
+grep -v '^ok ' "$out" | sed 's/^/# /'
+vke_report "$out" late-members "the two remaining nodes admit each other"
+vke_report "$out" late-join "a node joining later gets the configuration and the members' services; all admit it"
 rm -f "$out"
 
 vke_unload "$mark"

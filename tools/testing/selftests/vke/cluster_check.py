@@ -9,7 +9,8 @@ usage: cluster_check.py YNL_DIR SPEC SCENARIO NETNS...
 Prints "ok NAME" or "fail NAME: why" per check; exits 1 if any failed.
 Scenarios: basic (3+ nodes), netem (2 nodes, lossy links), wide (any number:
 a broadcast answered by all), keyed (3 nodes, the first two sharing a key),
-unprivileged (2+ nodes, run without CAP_NET_ADMIN).
+unprivileged (2+ nodes, run without CAP_NET_ADMIN), late (2 nodes of a
+configured cluster, then a third whose TIPC bearer it enables).
 """
 
 import errno
@@ -24,12 +25,13 @@ sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from vke_nodes import Daemon, in_netns, refusal, wait  # noqa: E402
-from vke_wire import RESPONSE, entry, pack  # noqa: E402
+from vke_wire import JOIN, RESPONSE, entry, pack, registration  # noqa: E402
 from ynl_checks import Checks  # noqa: E402
 
 SPEC, SCENARIO, NETNS = sys.argv[2], sys.argv[3], sys.argv[4:]
 SERVICE = 7
 ANSWERED, TIMEOUT, LEFT = "answered", "timeout", "left"
+CLUSTER = "vke-selftest"
 checks = Checks()
 check = checks.check
 
@@ -66,6 +68,7 @@ def basic(daemons):
     node_a, node_b, node_c = ids[:3]
     for d in (b, c):
         d.bind(SERVICE)
+    registration_checks(a, b, c, ids)
 
     # Unicast with a response.
     req, expected = a.send(pack(dest=node_b, service=SERVICE, respond=True,
@@ -140,7 +143,7 @@ def basic(daemons):
     check("late-response", late and not a.take_messages(), stats(a))
 
     daemon_checks(a, b, node_a, node_b)
-    peer_checks(a, c, node_a, node_c)
+    peer_checks(a, c, node_a, node_c, [b, c])
 
     # A daemon that goes away loses its services at the first delivery.
     b.close()
@@ -168,6 +171,45 @@ def basic(daemons):
           {"done": done, "took": took})
     s = stats(a)
     check("nothing-pending", s["duplicates"] == 0 and a.node()["pending"] == 0, s)
+
+
+def registration_checks(a, b, c, ids):
+    """Every node knows the others' status, and the configuration one node
+    sets reaches all and takes effect."""
+    node_a, node_b, node_c = ids
+
+    def served(d):
+        return {m["node"]: m.get("service", []) for m in d.members()}
+    ok = wait(lambda: served(a) == {node_b: [SERVICE], node_c: [SERVICE]}, 10)
+    check("member-status", ok and all(m["members"] == 2 for m in a.members()),
+          {"a": a.members()})
+
+    set_ = a.configure(name=CLUSTER, deadline=900)
+    want = {"name": CLUSTER, "deadline": 900, "generation": 1, "origin": node_a}
+    ok = wait(lambda: all(d.node()["config"] == want for d in (a, b, c)), 10)
+    check("config-set", set_ == want and ok
+          and stats(b)["config-changes"] == 1,
+          {"set": set_, "configs": [d.node()["config"] for d in (a, b, c)]})
+
+    # B's request with no deadline of its own waits the cluster's 900 ms.
+    start = time.monotonic()
+    req, _ = b.send(pack(dest=node_c, service=SERVICE, respond=True))
+    done, _ = converse(b, [], req)
+    took = time.monotonic() - start
+    c.take_messages()
+    check("config-deadline", done is not None and done["reason"] == "deadline"
+          and 0.85 <= took < 3, {"done": done, "took": took})
+
+    bad = {
+        "zero-deadline": ({"deadline": 0}, errno.EINVAL, "deadline"),
+        "nothing": ({}, errno.EINVAL, "name or a deadline"),
+        "long-name": ({"name": "n" * 32}, errno.ERANGE, None),
+    }
+    for name, (attrs, want_errno, text) in bad.items():
+        got = refusal(lambda: a.configure(**attrs))
+        check(f"config-refuse-{name}", got is not None and got[0] == want_errno
+              and (text is None or text in (got[1] or "")), got)
+    check("config-kept", a.node()["config"]["generation"] == 1, a.node()["config"])
 
 
 def daemon_checks(a, b, node_a, node_b):
@@ -206,9 +248,9 @@ def daemon_checks(a, b, node_a, node_b):
     other.close()
 
 
-def peer_checks(a, c, node_a, node_c):
+def peer_checks(a, c, node_a, node_c, responders):
     """Bad messages from a member of the group, off the wire, are refused and
-    counted by reason."""
+    counted by reason; a member that is not a vke node is not admitted."""
     port_a = next(m["port"] for m in c.members() if m["node"] == node_a)
 
     def run():
@@ -237,8 +279,13 @@ def peer_checks(a, c, node_a, node_c):
         sock.sendto(pack(dest=node_a, source=node_a), to)     # spoofed
         sock.sendto(pack(dest=node_c, source=node_c), to)     # misaddressed
         sock.sendto(good + b"z", to)                         # malformed
+        sock.sendto(good, to)                                 # not admitted
+        # Its node has a member admitted: its registration is refused.
+        sock.sendto(pack(JOIN, dest=node_a, source=node_c, service=0,
+                         payload=registration()), to)
         return sock
     port_c = next(m["port"] for m in a.members() if m["node"] == node_c)
+    port_b = next(m["port"] for m in a.members() if m["node"] != node_c)
     before = stats(a)
     sock = in_netns(c.netns, run)
     counted = wait(lambda: stats(a)["refused-malformed"] == before["refused-malformed"] + 3
@@ -247,6 +294,18 @@ def peer_checks(a, c, node_a, node_c):
                    10)
     check("refuse-from-peer", counted and not a.take_messages(),
           {"before": before, "after": stats(a)})
+    admitted = wait(lambda: stats(a)["refused-not-member"] == before["refused-not-member"] + 1
+                    and stats(a)["refused-duplicate"] == before["refused-duplicate"] + 1, 10)
+    strangers = [m for m in a.members(None) if m["port"] not in (port_b, port_c)]
+    # A broadcast expects the admitted nodes only.
+    req, expected = a.send(pack(broadcast=True, service=SERVICE, respond=True))
+    done, _ = converse(a, responders, req)
+    check("stranger-not-admitted", admitted and len(strangers) == 1
+          and strangers[0]["state"] == "joining" and expected == 2
+          and done is not None and done["reason"] == "all-answered"
+          and not a.take_messages(),
+          {"stats": stats(a), "strangers": strangers, "expected": expected,
+           "done": done})
     sock.close()
 
 
@@ -322,8 +381,28 @@ def keyed(daemons):
           {"expected": expected, "done": done, "outsider": outsider})
 
 
+def late(daemons):
+    """A node that joins a configured cluster is handed the configuration
+    and the status of every member."""
+    a, b, late_node = daemons
+    ids = [d.node()["node"] for d in (a, b)]
+    check("late-members", wait(lambda: len(a.members()) == 1 and len(b.members()) == 1, 30),
+          [a.members(), b.members()])
+    b.bind(SERVICE)
+    set_ = a.configure(name=CLUSTER, deadline=1200)
+    subprocess.run(["ip", "netns", "exec", late_node.netns, "tipc", "bearer",
+                    "enable", "media", "eth", "device", "eth0"], check=True)
+    joined = wait(lambda: sorted(m["node"] for m in late_node.members()) == sorted(ids), 30)
+    served = {m["node"]: m.get("service", []) for m in late_node.members()}
+    check("late-join", joined and late_node.node()["config"] == set_
+          and served == {ids[0]: [], ids[1]: [SERVICE]}
+          and all(len(d.members()) == 2 for d in (a, b)),
+          {"members": late_node.members(), "config": late_node.node()["config"],
+           "set": set_})
+
+
 if __name__ == "__main__":
     nodes = [Daemon(SPEC, ns) for ns in NETNS]
     {"basic": basic, "netem": netem, "wide": wide, "keyed": keyed,
-     "unprivileged": unprivileged}[SCENARIO](nodes)
+     "unprivileged": unprivileged, "late": late}[SCENARIO](nodes)
     sys.exit(checks.exit_code())

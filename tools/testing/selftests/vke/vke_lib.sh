@@ -55,12 +55,8 @@ vke_cluster() { # N [qdisc args...]
 	shift
 	ip link add "$VKE_BRIDGE" type bridge && ip link set "$VKE_BRIDGE" up || return 1
 	for i in $(seq 0 $((n - 1))); do
-		ns=${VKE_TAG}n$i
-		VKE_NODES+=("$ns")
-		ip netns add "$ns" &&
-			ip link add "${VKE_TAG}p$i" type veth peer name eth0 netns "$ns" &&
-			ip link set "${VKE_TAG}p$i" master "$VKE_BRIDGE" up &&
-			ip -n "$ns" link set eth0 up || return 1
+		vke_add_node || return 1
+		ns=${VKE_NODES[-1]}
 		if [ $# -gt 0 ]; then
 			tc -n "$ns" qdisc add dev eth0 root "$@" || return 1
 		fi
@@ -70,6 +66,18 @@ vke_cluster() { # N [qdisc args...]
 		ip netns exec "$ns" tipc bearer enable media eth device eth0 || return 1
 	done
 	[ -n "${VKE_NODE_SETUP:-}" ] || slowwait 60 vke_links_are $((n - 1))
+}
+
+# Adds a node (a namespace with a veth on the bridge, TIPC not started yet) as
+# the last of VKE_NODES.
+vke_add_node() {
+	local i=${#VKE_NODES[@]}
+	local ns=${VKE_TAG}n$i
+	VKE_NODES+=("$ns")
+	ip netns add "$ns" &&
+		ip link add "${VKE_TAG}p$i" type veth peer name eth0 netns "$ns" &&
+		ip link set "${VKE_TAG}p$i" master "$VKE_BRIDGE" up &&
+		ip -n "$ns" link set eth0 up
 }
 
 # Succeeds when every node has N links up.

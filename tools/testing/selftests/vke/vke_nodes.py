@@ -52,8 +52,13 @@ class Daemon:
     def node(self):
         return self.ynl.do("node-get", {})
 
-    def members(self):
-        return self.ynl.dump("member-get", {})
+    def members(self, state="up"):
+        """The members in `state` (None: all of them)."""
+        return [m for m in self.ynl.dump("member-get", {})
+                if state is None or m["state"] == state]
+
+    def configure(self, **attrs):
+        return self.ynl.do("cluster-set", attrs)
 
     def bind(self, service):
         self.ynl.do("bind", {"service": service})

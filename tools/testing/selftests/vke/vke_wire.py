@@ -41,3 +41,12 @@ def unpack(raw):
     return {"kind": kind, "service": service, "key": key, "source": source,
             "dest": dest, "request": request, "status": status,
             "payload": raw[HEADER.size + sublen:HEADER.size + sublen + paylen]}
+
+
+def registration(generation=0, origin=0, deadline=5000, name=b"", epoch=0,
+                 members=0, services=()):
+    """The payload of a join or welcome: the sender's configuration, then
+    its status."""
+    return (struct.pack(">QII32sQHH", generation, origin, deadline, name,
+                        epoch, members, len(services))
+            + b"".join(struct.pack(">I", s) for s in services))
