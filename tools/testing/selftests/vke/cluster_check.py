@@ -203,7 +203,7 @@ def registration_checks(a, b, c, ids):
     bad = {
         "zero-deadline": ({"deadline": 0}, errno.EINVAL, "deadline"),
         "nothing": ({}, errno.EINVAL, "name or a deadline"),
-        "long-name": ({"name": "n" * 32}, errno.ERANGE, None),
+        "long-name": ({"name": "n" * 32}, errno.EINVAL, "policy"),
     }
     for name, (attrs, want_errno, text) in bad.items():
         got = refusal(lambda: a.configure(**attrs))
