@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Fuzzes the project's no_std codecs on the host with cargo-fuzz (libFuzzer):
-# the VKE message parser (tools/vke-proto/fuzz, target "parse"). Installs
+# the VKE message parser and the registration payload (tools/vke-proto/fuzz,
+# targets "parse" and "registration"). Installs
 # cargo-fuzz from crates.io if missing. The rustup toolchain is stable:
 # RUSTC_BOOTSTRAP lets it take the sanitizer flags cargo-fuzz passes.
 #
@@ -19,7 +20,7 @@ if ! PATH="$bin:$PATH" "$cargo" fuzz --version >/dev/null 2>&1; then
 	"$cargo" install --locked cargo-fuzz
 fi
 cd "$PVIO_ROOT/tools/vke-proto/fuzz"
-for target in parse; do
+for target in parse registration; do
 	pvio_log "fuzzing $target for $seconds s"
 	PATH="$bin:$PATH" RUSTC_BOOTSTRAP=1 "$cargo" fuzz run "$target" -- \
 		-max_total_time="$seconds" -max_len=70000
