@@ -449,9 +449,24 @@ impl<F: Spec> Family<F> {
         size: usize,
         build: impl FnOnce(&mut Message<'_>) -> Result,
     ) -> Result {
+        self.unicast_batch(net, portid, size, |batch| batch.add(cmd, build))
+    }
+
+    /// Sends the messages `build` adds to a [`Batch`] to the netlink socket `portid` of `net`
+    /// in one datagram: the socket's reader wakes once and reads them all with one `recv`, in
+    /// order. `size` is the room all of them need: their attributes, and
+    /// [`BATCH_MESSAGE_ROOM`] for each message after the first. Fails as [`Family::unicast`]
+    /// does, and sends nothing if `build` fails or adds nothing.
+    pub fn unicast_batch(
+        &self,
+        net: &Net,
+        portid: u32,
+        size: usize,
+        build: impl FnOnce(&mut Batch<'_>) -> Result,
+    ) -> Result {
         // A netlink message is at most 64 KiB as its attributes' lengths are 16-bit; the
         // room for the headers comes on top.
-        if size > MAX_UNICAST_SIZE {
+        if size > MAX_UNICAST_SIZE + BATCH_MESSAGE_ROOM {
             return Err(EMSGSIZE);
         }
         // SAFETY: process context, so `GFP_KERNEL` may sleep.
@@ -461,27 +476,63 @@ impl<F: Spec> Family<F> {
         }
         // Unregistering waits for this section to end (see `Registration::drop`).
         let guard = rcu::read_lock();
-        if self.state.load(Ordering::Acquire) != LIVE {
-            drop(guard);
-            // SAFETY: `skb` is ours and not sent.
-            unsafe { bindings::nlmsg_free(skb) };
-            return Err(ENOENT);
-        }
-        // SAFETY: `skb` is a new message; the family is registered (`LIVE`) until the guard
-        // is dropped.
-        if let Err(e) = unsafe { fill(skb, 0, 0, self.raw(), 0, cmd, build) } {
-            drop(guard);
+        let built = if self.state.load(Ordering::Acquire) != LIVE {
+            Err(ENOENT)
+        } else {
+            // INVARIANT: `skb` is new and only the batch appends to it; the family is
+            // registered (`LIVE`) until the guard is dropped, after the batch.
+            let mut batch = Batch {
+                skb,
+                family: self.raw(),
+                added: 0,
+                _p: PhantomData,
+            };
+            match build(&mut batch) {
+                Ok(()) if batch.added == 0 => Err(EINVAL),
+                r => r,
+            }
+        };
+        // The messages are complete: they no longer need the family.
+        drop(guard);
+        if let Err(e) = built {
             // SAFETY: `skb` is ours and not sent.
             unsafe { bindings::nlmsg_free(skb) };
             return Err(e);
         }
-        // The message is complete: it no longer needs the family.
-        drop(guard);
         // SAFETY: `net` is valid; the call consumes `skb`. It does not wait for room in the
         // receiver's buffer, and may allocate (`gfp_any`): hence outside the section.
         to_result(unsafe { bindings::genlmsg_unicast(net.as_raw(), skb, portid) })
     }
 }
+
+/// Messages built to be sent together in one datagram (see [`Family::unicast_batch`]).
+///
+/// # Invariants
+///
+/// `skb` is a new message under construction that only this batch appends to, and `family`
+/// is a registered family while the batch lives.
+pub struct Batch<'a> {
+    skb: *mut bindings::sk_buff,
+    family: *const bindings::genl_family,
+    added: usize,
+    _p: PhantomData<&'a mut bindings::sk_buff>,
+}
+
+impl Batch<'_> {
+    /// Appends a message of command `cmd` built by `build`. `EMSGSIZE` if it does not fit; a
+    /// message `build` fails leaves nothing behind.
+    pub fn add(&mut self, cmd: u8, build: impl FnOnce(&mut Message<'_>) -> Result) -> Result {
+        // SAFETY: by the type invariants `skb` is ours to append to and `family` registered.
+        unsafe { fill(self.skb, 0, 0, self.family, 0, cmd, build) }?;
+        self.added += 1;
+        Ok(())
+    }
+}
+
+/// The room a message of a [`Batch`] needs beyond its attributes: its netlink and generic
+/// netlink headers, with room for their alignment.
+pub const BATCH_MESSAGE_ROOM: usize =
+    core::mem::size_of::<bindings::nlmsghdr>() + core::mem::size_of::<bindings::genlmsghdr>() + 8;
 
 /// The largest room [`Family::unicast`] allocates for attributes.
 pub const MAX_UNICAST_SIZE: usize = 65536 + 1024;
