@@ -11,6 +11,7 @@ pub mod inet6;
 pub mod interrupts;
 pub mod link;
 pub mod namespace;
+pub mod netlink_release;
 pub mod notifier;
 pub mod pernet;
 #[cfg(CONFIG_RUST_PHYLIB_ABSTRACTIONS)]
