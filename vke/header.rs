@@ -201,7 +201,7 @@ impl Header {
             key: be64(b, 12),
             source: be32(b, 20),
             destination: be32(b, 24),
-            request: be64(b, 28),
+            request: be64(b, REQUEST_AT),
             status: be32(b, 36) as i32,
         };
         Ok((header, Lengths { subheader, payload }))
@@ -225,7 +225,7 @@ impl Header {
         put(12, &self.key.to_be_bytes());
         put(20, &self.source.to_be_bytes());
         put(24, &self.destination.to_be_bytes());
-        put(28, &self.request.to_be_bytes());
+        put(REQUEST_AT, &self.request.to_be_bytes());
         put(36, &self.status.to_be_bytes());
         // Both lengths were checked against limits that fit their fields.
         put(40, &(lengths.subheader as u16).to_be_bytes());
@@ -233,4 +233,17 @@ impl Header {
         put(44, &(lengths.payload as u32).to_be_bytes());
         Ok(())
     }
+
+    /// Rewrites the request id of the message encoded at the start of `buf` (a node hands a
+    /// response to its daemon under the id the daemon chose, not the one on the wire).
+    pub fn set_request(buf: &mut [u8], request: u64) -> Result<(), Error> {
+        let field = buf
+            .get_mut(REQUEST_AT..REQUEST_AT + 8)
+            .ok_or(Error::Truncated)?;
+        field.copy_from_slice(&request.to_be_bytes());
+        Ok(())
+    }
 }
+
+/// Where the request id sits in the header.
+const REQUEST_AT: usize = 28;

@@ -25,8 +25,9 @@ use kernel::{
     c_str,
     net::{
         extack::fail,
-        genetlink::{Dump, Family, Message, Operation, Policy, Request, Spec},
+        genetlink::{Dump, Family, Message, Operation, Policy, Request, Spec, BATCH_MESSAGE_ROOM},
         namespace::Net,
+        netlink_release,
     },
     prelude::*,
 };
@@ -234,6 +235,23 @@ impl Spec for VkeFamily {
     const GROUPS: &'static [&'static CStr] = &[c_str!("events")];
 }
 
+/// Forgets the daemons of the nodes as they close their sockets.
+pub(crate) struct DaemonReleases;
+
+impl netlink_release::Handler for DaemonReleases {
+    fn released(&self, net: &Net, protocol: i32, portid: u32) {
+        if protocol != netlink_release::NETLINK_GENERIC {
+            return;
+        }
+        let Some(nodes) = NODES.get() else {
+            return;
+        };
+        if let Some(receiver) = nodes.get(net) {
+            node::daemon_closed(&receiver, portid);
+        }
+    }
+}
+
 /// Runs `f` on the node of the request's namespace.
 fn with_node<R>(
     req: &Request<'_>,
@@ -415,46 +433,72 @@ pub(crate) fn deliver(net: &Net, port: u32, message: &[u8], from: u32) -> Result
         port,
         cmd::MESSAGE_NTF,
         message.len() + MESSAGE_OVERHEAD,
-        |msg| {
-            msg.put_bytes(message_attr::MESSAGE, message)?;
-            msg.put_u32(message_attr::FROM, from)
-        },
+        |msg| put_message(msg, message, from),
     )
+}
+
+/// Hands the daemon at `port` in `net` the last response, `message` from node `from`, to a
+/// request and the request's completion, in one datagram: the daemon wakes once for both.
+pub(crate) fn deliver_last(
+    net: &Net,
+    port: u32,
+    message: &[u8],
+    from: u32,
+    done: &Completed,
+    nodes: &[u32; MAX_MEMBERS],
+) -> Result {
+    let size = message.len() + MESSAGE_OVERHEAD + DONE_SIZE + BATCH_MESSAGE_ROOM;
+    FAMILY.unicast_batch(net, port, size, |batch| {
+        batch.add(cmd::MESSAGE_NTF, |msg| put_message(msg, message, from))?;
+        batch.add(cmd::DONE_NTF, |msg| put_done(msg, done, nodes))
+    })
 }
 
 /// Tells the daemon at `port` in `net` that a request completed, with the outcome of each
 /// responder; `nodes` names the node of each member slot.
 pub(crate) fn done(net: &Net, port: u32, done: &Completed, nodes: &[u32; MAX_MEMBERS]) -> Result {
+    FAMILY.unicast(net, port, cmd::DONE_NTF, DONE_SIZE, |msg| {
+        put_done(msg, done, nodes)
+    })
+}
+
+/// The attributes of a `message-ntf`.
+fn put_message(msg: &mut Message<'_>, message: &[u8], from: u32) -> Result {
+    msg.put_bytes(message_attr::MESSAGE, message)?;
+    msg.put_u32(message_attr::FROM, from)
+}
+
+/// The attributes of a `done-ntf`.
+fn put_done(msg: &mut Message<'_>, done: &Completed, nodes: &[u32; MAX_MEMBERS]) -> Result {
     let e = &done.entry;
     let timed_out = done.timed_out();
-    FAMILY.unicast(net, port, cmd::DONE_NTF, DONE_SIZE, |msg| {
-        msg.put_uint(done_attr::REQUEST, e.request)?;
-        let why = match done.reason {
-            Reason::Done => reason::ALL_ANSWERED,
-            Reason::Deadline => reason::DEADLINE,
-        };
-        msg.put_u32(done_attr::REASON, why)?;
-        for (slot, node) in nodes.iter().enumerate() {
-            let bit = 1u64 << slot;
-            if e.expected & bit == 0 {
-                continue;
-            }
-            let result = if e.answered & bit != 0 {
-                outcome::ANSWERED
-            } else if e.left & bit != 0 {
-                outcome::LEFT
-            } else if timed_out & bit != 0 {
-                outcome::TIMEOUT
-            } else {
-                continue;
-            };
-            msg.nest(done_attr::RESPONDER, |msg| {
-                msg.put_u32(responder_attr::NODE, *node)?;
-                msg.put_u32(responder_attr::OUTCOME, result)
-            })?;
+    // The id the owner knows the request by.
+    msg.put_uint(done_attr::REQUEST, e.cookie)?;
+    let why = match done.reason {
+        Reason::Done => reason::ALL_ANSWERED,
+        Reason::Deadline => reason::DEADLINE,
+    };
+    msg.put_u32(done_attr::REASON, why)?;
+    for (slot, node) in nodes.iter().enumerate() {
+        let bit = 1u64 << slot;
+        if e.expected & bit == 0 {
+            continue;
         }
-        Ok(())
-    })
+        let result = if e.answered & bit != 0 {
+            outcome::ANSWERED
+        } else if e.left & bit != 0 {
+            outcome::LEFT
+        } else if timed_out & bit != 0 {
+            outcome::TIMEOUT
+        } else {
+            continue;
+        };
+        msg.nest(done_attr::RESPONDER, |msg| {
+            msg.put_u32(responder_attr::NODE, *node)?;
+            msg.put_u32(responder_attr::OUTCOME, result)
+        })?;
+    }
+    Ok(())
 }
 
 /// Tells the listeners of group `events` in `net` that `member` joined or left.

@@ -133,6 +133,9 @@ pub(crate) struct State {
     tx: KVVec<u8>,
     /// The node's TIPC address, once it has one: final by the time a member shows up.
     own: u32,
+    /// When the work's timer fires (on the monotonic clock, in ms), or `None` if it is not
+    /// armed: a new request whose deadline is no earlier need not wake the work.
+    armed_ms: Option<u64>,
 }
 
 /// Milliseconds on the monotonic clock.
@@ -164,6 +167,7 @@ impl State {
             next_request: 1,
             tx: KVVec::from_elem(0u8, MAX_MESSAGE_LEN, GFP_KERNEL)?,
             own: 0,
+            armed_ms: None,
         })
     }
 
@@ -172,7 +176,7 @@ impl State {
         Queue::new(&mut self.pending)
     }
 
-    /// A request id that no pending request has (daemons may choose their own).
+    /// A request id for the wire that no pending request has.
     fn new_request_id(&mut self) -> u64 {
         loop {
             let id = self.next_request;
@@ -206,6 +210,14 @@ impl State {
 
     /// Tells the owner of a completed request how each responder fared.
     fn complete(&mut self, sock: &Socket, done: &Completed) {
+        self.count_completion(done);
+        let owner = done.entry.owner;
+        let notified = netlink::done(sock.net(), owner, done, &self.last_node);
+        self.notified(sock, owner, notified);
+    }
+
+    /// Counts a completed request and its responders that did not answer.
+    fn count_completion(&mut self, done: &Completed) {
         self.stats.completed += 1;
         let timed_out = done.timed_out();
         self.stats.timeouts += u64::from(timed_out.count_ones());
@@ -215,23 +227,26 @@ impl State {
                 peer.timeouts += 1;
             }
         }
-        let owner = done.entry.owner;
-        match netlink::done(sock.net(), owner, done, &self.last_node) {
-            Err(e) if e == ECONNREFUSED => self.daemon_gone(sock, owner),
+    }
+
+    /// Takes the result of a notification to the daemon at `port`: a daemon gone loses its
+    /// services and requests; one whose socket is full loses the notification.
+    fn notified(&mut self, sock: &Socket, port: u32, result: Result) {
+        match result {
+            Err(e) if e == ECONNREFUSED => self.daemon_gone(sock, port),
             Err(_) => self.stats.dropped += 1,
             Ok(()) => {}
         }
     }
 
-    /// Hands `bytes`, a checked message from `from`, to the daemon at `port`. Returns false
-    /// if the daemon is gone.
+    /// Hands `bytes`, a checked message from `from`, to the daemon at `port`. Fails with
+    /// `ECONNREFUSED` if the daemon is gone.
     fn deliver(&mut self, sock: &Socket, port: u32, bytes: &[u8], from: u32) -> Result {
         let delivered = netlink::deliver(sock.net(), port, bytes, from);
-        match delivered {
-            Ok(()) => self.stats.delivered += 1,
-            Err(e) if e == ECONNREFUSED => self.daemon_gone(sock, port),
-            Err(_) => self.stats.dropped += 1,
+        if delivered.is_ok() {
+            self.stats.delivered += 1;
         }
+        self.notified(sock, port, delivered);
         delivered
     }
 
@@ -273,7 +288,7 @@ impl State {
     }
 
     /// Takes a message of `len` bytes from socket `from` (`truncated` if it was longer).
-    fn on_message(&mut self, sock: &Socket, bytes: &[u8], truncated: bool, from: SocketId) {
+    fn on_message(&mut self, sock: &Socket, bytes: &mut [u8], truncated: bool, from: SocketId) {
         let member = Member {
             node: from.node,
             port: from.port,
@@ -284,7 +299,7 @@ impl State {
         if truncated {
             return self.refuse(peer, |s| &mut s.refused_oversize);
         }
-        let message = match Message::parse(bytes) {
+        let message = match Message::parse(&*bytes) {
             Ok(message) => message,
             Err(_) => return self.refuse(peer, |s| &mut s.refused_malformed),
         };
@@ -308,7 +323,10 @@ impl State {
         }
         match header.kind {
             Kind::Request => self.on_request(sock, &message, bytes, from),
-            Kind::Response => self.on_response(sock, &message, bytes, slot),
+            Kind::Response => {
+                let header = message.header;
+                self.on_response(sock, &header, bytes, slot)
+            }
             Kind::Join | Kind::Welcome => {}
         }
     }
@@ -481,9 +499,11 @@ impl State {
         }
     }
 
-    fn on_response(&mut self, sock: &Socket, message: &Message<'_>, bytes: &[u8], slot: usize) {
-        let request = message.header.request;
-        let Some(owner) = self.queue().get(request).map(|e| e.owner) else {
+    /// Matches a response, `bytes` with `header`, from member slot `slot`, and hands it to the
+    /// request's owner under the owner's id for the request.
+    fn on_response(&mut self, sock: &Socket, header: &Header, bytes: &mut [u8], slot: usize) {
+        let request = header.request;
+        let Some((owner, cookie)) = self.queue().get(request).map(|e| (e.owner, e.cookie)) else {
             self.stats.unexpected += 1;
             return;
         };
@@ -503,11 +523,22 @@ impl State {
         if let Some(p) = self.peers.get_mut(slot) {
             p.responses += 1;
         }
+        // Parsed already, so the header is there.
+        let _ = Header::set_request(bytes, cookie);
+        let from = header.source;
         // The owner may be gone: then its requests are dropped, this one too if pending.
-        let _ = self.deliver(sock, owner, bytes, message.header.source);
-        if let Some(done) = done {
-            self.complete(sock, &done);
+        let Some(done) = done else {
+            let _ = self.deliver(sock, owner, bytes, from);
+            return;
+        };
+        // The last response and the completion reach the owner in one datagram.
+        self.count_completion(&done);
+        let notified =
+            netlink::deliver_last(sock.net(), owner, bytes, from, &done, &self.last_node);
+        if notified.is_ok() {
+            self.stats.delivered += 1;
         }
+        self.notified(sock, owner, notified);
     }
 
     fn on_member(&mut self, sock: &Socket, member: SocketId, up: bool) {
@@ -548,7 +579,8 @@ impl State {
     }
 
     /// Completes the requests whose deadline passed and sends the `Join`s that are due;
-    /// returns the milliseconds until the next deadline or `Join`, if any.
+    /// returns the milliseconds until the next deadline or `Join`, if any, for which the
+    /// caller arms the timer.
     fn expire(&mut self, sock: &Socket) -> Option<u64> {
         let now = now_ms();
         let mut completed = KVec::new();
@@ -563,10 +595,13 @@ impl State {
             .queue()
             .next_deadline()
             .map(|deadline| deadline.saturating_sub(now));
-        match (joins, deadline) {
+        let next = match (joins, deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
-        }
+        };
+        // The caller arms the timer for it (or runs again sooner, which arms it then).
+        self.armed_ms = next.map(|ms| now.saturating_add(ms));
+        next
     }
 }
 
@@ -592,7 +627,7 @@ impl Receive for Node {
                     from,
                     ..
                 }) => {
-                    let bytes = rx.get(..len).unwrap_or(&[]);
+                    let bytes = rx.get_mut(..len).unwrap_or(&mut []);
                     state.on_message(sock, bytes, truncated, from);
                 }
                 Ok(Arrival::MemberUp { member, .. }) => state.on_member(sock, member, true),
@@ -677,15 +712,22 @@ pub(crate) fn send(
         }
     }
     header.source = own;
-    // A request keeps the id its daemon chose, if any; the node numbers the others.
+    // The node numbers every request on the wire, so that ids are unique and a late response
+    // never matches a later request. A daemon may number its own (its cookie): responses and
+    // the completion reach it under that number, and no reply tells it the node's.
     let assigned = header.kind == Kind::Request && header.request == 0;
-    if assigned {
+    let mut cookie = header.request;
+    if header.kind == Kind::Request {
+        if wanted && !assigned && state.queue().get_cookie(port, cookie).is_some() {
+            return Err(fail(
+                c_str!("vke: a request with this id is pending"),
+                EEXIST,
+            ));
+        }
         header.request = state.new_request_id();
-    } else if wanted && state.queue().get(header.request).is_some() {
-        return Err(fail(
-            c_str!("vke: a request with this id is pending"),
-            EEXIST,
-        ));
+        if assigned {
+            cookie = header.request;
+        }
     }
     let deadline = now_ms() + u64::from(sub.deadline_ms.unwrap_or(state.config.deadline_ms));
     state
@@ -700,16 +742,28 @@ pub(crate) fn send(
     let request = message.header.request;
     if wanted {
         // Cannot fail: the id is new, a slot is free and responders are expected.
-        let _ = state.queue().add(request, port, expected, deadline);
-        drop(state);
-        // The work arms the timer for the new deadline.
-        receiver.wake();
+        let _ = state.queue().add(request, cookie, port, expected, deadline);
+        // A timer that fires no later than the new deadline is left alone, as its run arms
+        // the next; else the work runs now to arm it for this one. Waking the work for every
+        // request would cost a context switch per request.
+        if state.armed_ms.map_or(true, |armed| armed > deadline) {
+            state.armed_ms = Some(deadline);
+            drop(state);
+            receiver.wake();
+        }
     }
     Ok(Sent {
         request,
         assigned,
         expected: if wanted { expected.count_ones() } else { 0 },
     })
+}
+
+/// Forgets the daemon at netlink port `port`, which closed its socket: its services are
+/// unbound and its pending requests dropped.
+pub(crate) fn daemon_closed(receiver: &Receiver<Node>, port: u32) {
+    let mut state = receiver.data().state();
+    state.daemon_gone(receiver.socket(), port);
 }
 
 /// Binds `service` to the daemon at `port`, and tells the members.

@@ -20,8 +20,10 @@ pub type Millis = u64;
 /// A request waiting for responses.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Entry {
-    /// The request id (unique per sending node).
+    /// The request id on the wire, which responses carry (unique per sending node).
     pub request: u64,
+    /// The id the owner knows the request by: its own choice, or the wire id.
+    pub cookie: u64,
     /// Who sent it: the daemon's netlink port, which gets the completion.
     pub owner: u32,
     /// When the silent responders time out.
@@ -70,7 +72,7 @@ impl Completed {
 pub enum AddError {
     /// Every slot holds a pending request.
     Full,
-    /// A request with this id is pending already.
+    /// A request with this id, or of this owner with this cookie, is pending already.
     Duplicate,
     /// No responder to wait for.
     NoResponders,
@@ -128,11 +130,12 @@ impl<'a> Queue<'a> {
             .find(|s| s.is_some_and(|e| e.request == request))
     }
 
-    /// Queues `request` of `owner`, expecting a response from each of `expected` by
-    /// `deadline`.
+    /// Queues `request` of `owner`, who knows it as `cookie`, expecting a response from each
+    /// of `expected` by `deadline`.
     pub fn add(
         &mut self,
         request: u64,
+        cookie: u64,
         owner: u32,
         expected: Set,
         deadline: Millis,
@@ -140,7 +143,7 @@ impl<'a> Queue<'a> {
         if expected == 0 {
             return Err(AddError::NoResponders);
         }
-        if self.find(request).is_some() {
+        if self.find(request).is_some() || self.get_cookie(owner, cookie).is_some() {
             return Err(AddError::Duplicate);
         }
         let slot = self
@@ -150,6 +153,7 @@ impl<'a> Queue<'a> {
             .ok_or(AddError::Full)?;
         *slot = Some(Entry {
             request,
+            cookie,
             owner,
             deadline,
             expected,
@@ -163,6 +167,14 @@ impl<'a> Queue<'a> {
     /// The pending request `request`, if any.
     pub fn get(&self, request: u64) -> Option<&Entry> {
         self.slots.iter().flatten().find(|e| e.request == request)
+    }
+
+    /// The pending request `owner` knows as `cookie`, if any.
+    pub fn get_cookie(&self, owner: u32, cookie: u64) -> Option<&Entry> {
+        self.slots
+            .iter()
+            .flatten()
+            .find(|e| e.owner == owner && e.cookie == cookie)
     }
 
     /// Matches a response to `request` from the responder in member slot `from`.
@@ -231,6 +243,17 @@ impl<'a> Queue<'a> {
                 });
             }
         }
+    }
+
+    /// Takes `request` off the queue without completing it (it could not be sent); returns
+    /// whether it was pending.
+    pub fn remove(&mut self, request: u64) -> bool {
+        let Some(slot) = self.find(request) else {
+            return false;
+        };
+        *slot = None;
+        self.len -= 1;
+        true
     }
 
     /// Drops every request of `owner` (its daemon went away); returns how many.

@@ -11,14 +11,15 @@
 //! One file per concept:
 //!
 //! - `header`, `subheader`, `message`: the wire format (no_std, host-tested and fuzzed);
+//! - `registration`: the payload of `Join` and `Welcome` (no_std, host-tested and fuzzed);
 //! - `members`, `responses`, `services`: the member table, the response queue and the
 //!   service bindings (no_std, host-tested);
 //! - `node`: a namespace's node, its socket and what it does with arrivals;
 //! - `stats`: what a node counts;
-//! - `netlink`: the system call interface of the daemons.
+//! - `netlink`: the system call interface of the daemons, and their sockets' release.
 
 use kernel::{
-    net::{genetlink, pernet},
+    net::{genetlink, netlink_release, pernet},
     prelude::*,
     sync::{
         global::{Global, Publication},
@@ -58,8 +59,10 @@ module! {
 pub(crate) static NODES: Global<pernet::Registration<node::Nodes>> = Global::new();
 
 struct Module {
-    // Dropped in this order: no request is handled any more, then the nodes go.
+    // Dropped in this order: no request is handled and no release reported any more, then
+    // the nodes go.
     _family: genetlink::Registration<netlink::VkeFamily>,
+    _releases: Pin<KBox<netlink_release::Registration<netlink::DaemonReleases>>>,
     _nodes: Publication<pernet::Registration<node::Nodes>>,
 }
 
@@ -67,10 +70,15 @@ impl kernel::Module for Module {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let nodes = Arc::pin_init(pernet::Registration::new(), GFP_KERNEL)?;
         let nodes = NODES.publish(nodes)?;
+        let releases = KBox::pin_init(
+            netlink_release::Registration::new(netlink::DaemonReleases),
+            GFP_KERNEL,
+        )?;
         let family = netlink::FAMILY.register(module)?;
         pr_info!("nodes in every namespace, TIPC group {:#x}\n", node::GROUP);
         Ok(Module {
             _family: family,
+            _releases: releases,
             _nodes: nodes,
         })
     }

@@ -6,6 +6,8 @@
  * message than the kernel does):
  *
  *   tipc-echo / tipc-ping      raw TIPC RDM sockets: the anchor of rtt, rate
+ *   group-member / group-ping  the same over a TIPC group, member to member
+ *                              (what vke's nodes ride on): a second anchor
  *   vke-echo / vke-ping        the same exchange through vke: a daemon on
  *                              each side, generic netlink, VKE messages, the
  *                              requester waiting for the completion
@@ -445,6 +447,29 @@ static void group_member(void)
 static int group_fd;
 static long group_round;
 
+/* A unicast to the member of instance 1, which echoes it. */
+static void group_ping_send_one(long i)
+{
+	struct sockaddr_tipc to = {
+		.family = AF_TIPC, .addrtype = TIPC_SERVICE_ADDR,
+		.addr.name.name = { BENCH_GROUP, 1 },
+	};
+
+	memcpy(payload, &i, sizeof(i));
+	if (sendto(group_fd, payload, opt.size, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+		die("group sendto");
+}
+
+static long group_ping_receive_one(void)
+{
+	long i;
+
+	if (recv(group_fd, rx, BUF, 0) < (ssize_t)sizeof(i))
+		return 0;
+	memcpy(&i, rx, sizeof(i));
+	return i;
+}
+
 static void group_send_one(long i)
 {
 	group_round = i;
@@ -536,6 +561,9 @@ int main(int argc, char **argv)
 		group_member();
 	} else if (!strcmp(role, "group-bcast")) {
 		group_bcast();
+	} else if (!strcmp(role, "group-ping")) {
+		group_fd = join(0);
+		client(group_ping_send_one, group_ping_receive_one);
 	} else {
 		fprintf(stderr, "usage: %s ROLE [options] (see the source)\n", argv[0]);
 		return 2;

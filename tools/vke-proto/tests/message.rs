@@ -356,3 +356,17 @@ fn every_error_has_a_message() {
         assert!(seen.insert(e.message()), "{e:?} shares its message");
     }
 }
+
+#[test]
+fn the_request_id_is_rewritten_in_place() {
+    let req = request();
+    let mut buf = encode(&response_to(&req, 0x2002, 0));
+    Header::set_request(&mut buf, 0xfeed_0000_0000_0007).unwrap();
+    let again = Message::parse(&buf).unwrap();
+    assert_eq!(again.header.request, 0xfeed_0000_0000_0007);
+    assert_eq!(again.header.source, 0x2002);
+    assert_eq!(
+        Header::set_request(&mut buf[..HEADER_LEN - 16], 1),
+        Err(Error::Truncated)
+    );
+}

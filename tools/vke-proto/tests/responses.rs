@@ -20,7 +20,7 @@ fn collect(f: impl FnOnce(&mut dyn FnMut(Completed))) -> Vec<Completed> {
 fn a_request_completes_when_every_responder_answered() {
     let mut s = slots(4);
     let mut q = Queue::new(&mut s);
-    q.add(7, 100, 0b1011, 5000).unwrap();
+    q.add(7, 7, 100, 0b1011, 5000).unwrap();
     assert_eq!(q.len(), 1);
     assert_eq!(q.respond(7, 0), Matched::Recorded);
     assert_eq!(q.respond(7, 3), Matched::Recorded);
@@ -42,7 +42,7 @@ fn a_request_completes_when_every_responder_answered() {
 fn each_response_is_matched_once() {
     let mut s = slots(2);
     let mut q = Queue::new(&mut s);
-    q.add(1, 9, 0b11, 100).unwrap();
+    q.add(1, 1, 9, 0b11, 100).unwrap();
     assert_eq!(q.respond(1, 0), Matched::Recorded);
     assert_eq!(q.respond(1, 0), Matched::Duplicate);
     assert_eq!(q.respond(1, 5), Matched::Unexpected, "not asked");
@@ -56,8 +56,8 @@ fn each_response_is_matched_once() {
 fn the_deadline_times_out_the_silent_ones() {
     let mut s = slots(4);
     let mut q = Queue::new(&mut s);
-    q.add(1, 9, 0b111, 100).unwrap();
-    q.add(2, 9, 0b1, 300).unwrap();
+    q.add(1, 1, 9, 0b111, 100).unwrap();
+    q.add(2, 2, 9, 0b1, 300).unwrap();
     q.respond(1, 1);
     assert_eq!(q.next_deadline(), Some(100));
     assert!(collect(|f| q.expire(99, f)).is_empty());
@@ -75,9 +75,9 @@ fn the_deadline_times_out_the_silent_ones() {
 fn a_responder_that_leaves_fails_at_once() {
     let mut s = slots(4);
     let mut q = Queue::new(&mut s);
-    q.add(1, 9, 0b011, 1000).unwrap();
-    q.add(2, 9, 0b110, 1000).unwrap();
-    q.add(3, 9, 0b100, 1000).unwrap();
+    q.add(1, 1, 9, 0b011, 1000).unwrap();
+    q.add(2, 2, 9, 0b110, 1000).unwrap();
+    q.add(3, 3, 9, 0b100, 1000).unwrap();
     q.respond(1, 0);
     // Slot 1 leaves: request 1 had only it left to hear from, and completes; request 2 still
     // waits for slot 2.
@@ -100,7 +100,7 @@ fn a_responder_that_leaves_fails_at_once() {
 fn a_responder_that_answered_then_left_counts_as_answered() {
     let mut s = slots(1);
     let mut q = Queue::new(&mut s);
-    q.add(1, 9, 0b11, 1000).unwrap();
+    q.add(1, 1, 9, 0b11, 1000).unwrap();
     q.respond(1, 0);
     assert!(collect(|f| q.member_left(0, f)).is_empty());
     match q.respond(1, 1) {
@@ -114,23 +114,48 @@ fn the_queue_is_capped_and_ids_are_unique() {
     let mut s = slots(2);
     let mut q = Queue::new(&mut s);
     assert_eq!(q.capacity(), 2);
-    q.add(1, 9, 1, 10).unwrap();
-    assert_eq!(q.add(1, 9, 1, 10), Err(AddError::Duplicate));
-    q.add(2, 9, 1, 10).unwrap();
-    assert_eq!(q.add(3, 9, 1, 10), Err(AddError::Full));
-    assert_eq!(q.add(4, 9, 0, 10), Err(AddError::NoResponders));
+    q.add(1, 1, 9, 1, 10).unwrap();
+    assert_eq!(q.add(1, 1, 9, 1, 10), Err(AddError::Duplicate));
+    q.add(2, 2, 9, 1, 10).unwrap();
+    assert_eq!(q.add(3, 3, 9, 1, 10), Err(AddError::Full));
+    assert_eq!(q.add(4, 4, 9, 0, 10), Err(AddError::NoResponders));
     q.respond(1, 0);
-    q.add(3, 9, 1, 10).unwrap();
+    q.add(3, 3, 9, 1, 10).unwrap();
     assert_eq!(q.len(), 2);
+}
+
+#[test]
+fn owners_may_share_a_cookie_but_not_reuse_a_pending_one() {
+    let mut s = slots(4);
+    let mut q = Queue::new(&mut s);
+    // Two daemons number a request 7; the node puts ids 1 and 2 on the wire.
+    q.add(1, 7, 100, 0b1, 10).unwrap();
+    q.add(2, 7, 200, 0b1, 10).unwrap();
+    assert_eq!(q.add(3, 7, 100, 0b1, 10), Err(AddError::Duplicate));
+    assert_eq!(q.get_cookie(200, 7).map(|e| e.request), Some(2));
+    let Matched::Completed(done) = q.respond(1, 0) else {
+        panic!("request 1 completes");
+    };
+    assert_eq!((done.entry.cookie, done.entry.owner), (7, 100));
+    // The cookie is free again; a late response to the old wire id matches nothing.
+    q.add(3, 7, 100, 0b1, 10).unwrap();
+    assert_eq!(q.respond(1, 0), Matched::Unexpected);
+    assert_eq!(q.get_cookie(100, 7).map(|e| e.request), Some(3));
+    // One that could not be sent is taken back: nothing completes it.
+    assert!(q.remove(3));
+    assert!(!q.remove(3));
+    assert_eq!(q.respond(3, 0), Matched::Unexpected);
+    assert!(q.get_cookie(100, 7).is_none());
+    assert_eq!(q.len(), 1);
 }
 
 #[test]
 fn a_gone_owner_cancels_its_requests() {
     let mut s = slots(4);
     let mut q = Queue::new(&mut s);
-    q.add(1, 7, 1, 10).unwrap();
-    q.add(2, 8, 1, 10).unwrap();
-    q.add(3, 7, 1, 10).unwrap();
+    q.add(1, 1, 7, 1, 10).unwrap();
+    q.add(2, 2, 8, 1, 10).unwrap();
+    q.add(3, 3, 7, 1, 10).unwrap();
     assert_eq!(q.cancel_owner(7), 2);
     assert_eq!(q.len(), 1);
     assert_eq!(q.respond(1, 0), Matched::Unexpected);
@@ -144,7 +169,7 @@ fn many_requests_many_responders_each_completes_exactly_once() {
     let mut s = slots(256);
     let mut q = Queue::new(&mut s);
     for r in 0..256u64 {
-        q.add(r, 1, u64::MAX, 1_000_000).unwrap();
+        q.add(r, r, 1, u64::MAX, 1_000_000).unwrap();
     }
     let mut completed = vec![0u32; 256];
     let mut x: u64 = 0x2545_f491_4f6c_dd1d;

@@ -14,7 +14,7 @@ source "$(dirname "$0")/vke_lib.sh"
 
 trap vke_cleanup EXIT
 vke_require
-ktap_set_plan 41
+ktap_set_plan 43
 [ -f "$VKE_KO" ] || ktap_exit_fail_msg "$VKE_KO is not built: run make modules"
 
 mark=$(pvio_kmsg_mark)
@@ -50,6 +50,8 @@ vke_report "$out" broadcast "broadcast request: every other node answers once; c
 vke_report "$out" unbound "a request for a service no daemon serves is answered -ENOENT by the node and counted"
 vke_report "$out" deadline "a silent responder times out at the deadline (800 ms); the others answered"
 vke_report "$out" own-request-id "a daemon numbers its own request (no reply); the same id while pending is refused (EEXIST)"
+vke_report "$out" shared-request-id "two daemons of a node number a request alike: each gets its response and completion under its id"
+vke_report "$out" reused-request-id "a late response to a timed-out request does not complete a later one of the same daemon id"
 vke_report "$out" late-response "a response after completion is counted unexpected and dropped"
 for c in bad-magic bad-version truncated trailing unknown-mandatory broadcast-with-destination \
 	response-without-request join-from-daemon not-a-member oversize; do
@@ -60,7 +62,7 @@ vke_report "$out" bind-busy "a second daemon cannot bind a served service (EBUSY
 vke_report "$out" unbind-not-served "unbinding a service the socket does not serve fails (ENOENT)"
 vke_report "$out" refuse-from-peer "malformed, spoofed and misaddressed messages from a group member are refused and counted"
 vke_report "$out" stranger-not-admitted "a group member that is not a vke node stays joining: its request and registration are refused, broadcasts do not wait for it"
-vke_report "$out" daemon-gone "a daemon that closed its socket loses its services at the next delivery"
+vke_report "$out" daemon-gone "a daemon that closes its socket loses its services and pending requests at once"
 vke_report "$out" member-left "a node that leaves mid-broadcast completes it at once, marked left"
 vke_report "$out" nothing-pending "no duplicate response, nothing left pending"
 

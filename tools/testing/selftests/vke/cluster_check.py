@@ -60,6 +60,58 @@ def stats(daemon):
     return daemon.node()["stats"]
 
 
+def own_id_checks(a, c, node_c):
+    """Daemon-chosen request ids: shared by two daemons, and reused."""
+    # Two daemons of a node number a request alike: the node puts ids of its
+    # own on the wire, and each daemon gets its response and completion under
+    # the id it chose.
+    a2 = Daemon(SPEC, a.netns)
+    shared = pack(dest=node_c, service=SERVICE, respond=True, request=4242)
+    sent = [a.send(shared), a2.send(shared)]
+
+    def both_done():
+        c.answer()
+        a.poll()
+        a2.poll()
+        return 4242 in a.done and 4242 in a2.done
+    settled = wait(both_done, 10, 0.02)
+    got = [[m["request"] for _, m in d.take_messages() if m["kind"] == RESPONSE]
+           for d in (a, a2)]
+    done = [d.done.pop(4242, None) for d in (a, a2)]
+    a2.close()
+    check("shared-request-id", settled and sent == [(None, None)] * 2
+          and got == [[4242], [4242]]
+          and all(x and x["outcomes"] == {node_c: ANSWERED} for x in done),
+          {"sent": sent, "got": got, "done": done})
+
+    # A daemon reuses the id of a request that timed out, to the same node: a
+    # late response to the old request does not complete the new one.
+    a.send(pack(dest=node_c, service=SERVICE, respond=True, deadline=300,
+                request=555))
+    old = []
+    wait(lambda: old.extend(c.take_messages()) or old, 5)
+    first, _ = converse(a, [], 555)
+    a.send(pack(dest=node_c, service=SERVICE, respond=True, deadline=5000,
+                request=555))
+    # C takes the new request before it sends: YNL's `do` cannot read a
+    # notification that comes first.
+    wait(lambda: c.poll() or c.messages, 5)
+    before = stats(a)["unexpected"]
+    for sender, m in old:
+        c.send(pack(RESPONSE, service=SERVICE, dest=sender,
+                    request=m["request"], payload=b"late"))
+    late = wait(lambda: stats(a)["unexpected"] == before + 1, 5)
+    a.poll()
+    early = a.done.get(555)
+    second, responses = converse(a, [c], 555)
+    check("reused-request-id", len(old) == 1 and first is not None
+          and first["outcomes"] == {node_c: TIMEOUT} and late and early is None
+          and second is not None and second["outcomes"] == {node_c: ANSWERED}
+          and [r["payload"] for r in responses] == [b"pong"],
+          {"old": len(old), "first": first, "late": late, "early": early,
+           "second": second, "responses": responses})
+
+
 def basic(daemons):
     a, b, c = daemons[:3]
     ids = [d.node()["node"] for d in daemons]
@@ -135,6 +187,7 @@ def basic(daemons):
           and done["outcomes"] == {node_c: TIMEOUT},
           {"sent": sent, "again": again, "done": done})
     c.take_messages()
+    own_id_checks(a, c, node_c)
 
     # A late response is unexpected, counted and dropped.
     before = stats(a)["unexpected"]
@@ -145,15 +198,26 @@ def basic(daemons):
     daemon_checks(a, b, node_a, node_b)
     peer_checks(a, c, node_a, node_c, [b, c])
 
-    # A daemon that goes away loses its services at the first delivery.
+    # A daemon that closes its socket loses its services and its pending
+    # requests at once, before any message comes for it; a request for the
+    # service is then answered -ENOENT by its node.
+    b.send(pack(dest=node_c, service=SERVICE, respond=True, deadline=60000))
+    wait(lambda: c.take_messages(), 5)
     b.close()
+    gone = Daemon(SPEC, b.netns)
+
+    def released():
+        node = gone.node()
+        return (node["stats"]["daemons-gone"] == 1 and not node.get("service")
+                and node["pending"] == 0)
+    at_once = wait(released, 5)
     req, _ = a.send(pack(dest=node_b, service=SERVICE, respond=True))
     done, responses = converse(a, [], req)
-    gone = Daemon(SPEC, b.netns)
-    check("daemon-gone", done is not None and len(responses) == 1
+    check("daemon-gone", at_once and done is not None and len(responses) == 1
           and responses[0]["status"] == -errno.ENOENT
-          and stats(gone)["daemons-gone"] == 1 and not gone.node().get("service"),
-          {"done": done, "responses": responses, "node": gone.node()})
+          and stats(gone)["daemons-gone"] == 1,
+          {"at_once": at_once, "done": done, "responses": responses,
+           "node": gone.node()})
     gone.close()
 
     # A node that leaves in the middle of a broadcast fails it there at once,
