@@ -94,6 +94,10 @@ struct Shared {
     /// The receive buffer, which only the work (never concurrent with itself) uses.
     #[pin]
     rx: Mutex<KVVec<u8>>,
+    /// The buffer the daemons' messages are encoded into, outside the state's lock: a send
+    /// through a veth runs the peer's receive path before it returns.
+    #[pin]
+    tx: Mutex<KVVec<u8>>,
     #[pin]
     state: Mutex<State>,
 }
@@ -151,6 +155,79 @@ pub(crate) struct Sent {
     pub(crate) assigned: bool,
     /// How many responses it waits for.
     pub(crate) expected: u32,
+}
+
+/// What the work hands a daemon after a message, once it has let go of the state: the daemon
+/// it wakes sends its next message through the state, and would wait for it otherwise.
+enum Handoff {
+    /// Nothing.
+    Nothing,
+    /// A request, to the daemon at `port` that serves its service. The node answers for a
+    /// daemon that cannot take it, if the sender (`from`) wants a response.
+    Request {
+        port: u32,
+        header: Header,
+        from: SocketId,
+        wanted: bool,
+    },
+    /// A response from node `from`, to the owner of its request at `port`; with the request's
+    /// completion and the node of each member slot, if it was the last one awaited.
+    Response {
+        port: u32,
+        from: u32,
+        done: Option<(Completed, [u32; MAX_MEMBERS])>,
+    },
+}
+
+impl Handoff {
+    /// Sends the notification of `bytes`, the message this handoff is for; takes the state
+    /// again only if it failed. Both kinds were counted as delivered.
+    fn send(self, sock: &Socket, bytes: &[u8], state: &Mutex<State>) {
+        let (port, sent) = match &self {
+            Handoff::Nothing => return,
+            Handoff::Request { port, from, .. } => {
+                (*port, netlink::deliver(sock.net(), *port, bytes, from.node))
+            }
+            Handoff::Response {
+                port,
+                from,
+                done: None,
+            } => (*port, netlink::deliver(sock.net(), *port, bytes, *from)),
+            Handoff::Response {
+                port,
+                from,
+                done: Some((done, nodes)),
+            } => {
+                // The last response and the completion reach the owner in one datagram.
+                let sent = netlink::deliver_last(sock.net(), *port, bytes, *from, done, nodes);
+                (*port, sent)
+            }
+        };
+        let Err(e) = sent else {
+            return;
+        };
+        let mut state = state.lock();
+        state.stats.delivered -= 1;
+        state.notified(sock, port, Err(e));
+        if let Handoff::Request {
+            header,
+            from,
+            wanted,
+            ..
+        } = self
+        {
+            let status = if e == ECONNREFUSED {
+                // Gone meanwhile: as if it had never bound.
+                state.stats.unbound += 1;
+                STATUS_NO_SERVICE
+            } else {
+                STATUS_NO_ROOM
+            };
+            if wanted {
+                state.answer(sock, &header, from, status);
+            }
+        }
+    }
 }
 
 impl State {
@@ -239,15 +316,12 @@ impl State {
         }
     }
 
-    /// Hands `bytes`, a checked message from `from`, to the daemon at `port`. Fails with
-    /// `ECONNREFUSED` if the daemon is gone.
-    fn deliver(&mut self, sock: &Socket, port: u32, bytes: &[u8], from: u32) -> Result {
-        let delivered = netlink::deliver(sock.net(), port, bytes, from);
-        if delivered.is_ok() {
-            self.stats.delivered += 1;
+    /// Counts `n` messages (-1: one taken back) sent by a daemon, to member `slot` or to all.
+    fn count_sent(&mut self, slot: Option<usize>, n: i64) {
+        self.stats.sent = self.stats.sent.wrapping_add_signed(n);
+        if let Some(p) = slot.and_then(|slot| self.peers.get_mut(slot)) {
+            p.sent = p.sent.wrapping_add_signed(n);
         }
-        self.notified(sock, port, delivered);
-        delivered
     }
 
     /// Encodes `message` and sends it to `to`, or to every member with `None`.
@@ -287,8 +361,15 @@ impl State {
         let _ = self.transmit(sock, &response, Some(from));
     }
 
-    /// Takes a message of `len` bytes from socket `from` (`truncated` if it was longer).
-    fn on_message(&mut self, sock: &Socket, bytes: &mut [u8], truncated: bool, from: SocketId) {
+    /// Takes a message of `len` bytes from socket `from` (`truncated` if it was longer);
+    /// returns what to hand a daemon once the state is let go.
+    fn on_message(
+        &mut self,
+        sock: &Socket,
+        bytes: &mut [u8],
+        truncated: bool,
+        from: SocketId,
+    ) -> Handoff {
         let member = Member {
             node: from.node,
             port: from.port,
@@ -297,37 +378,45 @@ impl State {
         // may still register, so its messages are read before they are refused.
         let peer = self.members.slot_of(member);
         if truncated {
-            return self.refuse(peer, |s| &mut s.refused_oversize);
+            self.refuse(peer, |s| &mut s.refused_oversize);
+            return Handoff::Nothing;
         }
         let message = match Message::parse(&*bytes) {
             Ok(message) => message,
-            Err(_) => return self.refuse(peer, |s| &mut s.refused_malformed),
+            Err(_) => {
+                self.refuse(peer, |s| &mut s.refused_malformed);
+                return Handoff::Nothing;
+            }
         };
         let header = &message.header;
         if header.source != from.node {
-            return self.refuse(peer, |s| &mut s.refused_spoofed);
+            self.refuse(peer, |s| &mut s.refused_spoofed);
+            return Handoff::Nothing;
         }
         let own = self.own_node(sock);
         if !message.subheader.broadcast && header.destination != own {
-            return self.refuse(peer, |s| &mut s.refused_misaddressed);
+            self.refuse(peer, |s| &mut s.refused_misaddressed);
+            return Handoff::Nothing;
         }
         if matches!(header.kind, Kind::Join | Kind::Welcome) {
-            return self.on_registration(sock, &message, member);
+            self.on_registration(sock, &message, member);
+            return Handoff::Nothing;
         }
         let Some(slot) = peer.filter(|&slot| self.members.is_admitted(slot)) else {
-            return self.refuse(peer, |s| &mut s.refused_not_member);
+            self.refuse(peer, |s| &mut s.refused_not_member);
+            return Handoff::Nothing;
         };
         self.stats.received += 1;
         if let Some(p) = self.peers.get_mut(slot) {
             p.received += 1;
         }
         match header.kind {
-            Kind::Request => self.on_request(sock, &message, bytes, from),
+            Kind::Request => self.on_request(sock, &message, from),
             Kind::Response => {
                 let header = message.header;
-                self.on_response(sock, &header, bytes, slot)
+                self.on_response(&header, bytes, slot)
             }
-            Kind::Join | Kind::Welcome => {}
+            Kind::Join | Kind::Welcome => Handoff::Nothing,
         }
     }
 
@@ -476,47 +565,46 @@ impl State {
         next
     }
 
-    fn on_request(&mut self, sock: &Socket, message: &Message<'_>, bytes: &[u8], from: SocketId) {
+    /// Takes a request from member `from`: for the daemon that serves its service, or
+    /// answered by the node if none does.
+    fn on_request(&mut self, sock: &Socket, message: &Message<'_>, from: SocketId) -> Handoff {
         let header = &message.header;
         let wanted = message.subheader.response_requested;
-        let status = match self.services.port_of(header.service) {
-            Some(port) => match self.deliver(sock, port, bytes, from.node) {
-                Ok(()) => return,
-                // Gone meanwhile: as if it had never bound.
-                Err(e) if e == ECONNREFUSED => {
-                    self.stats.unbound += 1;
-                    STATUS_NO_SERVICE
-                }
-                Err(_) => STATUS_NO_ROOM,
-            },
-            None => {
-                self.stats.unbound += 1;
-                STATUS_NO_SERVICE
-            }
-        };
-        if wanted {
-            self.answer(sock, header, from, status);
+        if let Some(port) = self.services.port_of(header.service) {
+            // Counted now, taken back if the daemon cannot take it.
+            self.stats.delivered += 1;
+            return Handoff::Request {
+                port,
+                header: *header,
+                from,
+                wanted,
+            };
         }
+        self.stats.unbound += 1;
+        if wanted {
+            self.answer(sock, header, from, STATUS_NO_SERVICE);
+        }
+        Handoff::Nothing
     }
 
-    /// Matches a response, `bytes` with `header`, from member slot `slot`, and hands it to the
-    /// request's owner under the owner's id for the request.
-    fn on_response(&mut self, sock: &Socket, header: &Header, bytes: &mut [u8], slot: usize) {
+    /// Matches a response, `bytes` with `header`, from member slot `slot`, and rewrites it
+    /// for the request's owner, under the owner's id for the request.
+    fn on_response(&mut self, header: &Header, bytes: &mut [u8], slot: usize) -> Handoff {
         let request = header.request;
         let Some((owner, cookie)) = self.queue().get(request).map(|e| (e.owner, e.cookie)) else {
             self.stats.unexpected += 1;
-            return;
+            return Handoff::Nothing;
         };
         let done = match self.queue().respond(request, slot) {
             Matched::Recorded => None,
             Matched::Completed(done) => Some(done),
             Matched::Duplicate => {
                 self.stats.duplicates += 1;
-                return;
+                return Handoff::Nothing;
             }
             Matched::Unexpected => {
                 self.stats.unexpected += 1;
-                return;
+                return Handoff::Nothing;
             }
         };
         self.stats.responses += 1;
@@ -525,20 +613,16 @@ impl State {
         }
         // Parsed already, so the header is there.
         let _ = Header::set_request(bytes, cookie);
-        let from = header.source;
-        // The owner may be gone: then its requests are dropped, this one too if pending.
-        let Some(done) = done else {
-            let _ = self.deliver(sock, owner, bytes, from);
-            return;
-        };
-        // The last response and the completion reach the owner in one datagram.
-        self.count_completion(&done);
-        let notified =
-            netlink::deliver_last(sock.net(), owner, bytes, from, &done, &self.last_node);
-        if notified.is_ok() {
-            self.stats.delivered += 1;
+        // Counted now, taken back if the owner cannot take it.
+        self.stats.delivered += 1;
+        if let Some(done) = &done {
+            self.count_completion(done);
         }
-        self.notified(sock, owner, notified);
+        Handoff::Response {
+            port: owner,
+            from: header.source,
+            done: done.map(|done| (done, self.last_node)),
+        }
     }
 
     fn on_member(&mut self, sock: &Socket, member: SocketId, up: bool) {
@@ -628,7 +712,9 @@ impl Receive for Node {
                     ..
                 }) => {
                     let bytes = rx.get_mut(..len).unwrap_or(&mut []);
-                    state.on_message(sock, bytes, truncated, from);
+                    let handoff = state.on_message(sock, bytes, truncated, from);
+                    drop(state);
+                    handoff.send(sock, bytes, &shared.state);
                 }
                 Ok(Arrival::MemberUp { member, .. }) => state.on_member(sock, member, true),
                 Ok(Arrival::MemberDown { member, .. }) => state.on_member(sock, member, false),
@@ -730,27 +816,47 @@ pub(crate) fn send(
         }
     }
     let deadline = now_ms() + u64::from(sub.deadline_ms.unwrap_or(state.config.deadline_ms));
-    state
-        .transmit(sock, &message, to.map(|(id, _)| id))
-        .map_err(|e| match e {
-            e if e == EAGAIN => fail(c_str!("vke: the cluster is congested, try again"), EAGAIN),
-            e => e,
-        })?;
-    if let Some(p) = to.and_then(|(_, slot)| state.peers.get_mut(slot)) {
-        p.sent += 1;
-    }
-    let request = message.header.request;
+    let request = header.request;
+    let slot = to.map(|(_, slot)| slot);
+    let mut wake = false;
     if wanted {
-        // Cannot fail: the id is new, a slot is free and responders are expected.
+        // Queued before it is sent: the response may come before `send` returns. Cannot
+        // fail: the id is new, a slot is free and responders are expected.
         let _ = state.queue().add(request, cookie, port, expected, deadline);
         // A timer that fires no later than the new deadline is left alone, as its run arms
         // the next; else the work runs now to arm it for this one. Waking the work for every
         // request would cost a context switch per request.
         if state.armed_ms.map_or(true, |armed| armed > deadline) {
             state.armed_ms = Some(deadline);
-            drop(state);
-            receiver.wake();
+            wake = true;
         }
+    }
+    // Counted now, taken back if it fails: the send happens without the state, which the
+    // work needs for the arrivals it causes.
+    state.count_sent(slot, 1);
+    drop(state);
+    let sent = {
+        let mut tx = receiver.data().shared.tx.lock();
+        let to = to.map(|(id, _)| Address::socket(id));
+        match message.encode(&mut tx) {
+            Ok(len) => tipc::send(sock, to.as_ref(), &tx[..len]).map(|_| ()),
+            Err(_) => Err(EMSGSIZE),
+        }
+    };
+    if let Err(e) = sent {
+        let mut state = receiver.data().state();
+        state.count_sent(slot, -1);
+        if wanted {
+            state.queue().remove(request);
+        }
+        drop(state);
+        return Err(match e {
+            e if e == EAGAIN => fail(c_str!("vke: the cluster is congested, try again"), EAGAIN),
+            e => e,
+        });
+    }
+    if wake {
+        receiver.wake();
     }
     Ok(Sent {
         request,
@@ -861,10 +967,12 @@ impl pernet::Operations for Nodes {
         let sock = tipc::socket(net)?;
         tipc::join_group(&sock, GROUP, INSTANCE, Scope::Cluster, false)?;
         let rx = KVVec::from_elem(0u8, tipc::MAX_MESSAGE_LEN, GFP_KERNEL)?;
+        let tx = KVVec::from_elem(0u8, MAX_MESSAGE_LEN, GFP_KERNEL)?;
         let state = State::new()?;
         let shared = Arc::pin_init(
             pin_init!(Shared {
                 rx <- new_mutex!(rx),
+                tx <- new_mutex!(tx),
                 state <- new_mutex!(state),
             }),
             GFP_KERNEL,

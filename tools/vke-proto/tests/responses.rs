@@ -275,3 +275,9 @@ fn the_member_table_is_capped_and_a_lost_join_comes_back_by_admission() {
     assert_eq!(m.admit(late), Admission::Admitted(4));
     assert_eq!(m.admitted(), 1 << 4);
 }
+
+#[test]
+fn a_pending_request_slot_takes_64_bytes() {
+    // The figure Documentation/networking/vke.rst gives (256 slots: 16 KiB per node).
+    assert_eq!(core::mem::size_of::<Option<Entry>>(), 64);
+}
