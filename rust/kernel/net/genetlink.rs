@@ -449,6 +449,9 @@ impl<F: Spec> Family<F> {
         size: usize,
         build: impl FnOnce(&mut Message<'_>) -> Result,
     ) -> Result {
+        if size > MAX_UNICAST_SIZE {
+            return Err(EMSGSIZE);
+        }
         self.unicast_batch(net, portid, size, |batch| batch.add(cmd, build))
     }
 
@@ -456,7 +459,8 @@ impl<F: Spec> Family<F> {
     /// in one datagram: the socket's reader wakes once and reads them all with one `recv`, in
     /// order. `size` is the room all of them need: their attributes, and
     /// [`BATCH_MESSAGE_ROOM`] for each message after the first. Fails as [`Family::unicast`]
-    /// does, and sends nothing if `build` fails or adds nothing.
+    /// does, and sends nothing if `build` fails or adds nothing. A reader whose buffer is
+    /// smaller than the datagram loses the end of it, later messages included.
     pub fn unicast_batch(
         &self,
         net: &Net,

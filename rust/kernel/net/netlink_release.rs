@@ -26,10 +26,11 @@ pub const NETLINK_GENERIC: i32 = bindings::NETLINK_GENERIC as i32;
 ///
 /// `'static` because a registration may outlive any borrow (it can be leaked).
 pub trait Handler: Send + Sync + 'static {
-    /// Called in process context, without locks held, when the user-space netlink socket of
-    /// `protocol` bound to port `portid` in `net` is released; it may sleep. Its port may be
-    /// taken by a new socket as soon as the call returns. Called for every protocol: filter on
-    /// `protocol` first, as every close of a bound netlink socket comes here.
+    /// Called in process context, with the chain's lock held for reading, when the user-space
+    /// netlink socket of `protocol` bound to port `portid` in `net` is released; it may
+    /// sleep. The socket left the port table before: a new socket may hold `portid` already.
+    /// Called for every protocol: filter on `protocol` first, as every close of a bound
+    /// netlink socket comes here.
     ///
     /// The handler must not create or drop a [`Registration`]: both take the chain's lock,
     /// which is held.
