@@ -26,16 +26,7 @@ trap cleanup EXIT
 vke_require
 ktap_set_plan 9
 [ -x "$pvio" ] || ktap_exit_fail_msg "$pvio is not built"
-[ -f "$VKE_KO" ] || ktap_exit_fail_msg "$VKE_KO is not built: run make modules"
-
-mark=$(pvio_kmsg_mark)
-insmod "$VKE_KO"
-pvio_result $? "the module loads"
-
-vke_cluster 3
-r=$?
-[ $r -eq 0 ] || vke_show_links
-pvio_result $r "three nodes linked by TIPC"
+vke_start 3 "three nodes linked by TIPC"
 
 members_of() { on "$1" "$pvio" vke members --json | jq '[.[] | select(.state == "up")] | length'; }
 two_admitted() { [ "$(members_of 0)" -eq 2 ]; }
@@ -96,6 +87,6 @@ r=$?
 sed 's/^/# /' "$tmp/err"
 pvio_result $r "a send to a node that is not a member fails with the node's reason"
 
-vke_unload "$mark"
+vke_unload "$VKE_MARK"
 pvio_result $? "the module unloads without a kernel report"
 ktap_finished

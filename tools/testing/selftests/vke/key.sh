@@ -18,19 +18,11 @@ keyed() { # netns index
 trap vke_cleanup EXIT
 vke_require
 ktap_set_plan 6
-[ -f "$VKE_KO" ] || ktap_exit_fail_msg "$VKE_KO is not built: run make modules"
-
-mark=$(pvio_kmsg_mark)
-insmod "$VKE_KO"
-pvio_result $? "the module loads"
-
 keyed_links() {
 	[ "$(vke_links_up "${VKE_NODES[0]}")" -eq 1 ] && [ "$(vke_links_up "${VKE_NODES[1]}")" -eq 1 ]
 }
-VKE_NODE_SETUP=keyed vke_cluster 3 && slowwait 60 keyed_links
-r=$?
-[ $r -eq 0 ] || vke_show_links
-pvio_result $r "three nodes on a bridge, two with a cluster key: the keyed two link"
+VKE_NODE_SETUP=keyed VKE_READY=keyed_links \
+	vke_start 3 "three nodes on a bridge, two with a cluster key: the keyed two link"
 
 out=$(mktemp)
 vke_scenario keyed "$out"
@@ -43,6 +35,6 @@ vke_report "$out" keyed-members "the keyed nodes see each other only; the other 
 vke_report "$out" keyed-broadcast "a broadcast expects and gets the keyed peer's response alone; the outsider cannot send to them"
 rm -f "$out"
 
-vke_unload "$mark"
+vke_unload "$VKE_MARK"
 pvio_result $? "the module unloads without a kernel report"
 ktap_finished

@@ -10,16 +10,8 @@ source "$(dirname "$0")/vke_lib.sh"
 trap vke_cleanup EXIT
 vke_require
 ktap_set_plan 5
-[ -f "$VKE_KO" ] || ktap_exit_fail_msg "$VKE_KO is not built: run make modules"
-
-mark=$(pvio_kmsg_mark)
-insmod "$VKE_KO"
-pvio_result $? "the module loads"
-
-vke_cluster 2 netem delay 2ms 1ms loss 10% duplicate 5% reorder 25% 50%
-r=$?
-[ $r -eq 0 ] || vke_show_links
-pvio_result $r "two nodes linked by TIPC over veths with 10% loss, 5% duplication and reordering"
+vke_start 2 "two nodes linked by TIPC over veths with 10% loss, 5% duplication and reordering" \
+	netem delay 2ms 1ms loss 10% duplicate 5% reorder 25% 50%
 
 out=$(mktemp)
 vke_scenario netem "$out"
@@ -33,6 +25,6 @@ echo "# TIPC link repairs (retransmissions and duplicates) seen by node 0: $repa
 pvio_result $? "the links were lossy indeed: TIPC repaired $repaired frames"
 rm -f "$out"
 
-vke_unload "$mark"
+vke_unload "$VKE_MARK"
 pvio_result $? "the module unloads without a kernel report"
 ktap_finished

@@ -88,6 +88,23 @@ vke_links_are() { # N
 	done
 }
 
+# Loads the module and builds a cluster of N nodes (vke_cluster N ARGS...),
+# each step a subtest, the second described by DESC; with VKE_READY set, the
+# cluster must also meet that predicate within 60 s. Sets VKE_MARK for
+# vke_unload.
+vke_start() { # N DESC [qdisc args...]
+	local n=$1 desc=$2 r
+	shift 2
+	[ -f "$VKE_KO" ] || ktap_exit_fail_msg "$VKE_KO is not built: run make modules"
+	VKE_MARK=$(pvio_kmsg_mark)
+	insmod "$VKE_KO"
+	pvio_result $? "the module loads"
+	vke_cluster "$n" "$@" && { [ -z "${VKE_READY:-}" ] || slowwait 60 "$VKE_READY"; }
+	r=$?
+	[ $r -eq 0 ] || vke_show_links
+	pvio_result $r "$desc"
+}
+
 # Prints each node's TIPC links, for a failure's diagnosis.
 vke_show_links() {
 	local ns
