@@ -183,32 +183,31 @@ impl Handoff {
     /// Sends the notification of `bytes`, the message this handoff is for; takes the state
     /// again only if it failed. Both kinds were counted as delivered.
     fn send(self, sock: &Socket, bytes: &[u8], state: &Mutex<State>) {
-        let (port, sent) = match &self {
+        let sent = match &self {
             Handoff::Nothing => return,
             Handoff::Request { port, from, .. } => {
-                (*port, netlink::deliver(sock.net(), *port, bytes, from.node))
+                netlink::deliver(sock.net(), *port, bytes, from.node)
             }
             Handoff::Response {
                 port,
                 from,
                 done: None,
-            } => (*port, netlink::deliver(sock.net(), *port, bytes, *from)),
+            } => netlink::deliver(sock.net(), *port, bytes, *from),
             Handoff::Response {
                 port,
                 from,
                 done: Some((done, nodes)),
             } => {
                 // The last response and the completion reach the owner in one datagram.
-                let sent = netlink::deliver_last(sock.net(), *port, bytes, *from, done, nodes);
-                (*port, sent)
+                netlink::deliver_last(sock.net(), *port, bytes, *from, done, nodes)
             }
         };
         let Err(e) = sent else {
             return;
         };
         let mut state = state.lock();
-        state.stats.delivered -= 1;
-        state.notified(sock, port, Err(e));
+        state.stats.delivered = state.stats.delivered.saturating_sub(1);
+        state.notified(Err(e));
         if let Handoff::Request {
             header,
             from,
@@ -253,12 +252,14 @@ impl State {
         Queue::new(&mut self.pending)
     }
 
-    /// A request id for the wire that no pending request has.
-    fn new_request_id(&mut self) -> u64 {
+    /// A request id for the wire that no pending request has, nor the daemon at `port` as
+    /// its own number (the id is that number too when the node chose it).
+    fn new_request_id(&mut self, port: u32) -> u64 {
         loop {
             let id = self.next_request;
             self.next_request = self.next_request.wrapping_add(1).max(1);
-            if self.queue().get(id).is_none() {
+            let queue = self.queue();
+            if queue.get(id).is_none() && queue.get_cookie(port, id).is_none() {
                 return id;
             }
         }
@@ -290,7 +291,7 @@ impl State {
         self.count_completion(done);
         let owner = done.entry.owner;
         let notified = netlink::done(sock.net(), owner, done, &self.last_node);
-        self.notified(sock, owner, notified);
+        self.notified(notified);
     }
 
     /// Counts a completed request and its responders that did not answer.
@@ -306,21 +307,21 @@ impl State {
         }
     }
 
-    /// Takes the result of a notification to the daemon at `port`: a daemon gone loses its
-    /// services and requests; one whose socket is full loses the notification.
-    fn notified(&mut self, sock: &Socket, port: u32, result: Result) {
-        match result {
-            Err(e) if e == ECONNREFUSED => self.daemon_gone(sock, port),
-            Err(_) => self.stats.dropped += 1,
-            Ok(()) => {}
+    /// Counts a notification lost: the daemon's socket was full, or it is gone. A gone
+    /// daemon is forgotten when its socket is released (`daemon_closed`), not here: its port
+    /// may already belong to a new daemon, whose bindings must stay.
+    fn notified(&mut self, result: Result) {
+        if result.is_err() {
+            self.stats.dropped += 1;
         }
     }
 
     /// Counts `n` messages (-1: one taken back) sent by a daemon, to member `slot` or to all.
     fn count_sent(&mut self, slot: Option<usize>, n: i64) {
-        self.stats.sent = self.stats.sent.wrapping_add_signed(n);
+        // Saturating: the slot may have been reset for a new member meanwhile.
+        self.stats.sent = self.stats.sent.saturating_add_signed(n);
         if let Some(p) = slot.and_then(|slot| self.peers.get_mut(slot)) {
-            p.sent = p.sent.wrapping_add_signed(n);
+            p.sent = p.sent.saturating_add_signed(n);
         }
     }
 
@@ -810,7 +811,7 @@ pub(crate) fn send(
                 EEXIST,
             ));
         }
-        header.request = state.new_request_id();
+        header.request = state.new_request_id(port);
         if assigned {
             cookie = header.request;
         }
@@ -820,9 +821,12 @@ pub(crate) fn send(
     let slot = to.map(|(_, slot)| slot);
     let mut wake = false;
     if wanted {
-        // Queued before it is sent: the response may come before `send` returns. Cannot
-        // fail: the id is new, a slot is free and responders are expected.
-        let _ = state.queue().add(request, cookie, port, expected, deadline);
+        // Queued before it is sent: the response may come before `send` returns. The id is
+        // new, the cookie free, a slot free and responders expected: checked above.
+        state
+            .queue()
+            .add(request, cookie, port, expected, deadline)
+            .map_err(|_| ENOBUFS)?;
         // A timer that fires no later than the new deadline is left alone, as its run arms
         // the next; else the work runs now to arm it for this one. Waking the work for every
         // request would cost a context switch per request.
@@ -843,20 +847,24 @@ pub(crate) fn send(
             Err(_) => Err(EMSGSIZE),
         }
     };
+    if wake {
+        // Whatever became of the send, the timer must be armed for what is queued.
+        receiver.wake();
+    }
     if let Err(e) = sent {
         let mut state = receiver.data().state();
         state.count_sent(slot, -1);
-        if wanted {
-            state.queue().remove(request);
+        // Completed meanwhile (its responder left, or a short deadline passed): the
+        // daemon has its completion, which says how it ended, and no error besides.
+        if !wanted || state.queue().remove(request) {
+            drop(state);
+            return Err(match e {
+                e if e == EAGAIN => {
+                    fail(c_str!("vke: the cluster is congested, try again"), EAGAIN)
+                }
+                e => e,
+            });
         }
-        drop(state);
-        return Err(match e {
-            e if e == EAGAIN => fail(c_str!("vke: the cluster is congested, try again"), EAGAIN),
-            e => e,
-        });
-    }
-    if wake {
-        receiver.wake();
     }
     Ok(Sent {
         request,

@@ -14,7 +14,7 @@ source "$(dirname "$0")/vke_lib.sh"
 
 trap vke_cleanup EXIT
 vke_require
-ktap_set_plan 43
+ktap_set_plan 44
 [ -f "$VKE_KO" ] || ktap_exit_fail_msg "$VKE_KO is not built: run make modules"
 
 mark=$(pvio_kmsg_mark)
@@ -51,6 +51,7 @@ vke_report "$out" unbound "a request for a service no daemon serves is answered 
 vke_report "$out" deadline "a silent responder times out at the deadline (800 ms); the others answered"
 vke_report "$out" own-request-id "a daemon numbers its own request (no reply); the same id while pending is refused (EEXIST)"
 vke_report "$out" shared-request-id "two daemons of a node number a request alike: each gets its response and completion under its id"
+vke_report "$out" mixed-request-ids "a daemon's own request number never clashes with one its node gives it"
 vke_report "$out" reused-request-id "a late response to a timed-out request does not complete a later one of the same daemon id"
 vke_report "$out" late-response "a response after completion is counted unexpected and dropped"
 for c in bad-magic bad-version truncated trailing unknown-mandatory broadcast-with-destination \

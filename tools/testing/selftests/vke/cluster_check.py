@@ -84,6 +84,25 @@ def own_id_checks(a, c, node_c):
           and all(x and x["outcomes"] == {node_c: ANSWERED} for x in done),
           {"sent": sent, "got": got, "done": done})
 
+    # A daemon's own number never clashes with one the node gives it: the node
+    # gives k, the daemon numbers a request k + 2 (it goes out as k + 1), and
+    # the node's next number skips k + 2.
+    k, _ = a.send(pack(dest=node_c, service=SERVICE, respond=True))
+    a.send(pack(dest=node_c, service=SERVICE, respond=True, request=k + 2))
+    given, _ = a.send(pack(dest=node_c, service=SERVICE, respond=True))
+    ids = (k, k + 2, given)
+
+    def all_done():
+        c.answer()
+        a.poll()
+        return all(i in a.done for i in ids)
+    settled = wait(all_done, 10, 0.02)
+    a.take_messages()
+    done = [a.done.pop(i, None) for i in ids]
+    check("mixed-request-ids", settled and len(set(ids)) == 3
+          and all(d and d["outcomes"] == {node_c: ANSWERED} for d in done),
+          {"ids": ids, "done": done})
+
     # A daemon reuses the id of a request that timed out, to the same node: a
     # late response to the old request does not complete the new one.
     a.send(pack(dest=node_c, service=SERVICE, respond=True, deadline=300,
