@@ -158,15 +158,18 @@ pub struct Lengths {
     pub payload: usize,
 }
 
-fn be16(b: &[u8], at: usize) -> u16 {
+/// The big-endian 16-bit field at `at` of `b`, which the caller checked is long enough.
+pub(crate) fn be16(b: &[u8], at: usize) -> u16 {
     u16::from_be_bytes([b[at], b[at + 1]])
 }
 
-fn be32(b: &[u8], at: usize) -> u32 {
+/// The big-endian 32-bit field at `at` of `b`, which the caller checked is long enough.
+pub(crate) fn be32(b: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
-fn be64(b: &[u8], at: usize) -> u64 {
+/// The big-endian 64-bit field at `at` of `b`, which the caller checked is long enough.
+pub(crate) fn be64(b: &[u8], at: usize) -> u64 {
     (u64::from(be32(b, at)) << 32) | u64::from(be32(b, at + 4))
 }
 

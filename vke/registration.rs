@@ -18,7 +18,7 @@
 //! Configurations are ordered by generation, then by origin node: every node keeps the
 //! greatest it has seen, so all converge on one whichever way the messages travel.
 
-use super::header::Error;
+use super::header::{be16, be32, be64, Error};
 use super::services::MAX_SERVICES;
 use super::subheader::MAX_DEADLINE_MS;
 
@@ -120,18 +120,6 @@ pub struct Registration {
     pub config: Config,
     /// The sender's status.
     pub status: Status,
-}
-
-fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
-}
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn be64(b: &[u8], at: usize) -> u64 {
-    (u64::from(be32(b, at)) << 32) | u64::from(be32(b, at + 4))
 }
 
 impl Registration {
