@@ -50,6 +50,7 @@ pub mod kunit;
 pub mod list;
 #[cfg(CONFIG_NET)]
 pub mod net;
+pub(crate) mod notifier_block;
 pub mod page;
 pub mod prelude;
 pub mod print;

@@ -9,12 +9,12 @@
 
 use crate::{
     bindings,
-    error::{to_result, Result},
+    error::Result,
     ffi::{c_int, c_ulong, c_void},
     init::PinInit,
     net::dev::Device,
+    notifier_block::{Block, Chain},
     prelude::*,
-    types::Opaque,
 };
 
 macro_rules! define_events {
@@ -133,8 +133,8 @@ pub trait Handler: Send + Sync + 'static {
 ///
 /// # Invariants
 ///
-/// `nb` is registered on the netdevice notifier chain, and its callback is
-/// [`Registration::notifier_call`], which finds `handler` through `nb`'s address.
+/// `block` is on the netdevice notifier chain with [`Registration::notifier_call`] as its
+/// callback.
 ///
 /// # Examples
 ///
@@ -175,19 +175,27 @@ pub trait Handler: Send + Sync + 'static {
 /// assert_eq!(unregistered.load(Ordering::Relaxed), seen);
 /// # Ok::<(), Error>(())
 /// ```
-#[pin_data(PinnedDrop)]
+#[pin_data]
 pub struct Registration<T: Handler> {
-    handler: T,
     #[pin]
-    nb: Opaque<bindings::notifier_block>,
+    block: Block<Netdevice, T>,
 }
 
-// SAFETY: the notifier block is only touched by the notifier chain, under RTNL; all other access
-// goes through `&T`, and `T: Send + Sync`.
-unsafe impl<T: Handler> Send for Registration<T> {}
+/// The netdevice notifier chain.
+struct Netdevice;
 
-// SAFETY: `&Registration` only gives out `&T`, and `T: Sync`.
-unsafe impl<T: Handler> Sync for Registration<T> {}
+impl Chain for Netdevice {
+    unsafe fn register(nb: *mut bindings::notifier_block) -> c_int {
+        // SAFETY: the caller's guarantee is the function's.
+        unsafe { bindings::register_netdevice_notifier(nb) }
+    }
+
+    unsafe fn unregister(nb: *mut bindings::notifier_block) {
+        // SAFETY: the caller's guarantee; the chain runs under RTNL, which this takes, so no
+        // call is running when it returns.
+        unsafe { bindings::unregister_netdevice_notifier(nb) };
+    }
+}
 
 impl<T: Handler> Registration<T> {
     /// Registers `handler` on the netdevice notifier chain.
@@ -195,40 +203,21 @@ impl<T: Handler> Registration<T> {
     /// Takes RTNL. Fails with the handler's error if it refuses the replay of an existing device,
     /// after the chain has rolled the replay back.
     pub fn new(handler: T) -> impl PinInit<Self, Error> {
-        let register = move |slot: *mut Opaque<bindings::notifier_block>| {
-            let nb = Opaque::raw_get(slot);
-            // SAFETY: `slot` is valid for writes; a zeroed `notifier_block` with a callback is a
-            // valid unlinked block.
-            unsafe {
-                nb.write(core::mem::zeroed());
-                (*nb).notifier_call = Some(Self::notifier_call);
-            }
-            // INVARIANT: on success `nb` is registered with `notifier_call`, and it is the `nb`
-            // field of this `Registration`, whose `handler` the initialiser below has already
-            // written.
-            // SAFETY: `nb` is initialised and pinned; it stays registered until `drop`.
-            to_result(unsafe { bindings::register_netdevice_notifier(nb) })
-        };
-        // The chain calls the handler during registration (replay), so `handler` is initialised
-        // first: `try_pin_init!` initialises fields in the order written here.
         try_pin_init!(Self {
-            handler,
-            // SAFETY: on success the block is initialised and registered; on failure the chain
-            // has unlinked it again, so the slot may be freed.
-            nb <- unsafe { init::pin_init_from_closure(register) },
+            block <- Block::new(handler, Self::notifier_call),
         }? Error)
     }
 
     /// Returns the handler.
     pub fn handler(&self) -> &T {
-        &self.handler
+        self.block.handler()
     }
 
     /// The `notifier_call` of the block: forwards the event to the handler.
     ///
     /// # Safety
     ///
-    /// Called by the notifier chain, with RTNL held: `nb` is the `nb` field of a live
+    /// Called by the notifier chain, with RTNL held: `nb` is the block of a live
     /// `Registration<T>` and `data` points to a `struct netdev_notifier_info` whose device is
     /// valid during the call.
     unsafe extern "C" fn notifier_call(
@@ -240,14 +229,9 @@ impl<T: Handler> Registration<T> {
             return bindings::NOTIFY_DONE as c_int;
         };
         let event = Event::from_raw(cmd);
-        // SAFETY: by the type invariant `nb` is embedded in a `Registration<T>`, and
-        // `Opaque<notifier_block>` is `repr(transparent)`.
-        let this = unsafe {
-            crate::container_of!(nb.cast::<Opaque<bindings::notifier_block>>(), Self, nb)
-        };
-        // SAFETY: `handler` is initialised before `nb` is registered and dropped only after it is
-        // unregistered, so it is valid during the call.
-        let handler = unsafe { &(*this).handler };
+        // SAFETY: the chain calls this with the `nb` of a live block of this registration, and
+        // the reference is used only during the call.
+        let handler = unsafe { Block::<Netdevice, T>::handler_of(nb) };
         let info = data.cast::<bindings::netdev_notifier_info>();
         // SAFETY: the chain passes a valid `netdev_notifier_info` whose device stays valid for
         // the duration of the call, and holds RTNL.
@@ -266,14 +250,5 @@ impl<T: Handler> Registration<T> {
                 bindings::NOTIFY_DONE as c_int
             }
         }
-    }
-}
-
-#[pinned_drop]
-impl<T: Handler> PinnedDrop for Registration<T> {
-    fn drop(self: Pin<&mut Self>) {
-        // SAFETY: by the type invariant `nb` is registered. Unregistration waits for callbacks
-        // in flight (the chain runs under RTNL), so `handler` outlives every call.
-        unsafe { bindings::unregister_netdevice_notifier(self.nb.get()) };
     }
 }
