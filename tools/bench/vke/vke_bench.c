@@ -146,14 +146,17 @@ static void client(void (*send)(long), long (*receive)(void))
 	summary(rtt + opt.warmup, opt.count, now_us() - start);
 }
 
+/* The ping's socket, and the service type its peer answers on: the echo's
+ * (RDM) or the bench group's, whose member of instance 1 echoes. */
 static int ping_fd;
+static uint32_t ping_type = ECHO_SERVICE;
 static unsigned char *payload;
 
 static void tipc_send_one(long i)
 {
 	struct sockaddr_tipc to = {
 		.family = AF_TIPC, .addrtype = TIPC_SERVICE_ADDR,
-		.addr.name.name = { ECHO_SERVICE, 1 },
+		.addr.name.name = { ping_type, 1 },
 	};
 
 	memcpy(payload, &i, sizeof(i));
@@ -447,29 +450,6 @@ static void group_member(void)
 static int group_fd;
 static long group_round;
 
-/* A unicast to the member of instance 1, which echoes it. */
-static void group_ping_send_one(long i)
-{
-	struct sockaddr_tipc to = {
-		.family = AF_TIPC, .addrtype = TIPC_SERVICE_ADDR,
-		.addr.name.name = { BENCH_GROUP, 1 },
-	};
-
-	memcpy(payload, &i, sizeof(i));
-	if (sendto(group_fd, payload, opt.size, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-		die("group sendto");
-}
-
-static long group_ping_receive_one(void)
-{
-	long i;
-
-	if (recv(group_fd, rx, BUF, 0) < (ssize_t)sizeof(i))
-		return 0;
-	memcpy(&i, rx, sizeof(i));
-	return i;
-}
-
 static void group_send_one(long i)
 {
 	group_round = i;
@@ -562,8 +542,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(role, "group-bcast")) {
 		group_bcast();
 	} else if (!strcmp(role, "group-ping")) {
-		group_fd = join(0);
-		client(group_ping_send_one, group_ping_receive_one);
+		ping_fd = join(0);
+		ping_type = BENCH_GROUP;
+		client(tipc_send_one, tipc_receive_one);
 	} else {
 		fprintf(stderr, "usage: %s ROLE [options] (see the source)\n", argv[0]);
 		return 2;
