@@ -9,6 +9,7 @@ use crate::types::Opaque;
 
 mod arc;
 mod condvar;
+mod event;
 pub mod global;
 pub mod lock;
 mod locked_by;
@@ -16,6 +17,7 @@ pub mod rcu;
 
 pub use arc::{Arc, ArcBorrow, UniqueArc};
 pub use condvar::{new_condvar, CondVar, CondVarTimeoutResult};
+pub use event::{new_event, Event, Waited};
 pub use lock::mutex::{new_mutex, Mutex};
 pub use lock::spinlock::{new_spinlock, SpinLock};
 pub use locked_by::LockedBy;
