@@ -46,3 +46,8 @@ void rust_helper_skb_set_network_header(struct sk_buff *skb, const int offset)
 {
 	skb_set_network_header(skb, offset);
 }
+
+bool rust_helper_skb_queue_empty_lockless(const struct sk_buff_head *list)
+{
+	return skb_queue_empty_lockless(list);
+}

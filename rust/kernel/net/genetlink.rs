@@ -601,9 +601,12 @@ unsafe fn fill(
 /// # Invariants
 ///
 /// `info` is the valid `genl_info` of the request being handled for `'a`; `attrs` is null or
-/// has `maxattr + 1` entries, each null or a validated attribute.
+/// has `maxattr + 1` entries, each null or a validated attribute. `skb` is null (a dump) or
+/// the request's own buffer, valid for `'a`, whose netlink control block names the sending
+/// socket.
 pub struct Request<'a> {
     info: *const bindings::genl_info,
+    skb: *const bindings::sk_buff,
     maxattr: usize,
     _p: PhantomData<&'a bindings::genl_info>,
 }
@@ -611,14 +614,31 @@ pub struct Request<'a> {
 impl<'a> Request<'a> {
     /// # Safety
     ///
-    /// `info` must be the `genl_info` of a request of operation `op`, valid for `'a`.
-    unsafe fn from_raw(info: *const bindings::genl_info, op: &Operation) -> Self {
+    /// `info` must be the `genl_info` of a request of operation `op`, valid for `'a`; `skb`
+    /// null or that request's buffer, valid for `'a`.
+    unsafe fn from_raw(
+        info: *const bindings::genl_info,
+        skb: *const bindings::sk_buff,
+        op: &Operation,
+    ) -> Self {
         // INVARIANT: the core parsed the request with `op.policy` (`maxattr` entries plus 0).
         Self {
             info,
+            skb,
             maxattr: op.policy.len(),
             _p: PhantomData,
         }
+    }
+
+    /// Returns how many messages wait in the receive queue of the socket that sent the
+    /// request (0 in a dump): those sent to it ([`Family::unicast`], replies) and not read yet.
+    pub fn sender_queued(&self) -> u32 {
+        if self.skb.is_null() {
+            return 0;
+        }
+        // SAFETY: by the type invariant a non-null `skb` is the request's buffer, valid for
+        // the request, whose sending socket the syscall that sent it holds meanwhile.
+        unsafe { bindings::netlink_sender_queued(self.skb) }
     }
 
     /// Returns the namespace of the socket that sent the request.
@@ -898,7 +918,7 @@ impl Message<'_> {
 ///
 /// Called by the core with the valid `genl_info` of a request to family `F`.
 unsafe extern "C" fn doit<F: Spec>(
-    _skb: *mut bindings::sk_buff,
+    skb: *mut bindings::sk_buff,
     info: *mut bindings::genl_info,
 ) -> crate::ffi::c_int {
     from_result(|| {
@@ -906,8 +926,8 @@ unsafe extern "C" fn doit<F: Spec>(
         let cmd = unsafe { (*(*info).genlhdr).cmd };
         let op = operation::<F>(cmd).ok_or(EOPNOTSUPP)?;
         let handler = op.doit.ok_or(EOPNOTSUPP)?;
-        // SAFETY: `info` is the request's, parsed with `op`'s policy.
-        handler(&unsafe { Request::from_raw(info, op) })?;
+        // SAFETY: `info` and `skb` are the request's, `info` parsed with `op`'s policy.
+        handler(&unsafe { Request::from_raw(info, skb, op) })?;
         Ok(0)
     })
 }
@@ -941,7 +961,10 @@ unsafe extern "C" fn dumpit<F: Spec>(
             _p: PhantomData,
         };
         // SAFETY: `info` is the dump request's, parsed with `op`'s policy.
-        handler(&unsafe { Request::from_raw(info, op) }, &mut dump)?;
+        handler(
+            &unsafe { Request::from_raw(info, ptr::null(), op) },
+            &mut dump,
+        )?;
         if dump.full && dump.added == 0 {
             // A single message larger than a whole round: it would never be sent.
             return Err(EMSGSIZE);

@@ -5,8 +5,10 @@
 //! A module talks to a protocol (TIPC, UDP) the way a process does, through a socket it owns:
 //! it binds, sends and receives without blocking. A [`Receiver`] owns a socket and a work item
 //! that every arrival schedules, in whose process context the module receives
-//! ([`Receive::ready`]). Family-specific addresses implement [`Address`] (see
-//! [`super::tipc`]).
+//! ([`Receive::ready`]). A task that waits for messages may receive in its own context
+//! instead ([`Receiver::receive_here`]): the arrival then wakes it straight from the protocol's
+//! receive path, one context switch fewer than through the work. Family-specific addresses
+//! implement [`Address`] (see [`super::tipc`]).
 //!
 //! A kernel socket does not hold its network namespace, whose protocols free their state when
 //! it goes: a socket is created only from [`super::pernet::Operations::init`] (it takes the
@@ -19,9 +21,15 @@ use crate::{
     delayed_work::{DelayedWork, Handler},
     error::{to_result, Result},
     net::{namespace::Net, pernet::Init},
+    new_event,
     prelude::*,
+    sync::Event,
+    time::Ktime,
 };
-use core::ptr::NonNull;
+use core::{
+    ptr::NonNull,
+    sync::atomic::{AtomicU32, Ordering},
+};
 
 /// The socket types a kernel socket may have.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -138,24 +146,34 @@ struct Waker {
     release: unsafe fn(*mut Waker),
 }
 
-/// A waker for the work of a `Receiver<T>`: it does not own the work; the receiver takes the
-/// waker off its socket before the work goes.
+/// A waker for the work of a `Receiver<T>`, or for the tasks that receive in its stead: it
+/// owns neither; the receiver takes the waker off its socket before they go.
 #[repr(C)]
 struct WakerFor<T: Receive> {
     header: Waker,
     work: *const DelayedWork<Inner<T>>,
+    readers: *const Readers,
 }
 
 impl<T: Receive> WakerFor<T> {
     /// # Safety
     ///
-    /// `waker` is the header of a live `WakerFor<T>`, whose work is live.
+    /// `waker` is the header of a live `WakerFor<T>`, whose work and readers are live.
     unsafe fn wake(waker: *const Waker) {
-        // SAFETY: `header` is the first field of a `repr(C)` `WakerFor<T>`, whose work is live
-        // (the caller's guarantee).
-        let work = unsafe { &*(*waker.cast::<Self>()).work };
-        // `mod_delayed_work` may be called from any context, softirq included.
-        work.schedule(0);
+        // SAFETY: `header` is the first field of a `repr(C)` `WakerFor<T>`, whose work and
+        // readers are live (the caller's guarantee).
+        let (work, readers) = unsafe {
+            let this = &*waker.cast::<Self>();
+            (&*this.work, &*this.readers)
+        };
+        // The message is queued already (the protocol calls this after queueing it, with the
+        // socket's lock held): a reader that leaves after this load reads it before it goes
+        // (see `Receiver::receive_here`). Both calls may be made from softirq.
+        if readers.count.load(Ordering::SeqCst) > 0 {
+            readers.event.notify();
+        } else {
+            work.schedule(0);
+        }
     }
 
     /// # Safety
@@ -250,6 +268,15 @@ impl Socket {
     fn sk(&self) -> *mut bindings::sock {
         // SAFETY: by the type invariant the socket is live and has a `sk`.
         unsafe { (*self.sock.as_ptr()).sk }
+    }
+
+    /// Returns whether messages wait in the socket's receive queue, without taking its lock:
+    /// a receive that finds none would fail with `EAGAIN`. One that comes later calls
+    /// `sk_data_ready`, which wakes the socket's receiver.
+    pub fn has_queued(&self) -> bool {
+        // SAFETY: the socket is live (type invariant); the queue is read without its lock, as
+        // the lockless helper allows.
+        !unsafe { bindings::skb_queue_empty_lockless(&(*self.sk()).sk_receive_queue) }
     }
 
     /// Binds the socket to `address` (`kernel_bind`).
@@ -349,8 +376,13 @@ impl Socket {
     ///
     /// # Safety
     ///
-    /// `work` must stay valid until [`Socket::detach`] has returned (or the socket is dropped).
-    unsafe fn wake_on_data<T: Receive>(&self, work: *const DelayedWork<Inner<T>>) -> Result {
+    /// `work` and `readers` must stay valid until [`Socket::detach`] has returned (or the
+    /// socket is dropped).
+    unsafe fn wake_on_data<T: Receive>(
+        &self,
+        work: *const DelayedWork<Inner<T>>,
+        readers: *const Readers,
+    ) -> Result {
         let waker = KBox::new(
             WakerFor::<T> {
                 header: Waker {
@@ -359,6 +391,7 @@ impl Socket {
                     release: WakerFor::<T>::release,
                 },
                 work,
+                readers,
             },
             GFP_KERNEL,
         )?;
@@ -370,7 +403,7 @@ impl Socket {
         let busy = unsafe { !(*sk).sk_user_data.is_null() };
         if !busy {
             // INVARIANT: `sk_user_data` points to a `WakerFor` the socket now owns, whose work
-            // outlives it (the caller's guarantee), and `sk_data_ready` is `data_ready`, both
+            // and readers outlive it (the caller's guarantee), and `sk_data_ready` is `data_ready`, both
             // set under the lock.
             // SAFETY: `sk` is live and its callback lock held; `waker` is a new allocation.
             unsafe {
@@ -462,6 +495,15 @@ impl<T: Receive> Ready<'_, T> {
         self.work.schedule(0);
     }
 
+    /// Wakes the tasks in [`Receiver::receive_here`], after a message for one of them went to
+    /// it another way than through the socket.
+    pub fn wake_readers(&self) {
+        // SAFETY: by `Inner`'s invariant, the readers of the receiver that owns the work,
+        // which outlives this run.
+        let readers = unsafe { &*self.work.data().readers };
+        readers.wake();
+    }
+
     /// Runs [`Receive::ready`] again in `delay_ms` milliseconds, for the module's own timers,
     /// unless a run is pending already: one that an arrival or [`Receiver::wake`] asked for,
     /// at once. So a timer never postpones an arrival; a run the timer did not expect must
@@ -472,9 +514,48 @@ impl<T: Receive> Ready<'_, T> {
 }
 
 /// The data of a receiver's work item.
+///
+/// # Invariants
+///
+/// `readers` points to the `readers` of the pinned [`Receiver`] whose work holds this.
 struct Inner<T: Receive> {
     sock: Socket,
     data: T,
+    /// The receiver's readers, beside the work in the pinned receiver.
+    readers: *const Readers,
+}
+
+// SAFETY: `readers` points to a `Readers`, which is `Sync`, in the pinned receiver that owns
+// the work; the rest is `Send` and `Sync` by the bounds.
+unsafe impl<T: Receive> Send for Inner<T> {}
+
+// SAFETY: see above.
+unsafe impl<T: Receive> Sync for Inner<T> {}
+
+/// The tasks that receive in their own context ([`Receiver::receive_here`]): while there is
+/// one, an arrival wakes them, not the work.
+#[pin_data]
+struct Readers {
+    /// How many tasks are in `receive_here`.
+    count: AtomicU32,
+    /// Advanced by every arrival while `count` is not 0, and by `wake_readers`.
+    #[pin]
+    event: Event,
+}
+
+impl Readers {
+    fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            count: AtomicU32::new(0),
+            event <- new_event!("socket_readers"),
+        })
+    }
+
+    fn wake(&self) {
+        if self.count.load(Ordering::SeqCst) > 0 {
+            self.event.notify();
+        }
+    }
 }
 
 impl<T: Receive> Handler for Inner<T> {
@@ -491,10 +572,13 @@ impl<T: Receive> Handler for Inner<T> {
 ///
 /// # Invariants
 ///
-/// When the socket wakes `work`, the receiver is pinned (started through a reference to it,
-/// and `!Unpin`), and it is taken off the socket before `work` goes (in `stop` or `drop`).
+/// When the socket wakes `work` or `readers`, the receiver is pinned (started through a
+/// reference to it, and `!Unpin`), and it is taken off the socket before they go (in `stop` or
+/// `drop`). The work's `readers` points to `readers`.
 #[pin_data(PinnedDrop)]
 pub struct Receiver<T: Receive> {
+    #[pin]
+    readers: Readers,
     #[pin]
     work: DelayedWork<Inner<T>>,
 }
@@ -502,9 +586,16 @@ pub struct Receiver<T: Receive> {
 impl<T: Receive> Receiver<T> {
     /// A receiver of `sock`'s arrivals with `data`; not started.
     pub fn new(sock: Socket, data: T) -> impl PinInit<Self> {
-        pin_init!(Self {
+        pin_init!(&this in Self {
+            readers <- Readers::new(),
             // Between an arrival and its reader: scheduling latency is its latency.
-            work <- DelayedWork::new_high_priority(Inner { sock, data }),
+            work <- DelayedWork::new_high_priority(Inner {
+                sock,
+                data,
+                // INVARIANT: the field of the receiver being built, which is pinned.
+                // SAFETY: only the field's address is taken; nothing is read.
+                readers: unsafe { core::ptr::addr_of!((*this.as_ptr()).readers) },
+            }),
         })
     }
 
@@ -512,10 +603,12 @@ impl<T: Receive> Receiver<T> {
     /// with `EBUSY` if it was started already.
     pub fn start(&self) -> Result {
         let work: *const DelayedWork<Inner<T>> = &self.work;
-        // INVARIANT: the receiver is pinned and detached before `work` goes (below).
+        let readers: *const Readers = &self.readers;
+        // INVARIANT: the receiver is pinned and detached before `work` and `readers` go
+        // (below).
         // SAFETY: the receiver is pinned (it is `!Unpin` and built in place), and `stop` or
-        // `drop` detaches the socket before `work` goes.
-        unsafe { self.work.data().sock.wake_on_data::<T>(work) }?;
+        // `drop` detaches the socket before `work` and `readers` go.
+        unsafe { self.work.data().sock.wake_on_data::<T>(work, readers) }?;
         self.work.schedule(0);
         Ok(())
     }
@@ -531,6 +624,58 @@ impl<T: Receive> Receiver<T> {
     /// (see [`Ready::again_in`]) must take into account.
     pub fn wake(&self) {
         self.work.schedule(0);
+    }
+
+    /// Receives in the caller's context, for a task that waits for messages (a request of a
+    /// process, which is then served without the work's context switch): while a task is in
+    /// here, arrivals wake it straight from the protocol's receive path instead of the work.
+    ///
+    /// Runs `step`, which receives without blocking until `EAGAIN`, as [`Receive::ready`]
+    /// does, and returns whether the caller got what it waits for; if it did not, sleeps until
+    /// an arrival or [`Receiver::wake_readers`], and runs it again, for at most `timeout_ms`.
+    /// Arrivals go back to the work before `step` runs a last time, so none is left unread.
+    /// Returns whether `step` said yes; fails with `EINTR` if a signal came. Must not be
+    /// called from [`Receive::ready`].
+    pub fn receive_here(&self, timeout_ms: u32, mut step: impl FnMut() -> bool) -> Result<bool> {
+        let readers = &self.readers;
+        readers.count.fetch_add(1, Ordering::SeqCst);
+        let start = Ktime::ktime_get();
+        let mut seen;
+        let waited = loop {
+            // Read before `step`: an arrival while it runs makes the wait below return.
+            seen = readers.event.generation();
+            if step() {
+                break Ok(true);
+            }
+            let elapsed = (Ktime::ktime_get() - start).to_ms();
+            let Ok(left @ 1..) = u32::try_from(i64::from(timeout_ms) - elapsed) else {
+                break Ok(false);
+            };
+            if let Err(e) = readers.event.wait_past(seen, left) {
+                break Err(e);
+            }
+        };
+        // Leaving: an arrival that notified the readers since the last `step` began is read
+        // below; one after this count is seen wakes the work (if no other reader is left).
+        // See `WakerFor::wake`.
+        readers.count.fetch_sub(1, Ordering::SeqCst);
+        let last = readers.event.generation() != seen && step();
+        waited.map(|got| got || last)
+    }
+
+    /// Wakes the tasks in [`Receiver::receive_here`], after a message for one of them went to
+    /// it another way than through the socket.
+    pub fn wake_readers(&self) {
+        self.readers.wake();
+    }
+
+    /// From the `step` of [`Receiver::receive_here`]: wakes the other tasks in there, if any,
+    /// after a message for one of them went to it. (Waking the caller too would only cost it a
+    /// `step` more.)
+    pub fn wake_other_readers(&self) {
+        if self.readers.count.load(Ordering::SeqCst) > 1 {
+            self.readers.event.notify();
+        }
     }
 
     /// The socket.
