@@ -5,7 +5,9 @@
 //! A daemon binds the services it serves (`bind`), sends messages it built whole (`send`),
 //! and receives, on the same socket, the requests of its services and the responses to its
 //! requests (`message-ntf`), then the completion of each request with the status of every
-//! responder (`done-ntf`). Anyone may read the node (`node-get`) and its members
+//! responder (`done-ntf`). A daemon that waits for such a message may wait in the node
+//! (`wait`, or `send` with a `wait` attribute), which then receives in the daemon's context:
+//! a message reaches it with one context switch fewer than through the node's work. Anyone may read the node (`node-get`) and its members
 //! (`member-get`), and listen to member changes (`member-ntf`, group `events`); an admin sets
 //! the cluster's configuration (`cluster-set`).
 //!
@@ -49,7 +51,12 @@ mod cmd {
     pub(super) const DONE_NTF: u8 = 7;
     pub(super) const MEMBER_NTF: u8 = 8;
     pub(super) const CLUSTER_SET: u8 = 9;
+    pub(super) const WAIT: u8 = 10;
 }
+
+/// The longest a request may receive for its daemon (`wait`): the generic netlink core holds
+/// a lock, shared by every request, while one runs, and registering a family waits for it.
+const MAX_WAIT_MS: u16 = 1000;
 
 /// Attributes of the `node` set.
 mod node_attr {
@@ -96,6 +103,7 @@ mod stats_attr {
     pub(super) const REFUSED_DUPLICATE: u16 = 18;
     pub(super) const MEMBERS_FULL: u16 = 19;
     pub(super) const CONFIG_CHANGES: u16 = 20;
+    pub(super) const RECEIVED_IN_WAIT: u16 = 21;
 }
 
 /// Attributes of the `service` set.
@@ -126,6 +134,7 @@ mod message_attr {
     pub(super) const FROM: u16 = 2;
     pub(super) const REQUEST: u16 = 3;
     pub(super) const EXPECTED: u16 = 4;
+    pub(super) const WAIT: u16 = 5;
 }
 
 /// Attributes of the `done` set.
@@ -212,6 +221,7 @@ impl Spec for VkeFamily {
                 Policy::Reject,
                 Policy::Reject,
                 Policy::Reject,
+                Policy::U32Max(MAX_WAIT_MS),
             ],
             doit: Some(send),
             dumpit: None,
@@ -228,6 +238,19 @@ impl Spec for VkeFamily {
                 Policy::Reject,
             ],
             doit: Some(cluster_set),
+            dumpit: None,
+            admin: true,
+        },
+        Operation {
+            cmd: cmd::WAIT,
+            policy: &[
+                Policy::Reject,
+                Policy::Reject,
+                Policy::Reject,
+                Policy::Reject,
+                Policy::U32Max(MAX_WAIT_MS),
+            ],
+            doit: Some(wait),
             dumpit: None,
             admin: true,
         },
@@ -289,6 +312,7 @@ fn put_stats(msg: &mut Message<'_>, s: &Stats) -> Result {
         (REFUSED_DUPLICATE, s.refused_duplicate),
         (MEMBERS_FULL, s.members_full),
         (CONFIG_CHANGES, s.config_changes),
+        (RECEIVED_IN_WAIT, s.received_in_wait),
     ] {
         msg.put_uint(ty, value)?;
     }
@@ -412,17 +436,40 @@ fn send(req: &Request<'_>) -> Result {
     let bytes = req
         .bytes(message_attr::MESSAGE)
         .ok_or_else(|| req.missing(message_attr::MESSAGE))?;
-    let sent = with_node(req, |receiver| {
-        node::send(receiver, req.portid(), bytes, req.extack())
-    })?;
-    // Only the node knows an id it chose; otherwise the daemon knows all there is to know,
-    // and spares itself a message (an ACK, if it asked for one, still comes).
-    if !sent.assigned {
-        return Ok(());
-    }
-    req.reply(cmd::SEND, |msg| {
-        msg.put_uint(message_attr::REQUEST, sent.request)?;
-        msg.put_u32(message_attr::EXPECTED, sent.expected)
+    // Replies before any wait, so that the daemon reads the id first.
+    let send_and_reply = |receiver: &kernel::net::socket::Receiver<Node>| -> Result<u32> {
+        let sent = node::send(receiver, req.portid(), bytes, req.extack())?;
+        // Only the node knows an id it chose; otherwise the daemon knows all there is to
+        // know, and spares itself a message (an ACK, if it asked for one, still comes).
+        if !sent.assigned {
+            return Ok(0);
+        }
+        req.reply(cmd::SEND, |msg| {
+            msg.put_uint(message_attr::REQUEST, sent.request)?;
+            msg.put_u32(message_attr::EXPECTED, sent.expected)
+        })?;
+        Ok(1)
+    };
+    with_node(req, |receiver| match req.u32(message_attr::WAIT) {
+        None | Some(0) => send_and_reply(receiver).map(|_| ()),
+        Some(ms) => {
+            let own = core::cell::Cell::new(0);
+            node::receive_for(
+                receiver,
+                ms,
+                || send_and_reply(receiver).map(|n| own.set(n)),
+                || req.sender_queued() > own.get(),
+            )
+        }
+    })
+}
+
+/// `wait`: receives for the daemon in its own context until its socket has a message to
+/// read, or the time given (default and most: [`MAX_WAIT_MS`]) passed. No reply either way.
+fn wait(req: &Request<'_>) -> Result {
+    let ms = req.u32(message_attr::WAIT).unwrap_or(MAX_WAIT_MS.into());
+    with_node(req, |receiver| {
+        node::receive_for(receiver, ms, || Ok(()), || req.sender_queued() > 0)
     })
 }
 

@@ -91,7 +91,8 @@ pub(crate) struct Node {
 /// What the receiving work and the netlink handlers share.
 #[pin_data]
 struct Shared {
-    /// The receive buffer, which only the work (never concurrent with itself) uses.
+    /// The receive buffer, held by whoever drains the socket (the work, or a daemon in
+    /// [`receive_for`]), so that messages are handled one at a time, in order.
     #[pin]
     rx: Mutex<KVVec<u8>>,
     /// The buffer the daemons' messages are encoded into, outside the state's lock: a send
@@ -697,14 +698,32 @@ impl Node {
     }
 }
 
-impl Receive for Node {
-    fn ready(ready: &Ready<'_, Self>) {
-        let (sock, shared) = (ready.socket(), &ready.data().shared);
-        let mut rx = shared.rx.lock();
-        let mut more = true;
+/// What [`Shared::drain`] did.
+struct Drained {
+    /// How many arrivals it took.
+    taken: usize,
+    /// Whether more may be queued (it stopped at [`BATCH`]).
+    more: bool,
+}
+
+impl Shared {
+    /// Takes up to [`BATCH`] arrivals off the socket, without blocking, and handles them.
+    /// Whoever calls it (the work, or a daemon in [`receive_for`]: `in_wait`) holds the
+    /// receive buffer meanwhile: messages are handled in the order they came.
+    fn drain(&self, sock: &Socket, in_wait: bool) -> Drained {
+        let mut rx = self.rx.lock();
+        let mut drained = Drained {
+            taken: 0,
+            more: true,
+        };
         for _ in 0..BATCH {
-            let arrival = tipc::receive(sock, &mut rx);
-            let mut state = shared.state.lock();
+            // Spares the socket's lock when nothing is queued: the usual end of a drain.
+            let arrival = if sock.has_queued() {
+                tipc::receive(sock, &mut rx)
+            } else {
+                Err(EAGAIN)
+            };
+            let mut state = self.state.lock();
             match arrival {
                 Ok(Arrival::Message {
                     len,
@@ -715,7 +734,7 @@ impl Receive for Node {
                     let bytes = rx.get_mut(..len).unwrap_or(&mut []);
                     let handoff = state.on_message(sock, bytes, truncated, from);
                     drop(state);
-                    handoff.send(sock, bytes, &shared.state);
+                    handoff.send(sock, bytes, &self.state);
                 }
                 Ok(Arrival::MemberUp { member, .. }) => state.on_member(sock, member, true),
                 Ok(Arrival::MemberDown { member, .. }) => state.on_member(sock, member, false),
@@ -725,14 +744,32 @@ impl Receive for Node {
                     if e != EAGAIN {
                         pr_warn!("receive failed: {e:?}\n");
                     }
-                    more = false;
+                    drained.more = false;
                     break;
                 }
             }
+            drained.taken += 1;
         }
         drop(rx);
+        if in_wait && drained.taken > 0 {
+            let mut state = self.state.lock();
+            state.stats.received_in_wait = state
+                .stats
+                .received_in_wait
+                .saturating_add(drained.taken as u64);
+        }
+        drained
+    }
+}
+
+impl Receive for Node {
+    fn ready(ready: &Ready<'_, Self>) {
+        let (sock, shared) = (ready.socket(), &ready.data().shared);
+        let drained = shared.drain(sock, false);
         let next = shared.state.lock().expire(sock);
-        if more {
+        // A daemon in `receive_for` may have got a message or a completion: it checks.
+        ready.wake_readers();
+        if drained.more {
             // More may be queued: go on in a later run, after others had the CPU.
             ready.again();
         } else if let Some(ms) = next {
@@ -871,6 +908,49 @@ pub(crate) fn send(
         assigned,
         expected: if wanted { expected.count_ones() } else { 0 },
     })
+}
+
+/// Batches a daemon in [`receive_for`] drains between two checks of its own socket; more go
+/// to the work, so that a flood for others does not hold it for long.
+const READER_BATCHES: usize = 4;
+
+/// Receives the node's arrivals in the calling daemon's context, instead of the work's,
+/// until `has_queued` says the daemon's socket has a message to read, or `timeout_ms` passes.
+/// A message for the daemon then costs one context switch (the daemon's wake-up), not two.
+/// `first` runs once, already as a reader, so that an answer to what it sends is received
+/// here too; an error from it ends the wait. Fails with `EINTR` if a signal came.
+pub(crate) fn receive_for(
+    receiver: &Receiver<Node>,
+    timeout_ms: u32,
+    first: impl FnOnce() -> Result,
+    has_queued: impl Fn() -> bool,
+) -> Result {
+    let (sock, shared) = (receiver.socket(), &receiver.data().shared);
+    let mut first = Some(first);
+    let mut failed = Ok(());
+    receiver.receive_here(timeout_ms, || {
+        if let Some(first) = first.take() {
+            failed = first();
+            if failed.is_err() {
+                return true;
+            }
+        }
+        for batch in 1..=READER_BATCHES {
+            let drained = shared.drain(sock, true);
+            if drained.taken > 0 {
+                // Another daemon in here may have got something: it checks.
+                receiver.wake_other_readers();
+            }
+            if !drained.more {
+                break;
+            }
+            if batch == READER_BATCHES {
+                receiver.wake();
+            }
+        }
+        has_queued()
+    })?;
+    failed
 }
 
 /// Forgets the daemon at netlink port `port`, which closed its socket: its services are

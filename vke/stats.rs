@@ -48,6 +48,9 @@ pub(crate) struct Stats {
     pub(crate) members_full: u64,
     /// Configurations taken: set here or handed over by a member.
     pub(crate) config_changes: u64,
+    /// Arrivals (messages and membership events) that a daemon waiting in the node took off
+    /// the socket in its own context, rather than the node's work.
+    pub(crate) received_in_wait: u64,
 }
 
 /// The counters of one member, as seen from this node.

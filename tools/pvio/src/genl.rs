@@ -206,7 +206,7 @@ impl Client {
         Ok(batch.into_iter().collect())
     }
 
-    /// Keeps a message of the family that is not a reply (sequence 0) for `next_unicast`.
+    /// Keeps a message of the family that is not a reply (sequence 0) for `take_unicast`.
     fn keep_unicast(&mut self, msg: Nlmsghdr<u16, Message>) {
         if *msg.nl_seq() != 0 || *msg.nl_type() != self.id {
             return;
@@ -216,18 +216,10 @@ impl Client {
         }
     }
 
-    /// Returns the next message the family sent to the request socket alone, waiting for
-    /// it. (A module that sends such messages owes one: vke's completion comes at the latest
-    /// at its request's deadline.)
-    pub fn next_unicast(&mut self) -> Result<Message, Error> {
-        loop {
-            if let Some(msg) = self.unicast.pop_front() {
-                return Ok(msg);
-            }
-            for msg in self.recv_batch()? {
-                self.keep_unicast(msg);
-            }
-        }
+    /// Returns a message the family sent to the request socket alone that was kept while a
+    /// request waited for its answer, if there is one.
+    pub fn take_unicast(&mut self) -> Option<Message> {
+        self.unicast.pop_front()
     }
 
     /// Joins multicast group `group` of the family.

@@ -32,7 +32,7 @@ setpriv --bounding-set -net_admin --inh-caps -net_admin \
 	python3 "$VKE_CHECK" "$VKE_YNL" "$VKE_SPEC" unprivileged "${VKE_NODES[@]}" >"$out" 2>&1
 grep -v '^ok ' "$out" | sed 's/^/# /'
 vke_report "$out" unprivileged-read "without CAP_NET_ADMIN, the node and its members can be read"
-vke_report "$out" unprivileged-change "without CAP_NET_ADMIN, bind and send fail with EPERM"
+vke_report "$out" unprivileged-change "without CAP_NET_ADMIN, bind, send and wait fail with EPERM"
 
 vke_scenario basic "$out"
 grep -v '^ok ' "$out" | sed 's/^/# /'
@@ -54,6 +54,11 @@ vke_report "$out" shared-request-id "two daemons of a node number a request alik
 vke_report "$out" mixed-request-ids "a daemon's own request number never clashes with one its node gives it"
 vke_report "$out" reused-request-id "a late response to a timed-out request does not complete a later one of the same daemon id"
 vke_report "$out" late-response "a response after completion is counted unexpected and dropped"
+vke_report "$out" wait-timeout "wait with nothing for the daemon returns after its time (300 ms)"
+vke_report "$out" wait-queued "wait returns at once when a message for the daemon is queued already"
+vke_report "$out" wait-request "a request reaches a daemon waiting in the node, received in its context"
+vke_report "$out" send-wait "send with wait returns with the response and the completion queued"
+vke_report "$out" wait-refused "a wait longer than 1000 ms is refused (ERANGE)"
 for c in bad-magic bad-version truncated trailing unknown-mandatory broadcast-with-destination \
 	response-without-request join-from-daemon not-a-member oversize; do
 	vke_report "$out" "refuse-$c" "a daemon's message refused ($c), with its reason in the extack"

@@ -19,6 +19,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, sys.argv[1])
@@ -214,6 +215,7 @@ def basic(daemons):
     late = wait(lambda: stats(a)["unexpected"] == before + 1, 5)
     check("late-response", late and not a.take_messages(), stats(a))
 
+    wait_checks(a, b, node_b)
     daemon_checks(a, b, node_a, node_b)
     peer_checks(a, c, node_a, node_c, [b, c])
 
@@ -293,6 +295,77 @@ def registration_checks(a, b, c, ids):
         check(f"config-refuse-{name}", got is not None and got[0] == want_errno
               and (text is None or text in (got[1] or "")), got)
     check("config-kept", a.node()["config"]["generation"] == 1, a.node()["config"])
+
+
+def in_thread(fn):
+    """Starts fn() in a thread; returns the thread."""
+    t = threading.Thread(target=fn)
+    t.start()
+    return t
+
+
+def wait_checks(a, b, node_b):
+    """Daemons that wait in the node (`wait`, send's `wait`): the node
+    receives in their context. B serves SERVICE. The counters are read
+    through other sockets: YNL's do() cannot read a notification that comes
+    before its reply."""
+    seen = {d: Daemon(SPEC, d.netns) for d in (a, b)}
+
+    def stats_of(d):
+        return stats(seen[d])
+    a.poll()
+    b.poll()
+    took = a.wait_in_node(300)
+    a.poll()
+    check("wait-timeout", 0.28 <= took < 0.9 and not a.messages,
+          {"took": took, "messages": a.messages})
+
+    # Something is queued already: the wait returns at once.
+    before = stats_of(b)["delivered"]
+    a.send(pack(dest=node_b, service=SERVICE, payload=b"queued"))
+    queued = wait(lambda: stats_of(b)["delivered"] == before + 1, 5)
+    took = b.wait_in_node(1000)
+    got = [m["payload"] for _, m in b.take_messages()]
+    check("wait-queued", queued and took < 0.5 and got == [b"queued"],
+          {"queued": queued, "took": took, "got": got})
+
+    # B waits; a request comes: B's wait returns with it, the node having
+    # received it in B's context.
+    in_wait = stats_of(b)["received-in-wait"]
+    took = []
+    t = in_thread(lambda: took.append(b.wait_in_node(1000)))
+    time.sleep(0.2)
+    req, _ = a.send(pack(dest=node_b, service=SERVICE, respond=True))
+    t.join()
+    b.poll()
+    got = [m["request"] for _, m in b.messages]
+    done, _ = converse(a, [b], req)
+    check("wait-request", took and 0.1 < took[0] < 0.9 and got == [req]
+          and stats_of(b)["received-in-wait"] > in_wait
+          and done is not None and done["outcomes"] == {node_b: ANSWERED},
+          {"took": took, "got": got, "done": done, "stats": stats_of(b)})
+
+    # A sends with the wait attribute while B waits to answer: A's send
+    # returns with the response and the completion queued.
+    in_wait = stats_of(a)["received-in-wait"]
+    t = in_thread(lambda: (b.wait_in_node(1000), b.answer()))
+    time.sleep(0.2)
+    took = a.wait_in_node(1000, pack(dest=node_b, service=SERVICE,
+                                     respond=True, request=901))
+    a.poll()
+    t.join()
+    done = a.done.pop(901, None)
+    responses = [m["payload"] for _, m in a.take_messages()]
+    check("send-wait", took < 0.9 and done is not None
+          and done["outcomes"] == {node_b: ANSWERED} and responses == [b"pong"]
+          and stats_of(a)["received-in-wait"] > in_wait,
+          {"took": took, "done": done, "responses": responses, "stats": stats_of(a)})
+
+    too_long = refusal(lambda: a.ynl.do("wait", {"wait": 5000}))
+    check("wait-refused", too_long is not None and too_long[0] == errno.ERANGE,
+          too_long)
+    for d in seen.values():
+        d.close()
 
 
 def daemon_checks(a, b, node_a, node_b):
@@ -436,9 +509,11 @@ def unprivileged(daemons):
     check("unprivileged-read", a.node()["node"] != 0 and len(a.members()) >= 1, a.node())
     bind = refusal(lambda: a.bind(SERVICE))
     send = refusal(lambda: a.send(pack(dest=node_b, service=SERVICE)))
+    wait_ = refusal(lambda: a.ynl.do("wait", {"wait": 10}))
     check("unprivileged-change", bind is not None and bind[0] == errno.EPERM
-          and send is not None and send[0] == errno.EPERM,
-          {"bind": bind, "send": send})
+          and send is not None and send[0] == errno.EPERM
+          and wait_ is not None and wait_[0] == errno.EPERM,
+          {"bind": bind, "send": send, "wait": wait_})
 
 
 def keyed(daemons):

@@ -8,12 +8,14 @@ VKE messages are packed by vke_wire.py.
 
 import ctypes
 import os
+import struct
 import time
 
 from lib import NlError, YnlFamily  # the kernel's YNL library, on sys.path
 from vke_wire import REQUEST, RESPONSE, pack, unpack
 
 CLONE_NEWNET = 0x40000000
+NLM_F_ACK = 0x4
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -73,6 +75,22 @@ class Daemon:
         if reply is None:
             return None, None
         return reply["request"], reply["expected"]
+
+    def wait_in_node(self, ms=None, message=None):
+        """Waits in the node, which receives for this daemon meanwhile: vke's
+        wait, or with `message` a send with the wait attribute. It goes out
+        without an ACK, as YNL's do() cannot read the notifications that come
+        before one; poll() then takes them. Returns the seconds it took."""
+        vals = {} if message is None else {"message": message}
+        if ms is not None:
+            vals["wait"] = ms
+        op = self.ynl.ops["wait" if message is None else "send"]
+        msg = bytearray(self.ynl._encode_message(op, vals, [], 1))
+        flags = struct.unpack_from("=H", msg, 6)[0]
+        struct.pack_into("=H", msg, 6, flags & ~NLM_F_ACK)
+        start = time.monotonic()
+        self.ynl.sock.send(bytes(msg), 0)
+        return time.monotonic() - start
 
     def poll(self):
         """Takes the notifications queued on the socket."""
