@@ -29,7 +29,7 @@ use crate::{
     message::Message,
     netlink,
     registration::{self, Config, Registration, Status},
-    responses::{Completed, Entry, Matched, Queue},
+    responses::{Completed, Entry, Matched, Queue, Taken},
     services::{BindError, Services},
     stats::{PeerStats, Stats},
     subheader::SubHeader,
@@ -60,6 +60,9 @@ const INSTANCE: u32 = 0;
 
 /// Most requests of a node that wait for responses at once.
 pub(crate) const MAX_PENDING: usize = 256;
+
+// The queue's bitmap covers every slot.
+const _: () = assert!(MAX_PENDING <= crate::responses::MAX_SLOTS);
 
 /// How long a request waits for responses when its sub-header gives no deadline.
 pub(crate) const DEFAULT_DEADLINE_MS: u32 = 5000;
@@ -128,6 +131,8 @@ pub(crate) struct State {
     pub(crate) config: Config,
     /// The slots of the response queue.
     pending: KVVec<Option<Entry>>,
+    /// Which of them are taken.
+    taken: Taken,
     /// The services daemons serve here.
     pub(crate) services: Services,
     /// The node's counters.
@@ -239,6 +244,7 @@ impl State {
             registered: KVVec::from_elem(Registered::default(), MAX_MEMBERS, GFP_KERNEL)?,
             config: Config::built_in(DEFAULT_DEADLINE_MS),
             pending: KVVec::from_elem(None, MAX_PENDING, GFP_KERNEL)?,
+            taken: Taken::new(),
             services: Services::new(),
             stats: Stats::default(),
             next_request: 1,
@@ -250,7 +256,7 @@ impl State {
 
     /// The response queue.
     pub(crate) fn queue(&mut self) -> Queue<'_> {
-        Queue::new(&mut self.pending)
+        Queue::new(&mut self.pending, &mut self.taken)
     }
 
     /// A request id for the wire that no pending request has, nor the daemon at `port` as

@@ -3,8 +3,8 @@
 //! The response queue: requests that wait for responses, one expected per responder.
 //!
 //! Plain `no_std` Rust, shared with the host crate `tools/vke-proto`, without allocation: the
-//! caller gives the slots ([`Queue::new`]), so the number of pending requests is capped by
-//! construction. A request expects a response from each member in a [`Set`] of member slots
+//! caller gives the slots and their [`Taken`] bitmap ([`Queue::new`]), so the number of
+//! pending requests is capped by construction. A request expects a response from each member in a [`Set`] of member slots
 //! (see [`super::members`]); each response is matched to its request and responder, a second
 //! one from the same responder is a duplicate. A request completes when every responder has
 //! answered, when its deadline passes (the silent ones timed out), or, for a responder that
@@ -96,38 +96,122 @@ fn bit_of(slot: usize) -> Option<Set> {
     (slot < Set::BITS as usize).then(|| 1 << slot)
 }
 
-/// The pending requests, in the slots the caller gives.
-pub struct Queue<'a> {
-    slots: &'a mut [Option<Entry>],
+/// The most slots a [`Queue`] uses: those of its [`Taken`] bitmap.
+pub const MAX_SLOTS: usize = 256;
+
+/// Words of a [`Taken`] bitmap.
+const WORDS: usize = MAX_SLOTS / 64;
+
+/// Which slots of a [`Queue`] hold a request, and how many: kept beside the slots, so that
+/// the queue visits the taken slots only. A scan of every slot, several per message, cost
+/// more than the rest of a node's path under emulation (each slot is 64 bytes).
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Taken {
+    bits: [u64; WORDS],
     len: usize,
 }
 
-impl<'a> Queue<'a> {
-    /// A queue over `slots`, which must be empty (all `None`): the queue's capacity.
-    pub fn new(slots: &'a mut [Option<Entry>]) -> Self {
-        let len = slots.iter().filter(|s| s.is_some()).count();
-        Self { slots, len }
+impl Taken {
+    /// No slot taken: the state of empty slots.
+    pub const fn new() -> Self {
+        Self {
+            bits: [0; WORDS],
+            len: 0,
+        }
     }
 
-    /// Pending requests.
+    fn set(&mut self, slot: usize) {
+        self.bits[slot / 64] |= 1 << (slot % 64);
+        self.len += 1;
+    }
+
+    fn clear(&mut self, slot: usize) {
+        self.bits[slot / 64] &= !(1 << (slot % 64));
+        self.len -= 1;
+    }
+
+    /// The taken slots, in order, as they are now (a copy: the caller may free them).
+    fn iter(&self) -> impl Iterator<Item = usize> {
+        let bits = self.bits;
+        (0..WORDS).flat_map(move |w| {
+            let mut word = bits[w];
+            core::iter::from_fn(move || {
+                if word == 0 {
+                    return None;
+                }
+                let bit = word.trailing_zeros() as usize;
+                word &= word - 1;
+                Some(w * 64 + bit)
+            })
+        })
+    }
+
+    /// The first free slot below `limit`.
+    fn first_free(&self, limit: usize) -> Option<usize> {
+        let slot = self
+            .bits
+            .iter()
+            .enumerate()
+            .find(|(_, w)| **w != u64::MAX)
+            .map(|(w, word)| w * 64 + word.trailing_ones() as usize)?;
+        (slot < limit).then_some(slot)
+    }
+}
+
+/// The pending requests, in the slots the caller gives (at most [`MAX_SLOTS`] are used), with
+/// the [`Taken`] bitmap that goes with them.
+///
+/// Invariant: `taken` marks exactly the slots that are `Some`.
+pub struct Queue<'a> {
+    slots: &'a mut [Option<Entry>],
+    taken: &'a mut Taken,
+}
+
+impl<'a> Queue<'a> {
+    /// A queue over `slots` and `taken`, which must have been empty (all `None`, and
+    /// [`Taken::new`]) before the first queue over them: only queues change them.
+    pub fn new(slots: &'a mut [Option<Entry>], taken: &'a mut Taken) -> Self {
+        let used = slots.len().min(MAX_SLOTS);
+        Self {
+            slots: &mut slots[..used],
+            taken,
+        }
+    }
+
+    /// How many requests are pending.
     pub fn len(&self) -> usize {
-        self.len
+        self.taken.len
     }
 
     /// Whether no request is pending.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.taken.len == 0
     }
 
-    /// Most requests that may be pending.
+    /// How many requests may be pending at once.
     pub fn capacity(&self) -> usize {
         self.slots.len()
     }
 
-    fn find(&mut self, request: u64) -> Option<&mut Option<Entry>> {
-        self.slots
-            .iter_mut()
-            .find(|s| s.is_some_and(|e| e.request == request))
+    /// The pending requests, with their slots.
+    fn entries(&self) -> impl Iterator<Item = (usize, &Entry)> + '_ {
+        self.taken
+            .iter()
+            .filter_map(|i| Some((i, self.slots.get(i)?.as_ref()?)))
+    }
+
+    /// The slot of request `request`.
+    fn find(&self, request: u64) -> Option<usize> {
+        self.entries()
+            .find(|(_, e)| e.request == request)
+            .map(|(i, _)| i)
+    }
+
+    /// Takes request `request` out of slot `slot`.
+    fn take(&mut self, slot: usize) -> Option<Entry> {
+        let entry = self.slots.get_mut(slot)?.take()?;
+        self.taken.clear(slot);
+        Some(entry)
     }
 
     /// Queues `request` of `owner`, who knows it as `cookie`, expecting a response from each
@@ -147,11 +231,11 @@ impl<'a> Queue<'a> {
             return Err(AddError::Duplicate);
         }
         let slot = self
-            .slots
-            .iter_mut()
-            .find(|s| s.is_none())
+            .taken
+            .first_free(self.slots.len())
             .ok_or(AddError::Full)?;
-        *slot = Some(Entry {
+        let free = self.slots.get_mut(slot).ok_or(AddError::Full)?;
+        *free = Some(Entry {
             request,
             cookie,
             owner,
@@ -160,21 +244,22 @@ impl<'a> Queue<'a> {
             answered: 0,
             left: 0,
         });
-        self.len += 1;
+        self.taken.set(slot);
         Ok(())
     }
 
-    /// The pending request `request`, if any.
+    /// The pending request `request`.
     pub fn get(&self, request: u64) -> Option<&Entry> {
-        self.slots.iter().flatten().find(|e| e.request == request)
+        self.entries()
+            .find(|(_, e)| e.request == request)
+            .map(|(_, e)| e)
     }
 
-    /// The pending request `owner` knows as `cookie`, if any.
+    /// The pending request that `owner` knows as `cookie`.
     pub fn get_cookie(&self, owner: u32, cookie: u64) -> Option<&Entry> {
-        self.slots
-            .iter()
-            .flatten()
-            .find(|e| e.owner == owner && e.cookie == cookie)
+        self.entries()
+            .find(|(_, e)| e.owner == owner && e.cookie == cookie)
+            .map(|(_, e)| e)
     }
 
     /// Matches a response to `request` from the responder in member slot `from`.
@@ -185,7 +270,7 @@ impl<'a> Queue<'a> {
         let Some(slot) = self.find(request) else {
             return Matched::Unexpected;
         };
-        let Some(entry) = slot.as_mut() else {
+        let Some(entry) = self.slots.get_mut(slot).and_then(|s| s.as_mut()) else {
             return Matched::Unexpected;
         };
         if entry.expected & bit == 0 || entry.left & bit != 0 {
@@ -198,13 +283,13 @@ impl<'a> Queue<'a> {
         if entry.silent() != 0 {
             return Matched::Recorded;
         }
-        let entry = *entry;
-        *slot = None;
-        self.len -= 1;
-        Matched::Completed(Completed {
-            entry,
-            reason: Reason::Done,
-        })
+        match self.take(slot) {
+            Some(entry) => Matched::Completed(Completed {
+                entry,
+                reason: Reason::Done,
+            }),
+            None => Matched::Unexpected,
+        }
     }
 
     /// Records that the member in slot `slot` left: it is failed in every request waiting for
@@ -213,30 +298,36 @@ impl<'a> Queue<'a> {
         let Some(bit) = bit_of(slot) else {
             return;
         };
-        for s in self.slots.iter_mut() {
-            let Some(entry) = s.as_mut() else { continue };
+        for i in self.taken.iter() {
+            let Some(entry) = self.slots.get_mut(i).and_then(|s| s.as_mut()) else {
+                continue;
+            };
             if entry.silent() & bit == 0 {
                 continue;
             }
             entry.left |= bit;
             if entry.silent() == 0 {
-                let entry = *entry;
-                *s = None;
-                self.len -= 1;
-                done(Completed {
-                    entry,
-                    reason: Reason::Done,
-                });
+                if let Some(entry) = self.take(i) {
+                    done(Completed {
+                        entry,
+                        reason: Reason::Done,
+                    });
+                }
             }
         }
     }
 
     /// Completes through `done` every request whose deadline is at or before `now`.
     pub fn expire(&mut self, now: Millis, mut done: impl FnMut(Completed)) {
-        for s in self.slots.iter_mut() {
-            if let Some(entry) = s.filter(|e| e.deadline <= now) {
-                *s = None;
-                self.len -= 1;
+        for i in self.taken.iter() {
+            let due = self
+                .slots
+                .get(i)
+                .is_some_and(|s| s.is_some_and(|e| e.deadline <= now));
+            if !due {
+                continue;
+            }
+            if let Some(entry) = self.take(i) {
                 done(Completed {
                     entry,
                     reason: Reason::Deadline,
@@ -248,29 +339,29 @@ impl<'a> Queue<'a> {
     /// Takes `request` off the queue without completing it (it could not be sent); returns
     /// whether it was pending.
     pub fn remove(&mut self, request: u64) -> bool {
-        let Some(slot) = self.find(request) else {
-            return false;
-        };
-        *slot = None;
-        self.len -= 1;
-        true
+        match self.find(request) {
+            Some(slot) => self.take(slot).is_some(),
+            None => false,
+        }
     }
 
-    /// Drops every request of `owner` (its daemon went away); returns how many.
+    /// Drops every request of `owner` (a daemon gone); returns how many.
     pub fn cancel_owner(&mut self, owner: u32) -> usize {
         let mut n = 0;
-        for s in self.slots.iter_mut() {
-            if s.is_some_and(|e| e.owner == owner) {
-                *s = None;
+        for i in self.taken.iter() {
+            let owned = self
+                .slots
+                .get(i)
+                .is_some_and(|s| s.is_some_and(|e| e.owner == owner));
+            if owned && self.take(i).is_some() {
                 n += 1;
             }
         }
-        self.len -= n;
         n
     }
 
-    /// The earliest deadline of a pending request.
+    /// The earliest deadline of the pending requests.
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.slots.iter().flatten().map(|e| e.deadline).min()
+        self.entries().map(|(_, e)| e.deadline).min()
     }
 }

@@ -4,10 +4,10 @@
 //! caps.
 
 use vke_proto::members::{Admission, Change, Member, Members, MAX_MEMBERS};
-use vke_proto::responses::{AddError, Completed, Entry, Matched, Queue, Reason};
+use vke_proto::responses::{AddError, Completed, Entry, Matched, Queue, Reason, Taken};
 
-fn slots(n: usize) -> Vec<Option<Entry>> {
-    vec![None; n]
+fn slots(n: usize) -> (Vec<Option<Entry>>, Taken) {
+    (vec![None; n], Taken::new())
 }
 
 fn collect(f: impl FnOnce(&mut dyn FnMut(Completed))) -> Vec<Completed> {
@@ -19,7 +19,7 @@ fn collect(f: impl FnOnce(&mut dyn FnMut(Completed))) -> Vec<Completed> {
 #[test]
 fn a_request_completes_when_every_responder_answered() {
     let mut s = slots(4);
-    let mut q = Queue::new(&mut s);
+    let mut q = Queue::new(&mut s.0, &mut s.1);
     q.add(7, 7, 100, 0b1011, 5000).unwrap();
     assert_eq!(q.len(), 1);
     assert_eq!(q.respond(7, 0), Matched::Recorded);
@@ -41,7 +41,7 @@ fn a_request_completes_when_every_responder_answered() {
 #[test]
 fn each_response_is_matched_once() {
     let mut s = slots(2);
-    let mut q = Queue::new(&mut s);
+    let mut q = Queue::new(&mut s.0, &mut s.1);
     q.add(1, 1, 9, 0b11, 100).unwrap();
     assert_eq!(q.respond(1, 0), Matched::Recorded);
     assert_eq!(q.respond(1, 0), Matched::Duplicate);
@@ -55,7 +55,7 @@ fn each_response_is_matched_once() {
 #[test]
 fn the_deadline_times_out_the_silent_ones() {
     let mut s = slots(4);
-    let mut q = Queue::new(&mut s);
+    let mut q = Queue::new(&mut s.0, &mut s.1);
     q.add(1, 1, 9, 0b111, 100).unwrap();
     q.add(2, 2, 9, 0b1, 300).unwrap();
     q.respond(1, 1);
@@ -74,7 +74,7 @@ fn the_deadline_times_out_the_silent_ones() {
 #[test]
 fn a_responder_that_leaves_fails_at_once() {
     let mut s = slots(4);
-    let mut q = Queue::new(&mut s);
+    let mut q = Queue::new(&mut s.0, &mut s.1);
     q.add(1, 1, 9, 0b011, 1000).unwrap();
     q.add(2, 2, 9, 0b110, 1000).unwrap();
     q.add(3, 3, 9, 0b100, 1000).unwrap();
@@ -99,7 +99,7 @@ fn a_responder_that_leaves_fails_at_once() {
 #[test]
 fn a_responder_that_answered_then_left_counts_as_answered() {
     let mut s = slots(1);
-    let mut q = Queue::new(&mut s);
+    let mut q = Queue::new(&mut s.0, &mut s.1);
     q.add(1, 1, 9, 0b11, 1000).unwrap();
     q.respond(1, 0);
     assert!(collect(|f| q.member_left(0, f)).is_empty());
@@ -112,7 +112,7 @@ fn a_responder_that_answered_then_left_counts_as_answered() {
 #[test]
 fn the_queue_is_capped_and_ids_are_unique() {
     let mut s = slots(2);
-    let mut q = Queue::new(&mut s);
+    let mut q = Queue::new(&mut s.0, &mut s.1);
     assert_eq!(q.capacity(), 2);
     q.add(1, 1, 9, 1, 10).unwrap();
     assert_eq!(q.add(1, 1, 9, 1, 10), Err(AddError::Duplicate));
@@ -127,7 +127,7 @@ fn the_queue_is_capped_and_ids_are_unique() {
 #[test]
 fn owners_may_share_a_cookie_but_not_reuse_a_pending_one() {
     let mut s = slots(4);
-    let mut q = Queue::new(&mut s);
+    let mut q = Queue::new(&mut s.0, &mut s.1);
     // Two daemons number a request 7; the node puts ids 1 and 2 on the wire.
     q.add(1, 7, 100, 0b1, 10).unwrap();
     q.add(2, 7, 200, 0b1, 10).unwrap();
@@ -152,7 +152,7 @@ fn owners_may_share_a_cookie_but_not_reuse_a_pending_one() {
 #[test]
 fn a_gone_owner_cancels_its_requests() {
     let mut s = slots(4);
-    let mut q = Queue::new(&mut s);
+    let mut q = Queue::new(&mut s.0, &mut s.1);
     q.add(1, 1, 7, 1, 10).unwrap();
     q.add(2, 2, 8, 1, 10).unwrap();
     q.add(3, 3, 7, 1, 10).unwrap();
@@ -167,7 +167,7 @@ fn many_requests_many_responders_each_completes_exactly_once() {
     // 256 requests to 64 responders, answered in a scrambled order with every response sent
     // twice: each request completes once, with every responder answered.
     let mut s = slots(256);
-    let mut q = Queue::new(&mut s);
+    let mut q = Queue::new(&mut s.0, &mut s.1);
     for r in 0..256u64 {
         q.add(r, r, 1, u64::MAX, 1_000_000).unwrap();
     }
