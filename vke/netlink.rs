@@ -17,7 +17,7 @@
 use crate::{
     header::MAX_MESSAGE_LEN,
     members::{Member, MAX_MEMBERS},
-    node::{self, Node},
+    node::{self, Node, Sent},
     registration::Config,
     responses::{Completed, Reason},
     stats::Stats,
@@ -437,29 +437,40 @@ fn send(req: &Request<'_>) -> Result {
         .bytes(message_attr::MESSAGE)
         .ok_or_else(|| req.missing(message_attr::MESSAGE))?;
     // Replies before any wait, so that the daemon reads the id first.
-    let send_and_reply = |receiver: &kernel::net::socket::Receiver<Node>| -> Result<u32> {
+    let send_and_reply = |receiver: &kernel::net::socket::Receiver<Node>| -> Result<Sent> {
         let sent = node::send(receiver, req.portid(), bytes, req.extack())?;
         // Only the node knows an id it chose; otherwise the daemon knows all there is to
         // know, and spares itself a message (an ACK, if it asked for one, still comes).
-        if !sent.assigned {
-            return Ok(0);
+        if sent.assigned {
+            req.reply(cmd::SEND, |msg| {
+                msg.put_uint(message_attr::REQUEST, sent.request)?;
+                msg.put_u32(message_attr::EXPECTED, sent.expected)
+            })?;
         }
-        req.reply(cmd::SEND, |msg| {
-            msg.put_uint(message_attr::REQUEST, sent.request)?;
-            msg.put_u32(message_attr::EXPECTED, sent.expected)
-        })?;
-        Ok(1)
+        Ok(sent)
     };
     with_node(req, |receiver| match req.u32(message_attr::WAIT) {
         None | Some(0) => send_and_reply(receiver).map(|_| ()),
         Some(ms) => {
-            let own = core::cell::Cell::new(0);
-            node::receive_for(
+            // What went, once it did.
+            let sent = core::cell::Cell::new(None);
+            let waited = node::receive_for(
                 receiver,
                 ms,
-                || send_and_reply(receiver).map(|n| own.set(n)),
-                || req.sender_queued() > own.get(),
-            )
+                || send_and_reply(receiver).map(|s| sent.set(Some(s))),
+                || match sent.get() {
+                    // A request that waits for responses: until it completed, all its
+                    // responses and its completion queued.
+                    Some(s) if s.expected > 0 => !node::is_pending(receiver, s.request),
+                    // Anything else: until a message other than its own reply.
+                    s => req.sender_queued() > u32::from(s.is_some_and(|s| s.assigned)),
+                },
+            );
+            match waited {
+                // The message went: a signal only cut the wait short.
+                Err(e) if e == EINTR && sent.get().is_some() => Ok(()),
+                waited => waited,
+            }
         }
     })
 }

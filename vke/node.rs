@@ -154,6 +154,7 @@ fn now_ms() -> u64 {
 }
 
 /// A message accepted by [`send`].
+#[derive(Clone, Copy)]
 pub(crate) struct Sent {
     /// The request's id (0 for a response).
     pub(crate) request: u64,
@@ -916,6 +917,11 @@ pub(crate) fn send(
     })
 }
 
+/// Whether request `request` (its id on the wire) still waits for responses.
+pub(crate) fn is_pending(receiver: &Receiver<Node>, request: u64) -> bool {
+    receiver.data().state().queue().get(request).is_some()
+}
+
 /// Batches a daemon in [`receive_for`] drains between two checks of its own socket; more go
 /// to the work, so that a flood for others does not hold it for long.
 const READER_BATCHES: usize = 4;
@@ -924,7 +930,8 @@ const READER_BATCHES: usize = 4;
 /// until `has_queued` says the daemon's socket has a message to read, or `timeout_ms` passes.
 /// A message for the daemon then costs one context switch (the daemon's wake-up), not two.
 /// `first` runs once, already as a reader, so that an answer to what it sends is received
-/// here too; an error from it ends the wait. Fails with `EINTR` if a signal came.
+/// here too; an error from it ends the wait, and is returned. Fails with `EINTR` if a signal
+/// cut the wait short.
 pub(crate) fn receive_for(
     receiver: &Receiver<Node>,
     timeout_ms: u32,
@@ -934,7 +941,7 @@ pub(crate) fn receive_for(
     let (sock, shared) = (receiver.socket(), &receiver.data().shared);
     let mut first = Some(first);
     let mut failed = Ok(());
-    receiver.receive_here(timeout_ms, || {
+    let waited = receiver.receive_here(timeout_ms, || {
         if let Some(first) = first.take() {
             failed = first();
             if failed.is_err() {
@@ -955,8 +962,10 @@ pub(crate) fn receive_for(
             }
         }
         has_queued()
-    })?;
-    failed
+    });
+    // What `first` did comes first: the caller reports it, and a wait cut short after it
+    // succeeded is no failure of its (see `EINTR` in `netlink::send`).
+    failed.and(waited.map(|_| ()))
 }
 
 /// Forgets the daemon at netlink port `port`, which closed its socket: its services are
