@@ -13,6 +13,10 @@
 #     one round after the other: through vke (response requested, completion)
 #     against the same pattern in user space over a TIPC communication group
 #     (the anchor).
+# Each vke figure is measured twice: with daemons that wait in recv (the
+# node's work item receives and wakes them), and with daemons that wait in
+# the node ("wait": vke's wait operation and send's wait attribute, so that
+# the node receives in the daemon's context), on another service.
 # Both sides of every figure are plain C sockets (vke_bench.c, built here),
 # so the ratios compare kernel paths: an interpreter under TCG costs more per
 # message than the kernel does. The vke daemons number their requests and
@@ -68,9 +72,11 @@ vke_cluster 8 || { log "the cluster did not form"; vke_show_links; exit 1; }
 slowwait 30 sh -c "ip netns exec ${VKE_NODES[0]} tools/target/release/pvio vke members --json | jq -e '[.[] | select(.state == \"up\")] | length == 7' >/dev/null"
 node1=$(ip netns exec "${VKE_NODES[1]}" tools/target/release/pvio vke node --json | jq .node)
 
-start 1 tipc-echo && start 1 vke-echo || exit 1
+WAIT="--service 43 --wait 1000"
+start 1 tipc-echo && start 1 vke-echo && start 1 vke-echo $WAIT || exit 1
 for i in $(seq 2 7); do
-	start "$i" vke-echo && start "$i" group-member --instance "$i" || exit 1
+	start "$i" vke-echo && start "$i" vke-echo $WAIT || exit 1
+	start "$i" group-member --instance "$i" || exit 1
 done
 start 1 group-member --instance 1 || exit 1
 
@@ -79,24 +85,30 @@ for r in $(seq "$REPEAT"); do
 	measure tipc-rtt tipc-ping --count "$COUNT"
 	measure group-rtt group-ping --count "$COUNT"
 	measure vke-rtt vke-ping --to "$node1" --count "$COUNT"
+	measure vke-wait-rtt vke-ping --to "$node1" --count "$COUNT" $WAIT
 	measure tipc-rate tipc-ping --count "$COUNT" --window 16
 	measure group-rate group-ping --count "$COUNT" --window 16
 	measure vke-rate vke-ping --to "$node1" --count "$COUNT" --window 16
+	measure vke-wait-rate vke-ping --to "$node1" --count "$COUNT" --window 16 $WAIT
 	measure group-bcast group-bcast --members 7 --count "$BCAST_COUNT"
 	measure vke-bcast vke-bcast --count "$BCAST_COUNT"
+	measure vke-wait-bcast vke-bcast --count "$BCAST_COUNT" $WAIT
 done
 
 t=$(figure tipc-rtt median_us) v=$(figure vke-rtt median_us)
 log "rtt 64 B: raw TIPC median ${t} us (p99 $(figure tipc-rtt p99_us)), vke ${v} us (p99 $(figure vke-rtt p99_us))"
 log "ratio vke/tipc rtt: $(ratio "$v" "$t") (target <= 1.2)"
+w=$(figure vke-wait-rtt median_us)
+log "rtt 64 B, daemons waiting in the node: vke ${w} us (p99 $(figure vke-wait-rtt p99_us))"
+log "ratio vke-wait/tipc rtt: $(ratio "$w" "$t") (target <= 1.2)"
 g=$(figure group-rtt median_us)
 log "rtt 64 B over a TIPC group, member to member: ${g} us (p99 $(figure group-rtt p99_us))"
-log "ratio vke/group rtt: $(ratio "$v" "$g"); group/tipc rtt: $(ratio "$g" "$t")"
-t=$(figure tipc-rate per_s) g=$(figure group-rate per_s) v=$(figure vke-rate per_s)
-log "rate, 16 in flight: raw TIPC ${t}/s, TIPC group ${g}/s, vke ${v}/s"
-log "ratio vke/tipc rate: $(ratio "$v" "$t"), vke/group rate: $(ratio "$v" "$g") (higher is better)"
-g=$(figure group-bcast median_us) v=$(figure vke-bcast median_us)
-log "bcast to 7 with all responses: user-space group median ${g} us (p99 $(figure group-bcast p99_us)), vke ${v} us (p99 $(figure vke-bcast p99_us))"
-log "ratio vke/group bcast: $(ratio "$v" "$g") (target <= 1.0)"
+log "ratio vke/group rtt: $(ratio "$v" "$g"), vke-wait/group rtt: $(ratio "$w" "$g"); group/tipc rtt: $(ratio "$g" "$t")"
+t=$(figure tipc-rate per_s) g=$(figure group-rate per_s) v=$(figure vke-rate per_s) w=$(figure vke-wait-rate per_s)
+log "rate, 16 in flight: raw TIPC ${t}/s, TIPC group ${g}/s, vke ${v}/s, vke-wait ${w}/s"
+log "ratio vke/tipc rate: $(ratio "$v" "$t"), vke/group rate: $(ratio "$v" "$g"), vke-wait/tipc rate: $(ratio "$w" "$t"), vke-wait/group rate: $(ratio "$w" "$g") (higher is better)"
+g=$(figure group-bcast median_us) v=$(figure vke-bcast median_us) w=$(figure vke-wait-bcast median_us)
+log "bcast to 7 with all responses: user-space group median ${g} us (p99 $(figure group-bcast p99_us)), vke ${v} us (p99 $(figure vke-bcast p99_us)), vke-wait ${w} us (p99 $(figure vke-wait-bcast p99_us))"
+log "ratio vke/group bcast: $(ratio "$v" "$g"), vke-wait/group bcast: $(ratio "$w" "$g") (target <= 1.0)"
 stats=$(ip netns exec "${VKE_NODES[0]}" tools/target/release/pvio vke node --json)
 log "node 0 after the runs: $(echo "$stats" | jq -c '{pending, stats: (.stats | map({(.[0]): .[1]}) | add | {sent, completed, timeouts, duplicates, unexpected, dropped})}')"

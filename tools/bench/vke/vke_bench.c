@@ -10,7 +10,10 @@
  *                              (what vke's nodes ride on): a second anchor
  *   vke-echo / vke-ping        the same exchange through vke: a daemon on
  *                              each side, generic netlink, VKE messages, the
- *                              requester waiting for the completion
+ *                              requester waiting for the completion; with
+ *                              --wait MS both wait in the node (vke's wait
+ *                              operation, and send's wait attribute), which
+ *                              then receives in their context
  *   group-member / group-bcast a broadcast answered by every member, in user
  *                              space over a TIPC group: the anchor of bcast
  *   vke-bcast                  the same through vke
@@ -18,6 +21,7 @@
  * Clients print one JSON object: count, median_us, p99_us, per_s.
  * usage: vke_bench ROLE [--count N] [--warmup N] [--window N] [--size N]
  *                       [--to NODE] [--service N] [--members N] [--instance N]
+ *                       [--wait MS]
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -41,12 +45,15 @@
 #define VKE_SEND 5
 #define VKE_MESSAGE_NTF 6
 #define VKE_DONE_NTF 7
+#define VKE_WAIT 10
+#define VKE_ATTR_MESSAGE 1
+#define VKE_ATTR_WAIT 5
 #define BUF (1 << 17)
 
 static struct {
 	long count, warmup, window, size, service, members, instance;
-	uint32_t to;
-} opt = { 1000, 50, 1, 64, 42, 7, 1, 0 };
+	uint32_t to, wait;
+} opt = { 1000, 50, 1, 64, 42, 7, 1, 0, 0 };
 
 static unsigned char rx[BUF];
 
@@ -290,6 +297,36 @@ static void vke_header(unsigned char *out, uint8_t kind, uint32_t service, uint6
 	v32 = htonl(paylen), memcpy(out + 44, &v32, 4);
 }
 
+/* Waits in the node (vke's `wait`, no ACK) until a message for this socket
+ * is queued, or --wait ms passed. */
+static void vke_wait(void)
+{
+	unsigned char buf[64];
+	size_t at = nl_start(buf, family, VKE_WAIT, 0);
+
+	at += put_attr(buf + at, VKE_ATTR_WAIT, &opt.wait, 4);
+	nl_send(buf, at);
+}
+
+/* Reads the next datagram of the netlink socket into rx. With --wait, it
+ * waits in the node rather than in recv. */
+static ssize_t nl_recv(void)
+{
+	for (;;) {
+		ssize_t n = recv(nl_fd, rx, BUF, opt.wait ? MSG_DONTWAIT : 0);
+
+		if (n >= 0 || errno != EAGAIN || !opt.wait)
+			return n;
+		vke_wait();
+	}
+}
+
+/* Appends send's wait attribute, with --wait. */
+static size_t put_wait(unsigned char *at)
+{
+	return opt.wait ? put_attr(at, VKE_ATTR_WAIT, &opt.wait, 4) : 0;
+}
+
 static void vke_bind(void)
 {
 	unsigned char buf[64];
@@ -309,7 +346,7 @@ static void vke_echo(void)
 	vke_bind();
 	ready();
 	for (;;) {
-		ssize_t n = recv(nl_fd, rx, BUF, 0);
+		ssize_t n = nl_recv();
 
 		if (n < 0)
 			die("recv");
@@ -337,14 +374,17 @@ static void vke_echo(void)
 			}
 			if (!respond)
 				continue;
-			/* The payload back, without an ACK: no reply comes for a response. */
+			/* The payload back, without an ACK: no reply comes for a
+			 * response. With --wait, the send then waits for the next
+			 * request. */
 			size_t at = nl_start(out, family, VKE_SEND, 0);
 			unsigned char *resp = out + at + NLA_HDRLEN;
 
 			vke_header(resp, 2, ntohl(service), be64toh(key), ntohl(source),
 				   be64toh(request), 0, paylen);
 			memcpy(resp + VKE_HEADER, m + VKE_HEADER + sublen, paylen);
-			at += put_attr(out + at, 1, resp, VKE_HEADER + paylen);
+			at += put_attr(out + at, VKE_ATTR_MESSAGE, resp, VKE_HEADER + paylen);
+			at += put_wait(out + at);
 			nl_send(out, at);
 		}
 	}
@@ -375,7 +415,11 @@ static void vke_build(int broadcast)
 	memcpy(vke + VKE_HEADER, sub, sublen);
 	memset(vke + VKE_HEADER + sublen, 'x', opt.size);
 	request_id_at = at + NLA_HDRLEN + 28;
-	at += put_attr(request_msg + at, 1, vke, VKE_HEADER + sublen + opt.size);
+	at += put_attr(request_msg + at, VKE_ATTR_MESSAGE, vke, VKE_HEADER + sublen + opt.size);
+	/* With --wait, one at a time, the send then waits for the request's
+	 * completion; with more in flight, the receive waits in the node. */
+	if (opt.window == 1)
+		at += put_wait(request_msg + at);
 	request_len = at;
 }
 
@@ -399,7 +443,7 @@ static long vke_receive_one(void)
 
 	if (nkept)
 		return kept[--nkept];
-	n = recv(nl_fd, rx, BUF, 0);
+	n = nl_recv();
 	if (n < 0)
 		die("recv");
 	for (struct nlmsghdr *h = (void *)rx; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
@@ -523,6 +567,8 @@ int main(int argc, char **argv)
 			opt.members = v;
 		else if (!strcmp(argv[i], "--instance"))
 			opt.instance = v;
+		else if (!strcmp(argv[i], "--wait"))
+			opt.wait = v;
 	}
 	payload = calloc(1, opt.size < 8 ? 8 : opt.size);
 	if (!strcmp(role, "tipc-echo")) {
