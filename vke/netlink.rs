@@ -467,7 +467,8 @@ fn send(req: &Request<'_>) -> Result {
                 },
             );
             match waited {
-                // The message went: a signal only cut the wait short.
+                // The message went: a signal only cut the wait short. (Netlink would take
+                // EINTR for a dump that goes on, and send no answer.)
                 Err(e) if e == EINTR && sent.get().is_some() => Ok(()),
                 waited => waited,
             }
@@ -476,11 +477,17 @@ fn send(req: &Request<'_>) -> Result {
 }
 
 /// `wait`: receives for the daemon in its own context until its socket has a message to
-/// read, or the time given (default and most: [`MAX_WAIT_MS`]) passed. No reply either way.
+/// read, or the time given (default and most: [`MAX_WAIT_MS`]) passed, or a signal came. No
+/// reply either way.
 fn wait(req: &Request<'_>) -> Result {
     let ms = req.u32(message_attr::WAIT).unwrap_or(MAX_WAIT_MS.into());
     with_node(req, |receiver| {
-        node::receive_for(receiver, ms, || Ok(()), || req.sender_queued() > 0)
+        match node::receive_for(receiver, ms, || Ok(()), || req.sender_queued() > 0) {
+            // Netlink takes EINTR from a handler for a dump that goes on, and sends no
+            // answer: a signal just ends the wait, and the daemon reads its socket.
+            Err(e) if e == EINTR => Ok(()),
+            waited => waited,
+        }
     })
 }
 

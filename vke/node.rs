@@ -711,6 +711,8 @@ struct Drained {
     taken: usize,
     /// Whether more may be queued (it stopped at [`BATCH`]).
     more: bool,
+    /// Whether a member came up or left: what is due (a `Join`) is the work's to send.
+    members: bool,
 }
 
 impl Shared {
@@ -722,6 +724,7 @@ impl Shared {
         let mut drained = Drained {
             taken: 0,
             more: true,
+            members: false,
         };
         for _ in 0..BATCH {
             // Spares the socket's lock when nothing is queued: the usual end of a drain.
@@ -743,8 +746,14 @@ impl Shared {
                     drop(state);
                     handoff.send(sock, bytes, &self.state);
                 }
-                Ok(Arrival::MemberUp { member, .. }) => state.on_member(sock, member, true),
-                Ok(Arrival::MemberDown { member, .. }) => state.on_member(sock, member, false),
+                Ok(Arrival::MemberUp { member, .. }) => {
+                    state.on_member(sock, member, true);
+                    drained.members = true;
+                }
+                Ok(Arrival::MemberDown { member, .. }) => {
+                    state.on_member(sock, member, false);
+                    drained.members = true;
+                }
                 // A member left with it in its queue: the member-down event follows.
                 Ok(Arrival::Returned { .. }) => {}
                 Err(e) => {
@@ -917,8 +926,11 @@ pub(crate) fn send(
     })
 }
 
-/// Whether request `request` (its id on the wire) still waits for responses.
+/// Whether request `request` (its id on the wire) still waits for responses. Asked with the
+/// receive buffer held: whoever completes a request holds it until the last response and
+/// the completion are handed over, so a request that is not pending has them queued.
 pub(crate) fn is_pending(receiver: &Receiver<Node>, request: u64) -> bool {
+    let _drain = receiver.data().shared.rx.lock();
     receiver.data().state().queue().get(request).is_some()
 }
 
@@ -953,6 +965,10 @@ pub(crate) fn receive_for(
             if drained.taken > 0 {
                 // Another daemon in here may have got something: it checks.
                 receiver.wake_other_readers();
+            }
+            if drained.members {
+                // A `Join` is due: the work sends it, and arms its retries.
+                receiver.wake();
             }
             if !drained.more {
                 break;

@@ -167,10 +167,13 @@ impl<T: Receive> WakerFor<T> {
             (&*this.work, &*this.readers)
         };
         // The message is queued already (the protocol calls this after queueing it, with the
-        // socket's lock held): a reader that leaves after this load reads it before it goes
-        // (see `Receiver::receive_here`). Both calls may be made from softirq.
+        // socket's lock held). The generation moves before the count is read: if the load
+        // sees a reader, the reader's leaving decrement comes later in the SeqCst order, so
+        // its read of the generation after it sees the move and it reads the message (see
+        // `Receiver::receive_here`); if it sees none, the work runs. Any context may do both.
+        readers.event.advance();
         if readers.count.load(Ordering::SeqCst) > 0 {
-            readers.event.notify();
+            readers.event.wake();
         } else {
             work.schedule(0);
         }
@@ -275,8 +278,10 @@ impl Socket {
     /// `sk_data_ready`, which wakes the socket's receiver.
     pub fn has_queued(&self) -> bool {
         // SAFETY: the socket is live (type invariant); the queue is read without its lock, as
-        // the lockless helper allows.
-        !unsafe { bindings::skb_queue_empty_lockless(&(*self.sk()).sk_receive_queue) }
+        // the lockless helper allows, through a raw pointer, as C changes it meanwhile.
+        !unsafe {
+            bindings::skb_queue_empty_lockless(core::ptr::addr_of!((*self.sk()).sk_receive_queue))
+        }
     }
 
     /// Binds the socket to `address` (`kernel_bind`).
@@ -501,7 +506,7 @@ impl<T: Receive> Ready<'_, T> {
         // SAFETY: by `Inner`'s invariant, the readers of the receiver that owns the work,
         // which outlives this run.
         let readers = unsafe { &*self.work.data().readers };
-        readers.wake();
+        readers.wake(0);
     }
 
     /// Runs [`Receive::ready`] again in `delay_ms` milliseconds, for the module's own timers,
@@ -551,9 +556,13 @@ impl Readers {
         })
     }
 
-    fn wake(&self) {
-        if self.count.load(Ordering::SeqCst) > 0 {
-            self.event.notify();
+    /// Wakes the readers if there are more than `others`, after something for them was
+    /// queued. The generation moves first, a full barrier before the count is read: a reader
+    /// that comes in unseen reads the generation after the move, and so sees what was queued.
+    fn wake(&self, others: u32) {
+        self.event.advance();
+        if self.count.load(Ordering::SeqCst) > others {
+            self.event.wake();
         }
     }
 }
@@ -577,25 +586,28 @@ impl<T: Receive> Handler for Inner<T> {
 /// `drop`). The work's `readers` points to `readers`.
 #[pin_data(PinnedDrop)]
 pub struct Receiver<T: Receive> {
-    #[pin]
-    readers: Readers,
+    // Declared first, so dropped first: its drop cancels a run of the work, which may use
+    // `readers`.
     #[pin]
     work: DelayedWork<Inner<T>>,
+    #[pin]
+    readers: Readers,
 }
 
 impl<T: Receive> Receiver<T> {
     /// A receiver of `sock`'s arrivals with `data`; not started.
     pub fn new(sock: Socket, data: T) -> impl PinInit<Self> {
         pin_init!(&this in Self {
-            readers <- Readers::new(),
             // Between an arrival and its reader: scheduling latency is its latency.
             work <- DelayedWork::new_high_priority(Inner {
                 sock,
                 data,
-                // INVARIANT: the field of the receiver being built, which is pinned.
+                // INVARIANT: the field of the receiver being built, which is pinned; the work
+                // does not run before `start`, when the receiver is whole.
                 // SAFETY: only the field's address is taken; nothing is read.
                 readers: unsafe { core::ptr::addr_of!((*this.as_ptr()).readers) },
             }),
+            readers <- Readers::new(),
         })
     }
 
@@ -666,16 +678,14 @@ impl<T: Receive> Receiver<T> {
     /// Wakes the tasks in [`Receiver::receive_here`], after a message for one of them went to
     /// it another way than through the socket.
     pub fn wake_readers(&self) {
-        self.readers.wake();
+        self.readers.wake(0);
     }
 
     /// From the `step` of [`Receiver::receive_here`]: wakes the other tasks in there, if any,
-    /// after a message for one of them went to it. (Waking the caller too would only cost it a
-    /// `step` more.)
+    /// after a message for one of them went to it. (The caller, which sees the generation
+    /// move, runs a `step` more.)
     pub fn wake_other_readers(&self) {
-        if self.readers.count.load(Ordering::SeqCst) > 1 {
-            self.readers.event.notify();
-        }
+        self.readers.wake(1);
     }
 
     /// The socket.

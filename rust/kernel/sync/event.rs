@@ -84,7 +84,18 @@ impl Event {
     /// Advances the generation and wakes every waiter. Any context may call it: it takes only
     /// the wait queue's own spinlock, with interrupts off.
     pub fn notify(&self) {
+        self.advance();
+        self.wake();
+    }
+
+    /// Advances the generation without waking anyone: for a notifier that must order the
+    /// advance before a read of its own, and then calls [`Event::wake`] or not.
+    pub fn advance(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Wakes every waiter, so that each reads the generation again.
+    pub fn wake(&self) {
         // SAFETY: the wait queue head is initialised (type invariant).
         unsafe { bindings::__wake_up(self.wait_queue_head.get(), TASK_NORMAL, 0, ptr::null_mut()) };
     }

@@ -14,7 +14,7 @@ source "$(dirname "$0")/vke_lib.sh"
 
 trap vke_cleanup EXIT
 vke_require
-ktap_set_plan 44
+ktap_set_plan 49
 [ -f "$VKE_KO" ] || ktap_exit_fail_msg "$VKE_KO is not built: run make modules"
 
 mark=$(pvio_kmsg_mark)
@@ -80,7 +80,7 @@ python3 "$VKE_CHECK" "$VKE_YNL" "$VKE_SPEC" late "${VKE_NODES[0]}" "${VKE_NODES[
 	"${VKE_NODES[-1]}" >"$out" 2>&1
 grep -v '^ok ' "$out" | sed 's/^/# /'
 vke_report "$out" late-members "the two remaining nodes admit each other"
-vke_report "$out" late-join "a node joining later gets the configuration and the members' services; all admit it"
+vke_report "$out" late-join "a node joining later, daemons waiting in every node, gets the configuration and the members' services; all admit it"
 rm -f "$out"
 
 vke_unload "$mark"

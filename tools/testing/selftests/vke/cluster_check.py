@@ -548,15 +548,30 @@ def late(daemons):
           [a.members(), b.members()])
     b.bind(SERVICE)
     set_ = a.configure(name=CLUSTER, deadline=1200)
+    # A daemon waits in the node on every node meanwhile: the member events
+    # are drained in its context, and the Joins they make due must still go.
+    stop = threading.Event()
+    waiters = [Daemon(SPEC, d.netns) for d in (a, b, late_node)]
+
+    def waiting(w):
+        while not stop.is_set():
+            w.wait_in_node(300)
+    threads = [in_thread(lambda w=w: waiting(w)) for w in waiters]
     subprocess.run(["ip", "netns", "exec", late_node.netns, "tipc", "bearer",
                     "enable", "media", "eth", "device", "eth0"], check=True)
     joined = wait(lambda: sorted(m["node"] for m in late_node.members()) == sorted(ids), 30)
     served = {m["node"]: m.get("service", []) for m in late_node.members()}
+    in_wait = stats(late_node)["received-in-wait"]
+    stop.set()
+    for t in threads:
+        t.join()
+    for w in waiters:
+        w.close()
     check("late-join", joined and late_node.node()["config"] == set_
           and served == {ids[0]: [], ids[1]: [SERVICE]}
-          and all(len(d.members()) == 2 for d in (a, b)),
+          and all(len(d.members()) == 2 for d in (a, b)) and in_wait > 0,
           {"members": late_node.members(), "config": late_node.node()["config"],
-           "set": set_})
+           "set": set_, "received-in-wait": in_wait})
 
 
 if __name__ == "__main__":
