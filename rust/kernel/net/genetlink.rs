@@ -960,11 +960,10 @@ unsafe extern "C" fn dumpit<F: Spec>(
             full: false,
             _p: PhantomData,
         };
-        // SAFETY: `info` is the dump request's, parsed with `op`'s policy.
-        handler(
-            &unsafe { Request::from_raw(info, ptr::null(), op) },
-            &mut dump,
-        )?;
+        // SAFETY: `info` is the dump request's, parsed with `op`'s policy; a dump has no
+        // request buffer.
+        let request = unsafe { Request::from_raw(info, ptr::null(), op) };
+        handler(&request, &mut dump)?;
         if dump.full && dump.added == 0 {
             // A single message larger than a whole round: it would never be sent.
             return Err(EMSGSIZE);
