@@ -734,6 +734,9 @@ impl Shared {
                 Err(EAGAIN)
             };
             let mut state = self.state.lock();
+            if in_wait && arrival.is_ok() {
+                state.stats.received_in_wait = state.stats.received_in_wait.saturating_add(1);
+            }
             match arrival {
                 Ok(Arrival::Message {
                     len,
@@ -765,14 +768,6 @@ impl Shared {
                 }
             }
             drained.taken += 1;
-        }
-        drop(rx);
-        if in_wait && drained.taken > 0 {
-            let mut state = self.state.lock();
-            state.stats.received_in_wait = state
-                .stats
-                .received_in_wait
-                .saturating_add(drained.taken as u64);
         }
         drained
     }
