@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
+#include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/irqdesc.h>
 #include <linux/kernel_stat.h>
 #include <linux/msi.h>
 #include <linux/pci.h>
+#include <linux/sched.h>
 #include <linux/topology.h>
 
 /*
@@ -98,6 +100,25 @@ struct msi_desc *rust_helper_msi_first_desc(struct device *dev,
 unsigned long rust_helper_kstat_cpu_irqs_sum(unsigned int cpu)
 {
 	return kstat_cpu_irqs_sum(cpu);
+}
+
+/*
+ * Nanoseconds @cpu spent handling interrupts since boot: in hard and soft
+ * interrupt context (exact with CONFIG_IRQ_TIME_ACCOUNTING, else sampled at
+ * ticks), plus its ksoftirqd's run time, as softirq work deferred there under
+ * load is accounted to that thread rather than to CPUTIME_SOFTIRQ. Racy reads
+ * of u64 counters, as /proc/stat's.
+ */
+u64 rust_helper_cpu_irq_time_ns(unsigned int cpu)
+{
+	const u64 *cpustat = kcpustat_cpu(cpu).cpustat;
+	struct task_struct *thread = per_cpu(ksoftirqd, cpu);
+	u64 ns = READ_ONCE(cpustat[CPUTIME_IRQ]) +
+		 READ_ONCE(cpustat[CPUTIME_SOFTIRQ]);
+
+	if (thread)
+		ns += READ_ONCE(thread->se.sum_exec_runtime);
+	return ns;
 }
 
 /*

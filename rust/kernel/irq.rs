@@ -25,6 +25,19 @@ pub fn count_all_on(cpu: u32) -> u64 {
     (unsafe { bindings::kstat_cpu_irqs_sum(cpu) }) as u64
 }
 
+/// Returns how many nanoseconds `cpu` spent handling interrupts since boot: in hard and soft
+/// interrupt context (`CPUTIME_IRQ` and `CPUTIME_SOFTIRQ` of `/proc/stat`, exact with
+/// `CONFIG_IRQ_TIME_ACCOUNTING`, sampled at ticks without), and running its `ksoftirqd`, where
+/// softirq work goes under load; 0 for an impossible CPU.
+pub fn time_on(cpu: u32) -> u64 {
+    if !cpumask::is_possible(cpu) {
+        return 0;
+    }
+    // SAFETY: `cpu` is possible, so it has per-CPU statistics and a `ksoftirqd` slot, which
+    // holds NULL or a thread that is never freed.
+    unsafe { bindings::cpu_irq_time_ns(cpu) }
+}
+
 pub mod msi;
 
 /// An interrupt line, by the number `/proc/irq/N` and `/proc/interrupts` give it.
@@ -49,6 +62,10 @@ pub mod msi;
 /// assert_eq!(none.set_affinity(&CpuSet::new()?), Err(EINVAL));
 /// assert_eq!(none.count_on(0), 0);
 /// assert_eq!(none.handler_name().err(), Some(ENOENT));
+/// // Interrupt time only grows, and an impossible CPU has none.
+/// let spent = kernel::irq::time_on(0);
+/// assert!(kernel::irq::time_on(0) >= spent);
+/// assert_eq!(kernel::irq::time_on(u32::MAX), 0);
 /// # Ok::<(), Error>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
