@@ -203,6 +203,7 @@ impl Managed {
         }
         if !read_any {
             self.traffic.known = false;
+            self.line.batch_pct = 0;
             return;
         }
         let t = &mut self.traffic;
@@ -210,10 +211,9 @@ impl Managed {
             // Counters restart when the driver sets its queues up again.
             t.packet_rate = packets.saturating_sub(t.packets).saturating_mul(1000) / ms;
             t.byte_rate = bytes.saturating_sub(t.bytes).saturating_mul(1000) / ms;
-            t.batch_pct = match self.line.rate {
-                0 => 0,
-                rate => t.packet_rate.saturating_mul(100) / rate,
-            };
+            // A queue polled without a single interrupt counts as one per second.
+            t.batch_pct = t.packet_rate.saturating_mul(100) / self.line.rate.max(1);
+            self.line.batch_pct = t.batch_pct;
         }
         t.known = true;
         t.packets = packets;

@@ -7,14 +7,14 @@
 //! and attributes below.
 
 use crate::{
-    lines::Managed,
+    lines::{self, Managed},
     policy::{self, CpuBits},
     state::{self, Decision, Inner, State, STATE},
     table,
 };
 use core::fmt;
 use kernel::{
-    c_str, fmt,
+    c_str, cpumask, fmt,
     net::{
         dev::Device,
         extack::fail,
@@ -42,6 +42,7 @@ pub(crate) mod cmd {
     pub(crate) const CONFIG_GET: u8 = 5;
     pub(crate) const CONFIG_SET: u8 = 6;
     pub(crate) const DECISION_NTF: u8 = 7;
+    pub(crate) const CPU_GET: u8 = 8;
 }
 
 /// Attributes of the `vector` set.
@@ -99,6 +100,8 @@ mod config_attr {
     pub(super) const IMBALANCE_PCT: u16 = 12;
     pub(super) const BUSY_NS: u16 = 13;
     pub(super) const MEMORY_BYTES: u16 = 14;
+    pub(super) const USAGE_PCT: u16 = 15;
+    pub(super) const BATCH_LIMIT: u16 = 16;
 }
 
 /// Attributes of the `decision` set.
@@ -119,6 +122,34 @@ mod move_attr {
     pub(super) const REASON: u16 = 5;
     pub(super) const RATE: u16 = 6;
     pub(super) const DONE: u16 = 7;
+    pub(super) const USAGE_PCT: u16 = 8;
+    pub(super) const BATCH_PCT: u16 = 9;
+}
+
+/// Attributes of the `cpu` set.
+mod cpu_attr {
+    pub(super) const CPU: u16 = 1;
+    pub(super) const RATE: u16 = 2;
+    pub(super) const USAGE_PCT: u16 = 3;
+    pub(super) const PRESSURE: u16 = 4;
+    pub(super) const ALLOWED: u16 = 5;
+    pub(super) const LINES: u16 = 6;
+}
+
+/// Values of the `reason` enum.
+mod reason {
+    pub(super) const IMBALANCE: u32 = 0;
+    pub(super) const ROLLBACK: u32 = 1;
+    pub(super) const EVACUATE: u32 = 2;
+    pub(super) const SATURATION: u32 = 3;
+    pub(super) const BACKLOG: u32 = 4;
+}
+
+/// Values of the `pressure` enum.
+mod pressure {
+    pub(super) const NONE: u32 = 0;
+    pub(super) const SATURATION: u32 = 1;
+    pub(super) const BACKLOG: u32 = 2;
 }
 
 /// The multicast group of decisions.
@@ -175,10 +206,25 @@ impl Spec for IrqBalancerFamily {
                 Policy::U32,                                   // min-rate
                 Policy::U32,                                   // min-dwell-ms
                 Policy::U32Max(state::MAX_MOVES_LIMIT as u16), // max-moves
+                Policy::Reject,                                // intervals
+                Policy::Reject,                                // moves
+                Policy::Reject,                                // rollbacks
+                Policy::Reject,                                // imbalance-pct
+                Policy::Reject,                                // busy-ns
+                Policy::Reject,                                // memory-bytes
+                Policy::U32Max(100),                           // usage-pct
+                Policy::U32Max(MAX_BATCH_LIMIT),               // batch-limit
             ],
             doit: Some(config_set),
             dumpit: None,
             admin: true,
+        },
+        Operation {
+            cmd: cmd::CPU_GET,
+            policy: &[Policy::Reject],
+            doit: None,
+            dumpit: Some(cpu_dump),
+            admin: false,
         },
     ];
     const GROUPS: &'static [&'static CStr] = &[c_str!("decisions")];
@@ -332,9 +378,14 @@ fn config_get(req: &Request<'_>) -> Result {
         msg.put_uint(config_attr::ROLLBACKS, totals.rollbacks)?;
         msg.put_uint(config_attr::IMBALANCE_PCT, totals.imbalance_pct)?;
         msg.put_uint(config_attr::BUSY_NS, totals.busy_ns)?;
-        msg.put_uint(config_attr::MEMORY_BYTES, bytes as u64)
+        msg.put_uint(config_attr::MEMORY_BYTES, bytes as u64)?;
+        msg.put_u32(config_attr::USAGE_PCT, config.policy.usage_pct)?;
+        msg.put_u32(config_attr::BATCH_LIMIT, config.policy.batch_limit)
     })
 }
+
+/// The highest `batch-limit` accepted, in packets per interrupt.
+const MAX_BATCH_LIMIT: u16 = 1024;
 
 /// The longest minimum dwell accepted.
 const MAX_DWELL_MS: u32 = 600_000;
@@ -387,6 +438,12 @@ fn config_set(req: &Request<'_>) -> Result {
     if let Some(n) = req.u32(config_attr::MAX_MOVES) {
         config.policy.max_moves = n;
     }
+    if let Some(pct) = req.u32(config_attr::USAGE_PCT) {
+        config.policy.usage_pct = pct;
+    }
+    if let Some(limit) = req.u32(config_attr::BATCH_LIMIT) {
+        config.policy.batch_limit = limit;
+    }
     if config.policy.low_pct >= config.policy.high_pct {
         return Err(fail(req.extack(), BAD_WATERMARKS, EINVAL));
     }
@@ -419,13 +476,22 @@ pub(crate) fn notify_decision(decision: &Decision, inner: &Inner) {
                 msg.put_u32(move_attr::FROM_CPU, m.from as u32)?;
                 msg.put_u32(move_attr::TO_CPU, m.to as u32)?;
                 let reason = match m.reason {
-                    policy::Reason::Imbalance => 0,
-                    policy::Reason::Rollback => 1,
-                    policy::Reason::Evacuate => 2,
+                    policy::Reason::Imbalance => reason::IMBALANCE,
+                    policy::Reason::Rollback => reason::ROLLBACK,
+                    policy::Reason::Evacuate => reason::EVACUATE,
+                    policy::Reason::Saturation => reason::SATURATION,
+                    policy::Reason::Backlog => reason::BACKLOG,
                 };
                 msg.put_u32(move_attr::REASON, reason)?;
                 msg.put_uint(move_attr::RATE, line.line.rate)?;
-                msg.put_u8(move_attr::DONE, (*done).into())
+                msg.put_u8(move_attr::DONE, (*done).into())?;
+                if let Some(&usage) = inner.usage.get(m.from) {
+                    msg.put_u32(move_attr::USAGE_PCT, usage)?;
+                }
+                if line.traffic.known {
+                    msg.put_uint(move_attr::BATCH_PCT, line.traffic.batch_pct)?;
+                }
+                Ok(())
             })?;
         }
         Ok(())
@@ -450,5 +516,40 @@ fn vector_dump(req: &Request<'_>, dump: &mut Dump<'_>) -> Result {
         next += 1;
     }
     dump.set_cursor(next as u64);
+    Ok(())
+}
+
+/// `cpu-get` (dump): each online CPU as the balancer saw it at the last sample, a message each;
+/// the cursor is the next CPU.
+fn cpu_dump(req: &Request<'_>, dump: &mut Dump<'_>) -> Result {
+    let state = state(req)?;
+    let inner = state.inner.lock();
+    let allowed = lines::allowed_cpus(&inner.config.banned);
+    let config = inner.config.policy;
+    let mut cpu = usize::try_from(dump.cursor()).unwrap_or(usize::MAX);
+    while let Some(&usage) = inner.usage.get(cpu) {
+        if cpumask::is_online(cpu as u32) {
+            let lines = || inner.lines.iter().map(|m| &m.line);
+            let on_it = lines().filter(|l| l.cpu == cpu).count();
+            let pressure = match policy::pressure_on(cpu, lines(), &inner.usage, &config) {
+                None => pressure::NONE,
+                Some(policy::Reason::Backlog) => pressure::BACKLOG,
+                Some(_) => pressure::SATURATION,
+            };
+            let added = dump.add(cmd::CPU_GET, |msg| {
+                msg.put_u32(cpu_attr::CPU, cpu as u32)?;
+                msg.put_uint(cpu_attr::RATE, inner.loads.get(cpu).copied().unwrap_or(0))?;
+                msg.put_u32(cpu_attr::USAGE_PCT, usage)?;
+                msg.put_u32(cpu_attr::PRESSURE, pressure)?;
+                msg.put_u8(cpu_attr::ALLOWED, allowed.contains(cpu).into())?;
+                msg.put_u32(cpu_attr::LINES, on_it as u32)
+            })?;
+            if !added {
+                break;
+            }
+        }
+        cpu += 1;
+    }
+    dump.set_cursor(cpu as u64);
     Ok(())
 }

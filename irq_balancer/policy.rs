@@ -16,6 +16,12 @@
 //! moves; and the moves of an interval after which the imbalance grew are undone, the lines
 //! then held for [`ROLLBACK_HOLD`] dwells. Lines on a CPU they may no longer use leave it
 //! first, whatever the load.
+//!
+//! Rates do not tell everything, so two more thresholds put a CPU *under pressure*: the share
+//! of its time spent handling interrupts (`usage_pct`: it is saturated), and a line on it whose
+//! queue gets many packets per interrupt (`batch_limit`: the latency proxy; NAPI polls instead
+//! of interrupting, so the rate understates the load, and packets wait for the poll). A CPU
+//! under pressure takes no group, and sheds one per interval if it has several.
 
 /// Milliseconds on the module's monotonic clock.
 pub type Millis = u64;
@@ -114,6 +120,11 @@ pub struct Config {
     /// The imbalance after an interval's moves may exceed the one before by this many percent
     /// before the moves are undone.
     pub rollback_pct: u32,
+    /// A CPU that spends this many percent of its time handling interrupts is saturated
+    /// (0: not used).
+    pub usage_pct: u32,
+    /// A line whose queue gets this many packets per interrupt is backed up (0: not used).
+    pub batch_limit: u32,
 }
 
 impl Default for Config {
@@ -126,6 +137,8 @@ impl Default for Config {
             max_moves: 8,
             ewma_shift: 1,
             rollback_pct: 10,
+            usage_pct: 90,
+            batch_limit: 32,
         }
     }
 }
@@ -147,8 +160,10 @@ pub struct Line {
     pub moved_at: Option<Millis>,
     /// Whether `rate` has had a sample.
     pub sampled: bool,
-    /// Until when it stays put after a move of it was undone.
+    /// Until when it stays put after a move of it was undone, or it was shed for pressure.
     pub held_until: Millis,
+    /// Packets its queue got per interrupt, in hundredths (0: not known).
+    pub batch_pct: u64,
 }
 
 /// A move must close at least this fraction (1/n) of the gap between the two CPUs.
@@ -170,7 +185,13 @@ impl Line {
             moved_at: None,
             sampled: false,
             held_until: 0,
+            batch_pct: 0,
         }
+    }
+
+    /// Whether its queue is backed up: it gets at least `batch_limit` packets per interrupt.
+    pub fn backed_up(&self, config: &Config) -> bool {
+        config.batch_limit > 0 && self.batch_pct >= u64::from(config.batch_limit) * 100
     }
 
     /// Takes a rate sample: the first one as it is, later ones smoothed.
@@ -198,6 +219,16 @@ fn ewma(old: u64, sample: u64, config: &Config) -> u64 {
         old + ((sample - old) >> shift)
     } else {
         old - ((old - sample) >> shift)
+    }
+}
+
+/// `old` moved towards `sample` as [`Line::observe`] moves a rate, or `sample` itself if
+/// `first`: for the other per-CPU figures the sampler smooths.
+pub fn smoothed(old: u64, sample: u64, first: bool, config: &Config) -> u64 {
+    if first {
+        sample
+    } else {
+        ewma(old, sample, config)
     }
 }
 
@@ -234,6 +265,88 @@ pub enum Reason {
     Rollback,
     /// Its CPU may no longer be used (banned, isolated, offline): it leaves whatever the load.
     Evacuate,
+    /// Its CPU spent at least `usage_pct` of its time handling interrupts.
+    Saturation,
+    /// A queue on its CPU got at least `batch_limit` packets per interrupt.
+    Backlog,
+}
+
+/// What puts `cpu` under pressure, if anything: a backed-up line on it, or its interrupt
+/// time (`usage[cpu]`, percent; unknown if `usage` is shorter).
+pub fn pressure_on<'a>(
+    cpu: usize,
+    lines: impl IntoIterator<Item = &'a Line>,
+    usage: &[u32],
+    config: &Config,
+) -> Option<Reason> {
+    if lines
+        .into_iter()
+        .any(|l| l.cpu == cpu && l.backed_up(config))
+    {
+        return Some(Reason::Backlog);
+    }
+    let used = usage.get(cpu).copied().unwrap_or(0);
+    (config.usage_pct > 0 && used >= config.usage_pct).then_some(Reason::Saturation)
+}
+
+/// The CPUs of an interval under pressure, and those that may take a group, worked out once
+/// per interval (as [`pressure_on`] would for each CPU) and kept up to date as groups move.
+struct Pressure {
+    /// CPUs with a backed-up line.
+    backlog: CpuBits,
+    /// CPUs whose interrupt time reached `usage_pct`.
+    saturated: CpuBits,
+    /// CPUs that may take a group: not under pressure, and with a tenth of the usage
+    /// threshold to spare, so that what they take does not saturate them at once.
+    cool: CpuBits,
+}
+
+impl Pressure {
+    fn new(lines: &[Line], usage: &[u32], domain: &CpuBits, config: &Config) -> Self {
+        let mut backlog = CpuBits::EMPTY;
+        for line in lines.iter().filter(|l| l.backed_up(config)) {
+            backlog.insert(line.cpu);
+        }
+        let (mut saturated, mut cool) = (CpuBits::EMPTY, CpuBits::EMPTY);
+        let near = config.usage_pct - config.usage_pct / 10;
+        for cpu in domain.iter() {
+            let used = usage.get(cpu).copied().unwrap_or(0);
+            if config.usage_pct > 0 && used >= config.usage_pct {
+                saturated.insert(cpu);
+            }
+            if !backlog.contains(cpu) && (config.usage_pct == 0 || used < near) {
+                cool.insert(cpu);
+            }
+        }
+        Self {
+            backlog,
+            saturated,
+            cool,
+        }
+    }
+
+    /// What puts `cpu` under pressure, if anything.
+    fn on(&self, cpu: usize) -> Option<Reason> {
+        if self.backlog.contains(cpu) {
+            Some(Reason::Backlog)
+        } else if self.saturated.contains(cpu) {
+            Some(Reason::Saturation)
+        } else {
+            None
+        }
+    }
+
+    /// Takes note of `step` before it is applied: a backed-up line puts its new CPU under
+    /// pressure. (The CPU it leaves stays under pressure until the next interval tells.)
+    fn note(&mut self, lines: &[Line], step: &Step, config: &Config) {
+        let backed_up = lines
+            .iter()
+            .any(|l| l.group == step.group && l.cpu == step.from && l.backed_up(config));
+        if backed_up {
+            self.backlog.insert(step.to);
+            self.cool.remove(step.to);
+        }
+    }
 }
 
 /// What an interval's plan found.
@@ -275,13 +388,15 @@ fn imbalance(loads: &[u64], cpus: &CpuBits) -> u64 {
 impl Balancer {
     /// Plans this interval's moves and applies them to `lines` (their `cpu` and `moved_at`) and
     /// `loads`. `loads[c]` is CPU `c`'s interrupt rate over the interval, every line included;
-    /// `undo` holds the moves of the last interval (as returned then, `moves` of them) in case
-    /// they made things worse, and receives this interval's. Returns what it found; the moves
-    /// are in `out[..plan.moves]`.
+    /// `usage[c]` the percent of its time it spent handling interrupts (shorter, or empty, where
+    /// not known); `last` holds the moves of the last interval (as returned then) in case they
+    /// made things worse. Returns what it found; the moves are in `out[..plan.moves]`.
+    #[allow(clippy::too_many_arguments)]
     pub fn plan(
         &mut self,
         lines: &mut [Line],
         loads: &mut [u64],
+        usage: &[u32],
         now: Millis,
         config: &Config,
         last: &[Move],
@@ -307,11 +422,12 @@ impl Balancer {
                 / n
         };
 
-        // Undo the last interval's moves if the imbalance grew past the margin since.
+        // Undo the last interval's balancing moves if the imbalance grew past the margin since.
         if let Some(was) = self.moved_from_pct.take() {
             let limit = was.saturating_mul(100 + u64::from(config.rollback_pct)) / 100;
-            if before > limit && !last.is_empty() {
-                for m in last.iter().rev() {
+            let balancing = || last.iter().rev().filter(|m| m.reason == Reason::Imbalance);
+            if before > limit && balancing().next().is_some() {
+                for m in balancing() {
                     if plan.moves >= out.len() {
                         break;
                     }
@@ -324,8 +440,7 @@ impl Balancer {
                     shift_load(loads, line.rate, m.to, m.from);
                     line.cpu = m.from;
                     line.moved_at = Some(now);
-                    line.held_until =
-                        now.saturating_add(config.min_dwell.max(1).saturating_mul(ROLLBACK_HOLD));
+                    line.held_until = now.saturating_add(hold(config));
                     out[plan.moves] = Move {
                         line: m.line,
                         from: m.to,
@@ -341,7 +456,8 @@ impl Balancer {
         }
 
         // Lines on a CPU they may no longer use leave it first, dwell or not, each group to
-        // the least loaded CPU all its lines there allow.
+        // the least loaded CPU all its lines there allow, one not under pressure if there is.
+        let mut pressure = Pressure::new(lines, usage, &domain, config);
         let budget = (config.max_moves as usize).min(out.len());
         let mut made = 0;
         for i in 0..lines.len() {
@@ -356,28 +472,32 @@ impl Balancer {
             };
             let allowed = members().fold(domain, |set, o| set.and(&o.allowed));
             let load = |cpu: usize| loads.get(cpu).copied().unwrap_or(0);
-            let Some(to) = allowed.iter().min_by_key(|&cpu| (load(cpu), cpu)) else {
+            let Some(to) = allowed
+                .iter()
+                .min_by_key(|&cpu| (!pressure.cool.contains(cpu), load(cpu), cpu))
+            else {
                 continue;
             };
-            if made + members().count() > budget {
+            let step = Step {
+                group,
+                from,
+                to,
+                lines: members().count(),
+            };
+            if made + step.lines > budget {
                 break;
             }
-            for j in 0..lines.len() {
-                let line = &mut lines[j];
-                if line.group != group || line.cpu != from || line.allowed.is_empty() {
-                    continue;
-                }
-                shift_load(loads, line.rate, from, to);
-                line.cpu = to;
-                line.moved_at = Some(now);
-                out[made] = Move {
-                    line: j,
-                    from,
-                    to,
-                    reason: Reason::Evacuate,
-                };
-                made += 1;
-            }
+            pressure.note(lines, &step, config);
+            made = apply(
+                lines,
+                loads,
+                &step,
+                now,
+                config,
+                Reason::Evacuate,
+                out,
+                made,
+            );
         }
         if made > 0 {
             // Not a balancing move: nothing to undo if the imbalance grows.
@@ -386,59 +506,113 @@ impl Balancer {
             return plan;
         }
 
-        if mean < config.min_rate {
-            self.balancing = false;
-            return plan;
+        // A CPU under pressure sheds a group per interval, if it has one to spare.
+        for cpu in domain.iter() {
+            let Some(reason) = pressure.on(cpu) else {
+                continue;
+            };
+            let Some(step) = shed_step(lines, loads, &pressure.cool, &domain, cpu, now, config)
+            else {
+                continue;
+            };
+            if made + step.lines > budget {
+                break;
+            }
+            pressure.note(lines, &step, config);
+            made = apply(lines, loads, &step, now, config, reason, out, made);
         }
+        let shed = made;
+
         let threshold = if self.balancing {
             100 + u64::from(config.low_pct)
         } else {
             100 + u64::from(config.high_pct)
         };
-        if before <= threshold {
+        if mean < config.min_rate || before <= threshold {
             self.balancing = false;
-            return plan;
-        }
-        self.balancing = true;
-
-        let stop = 100 + u64::from(config.low_pct);
-        while made < budget {
-            if imbalance(loads, &domain) <= stop {
-                self.balancing = false;
-                break;
-            }
-            let Some(step) = best_step(lines, loads, &domain, now, config) else {
-                break;
-            };
-            // A group moves as one, each of its lines on the busy CPU, or not at all.
-            if made + step.lines > budget {
-                break;
-            }
-            for i in 0..lines.len() {
-                let line = &mut lines[i];
-                if line.group != step.group || line.cpu != step.from || !line.may_move(now, config)
-                {
-                    continue;
+        } else {
+            self.balancing = true;
+            let stop = 100 + u64::from(config.low_pct);
+            while made < budget {
+                if imbalance(loads, &domain) <= stop {
+                    self.balancing = false;
+                    break;
                 }
-                shift_load(loads, line.rate, step.from, step.to);
-                line.cpu = step.to;
-                line.moved_at = Some(now);
-                out[made] = Move {
-                    line: i,
-                    from: step.from,
-                    to: step.to,
-                    reason: Reason::Imbalance,
+                let Some(step) = best_step(lines, loads, &pressure.cool, &domain, now, config)
+                else {
+                    break;
                 };
-                made += 1;
+                // A group moves as one, each of its lines on the busy CPU, or not at all.
+                if made + step.lines > budget {
+                    break;
+                }
+                pressure.note(lines, &step, config);
+                made = apply(
+                    lines,
+                    loads,
+                    &step,
+                    now,
+                    config,
+                    Reason::Imbalance,
+                    out,
+                    made,
+                );
             }
         }
         plan.moves = made;
         plan.expected_pct = imbalance(loads, &domain);
-        if made > 0 {
+        if made > shed {
             self.moved_from_pct = Some(before);
         }
         plan
     }
+}
+
+/// How long a line stays put after its move was undone or it was shed for pressure, so that
+/// it is not moved back and forth every dwell.
+fn hold(config: &Config) -> Millis {
+    config.min_dwell.max(1).saturating_mul(ROLLBACK_HOLD)
+}
+
+/// Moves the lines of `step.group` on `step.from` that may move (all of them when evacuating)
+/// to `step.to`, writing the moves to `out` from `made` on; returns the new count.
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    lines: &mut [Line],
+    loads: &mut [u64],
+    step: &Step,
+    now: Millis,
+    config: &Config,
+    reason: Reason,
+    out: &mut [Move],
+    mut made: usize,
+) -> usize {
+    for (i, line) in lines.iter_mut().enumerate() {
+        let eligible = match reason {
+            Reason::Evacuate => !line.allowed.is_empty(),
+            _ => line.may_move(now, config),
+        };
+        if line.group != step.group || line.cpu != step.from || !eligible {
+            continue;
+        }
+        let Some(slot) = out.get_mut(made) else {
+            break;
+        };
+        shift_load(loads, line.rate, step.from, step.to);
+        line.cpu = step.to;
+        line.moved_at = Some(now);
+        if matches!(reason, Reason::Saturation | Reason::Backlog) {
+            line.held_until = now.saturating_add(hold(config));
+        }
+        *slot = Move {
+            line: i,
+            from: step.from,
+            to: step.to,
+            reason,
+        };
+        made += 1;
+    }
+    made
 }
 
 /// One group to move from one CPU to another.
@@ -460,13 +634,106 @@ fn shift_load(loads: &mut [u64], rate: u64, from: usize, to: usize) {
     }
 }
 
+/// The first line of each group on `cpu` that may move, with the group's rate there and the
+/// number of its lines that would move: the groups `cpu` could give away.
+fn movable_groups<'a>(
+    lines: &'a [Line],
+    cpu: usize,
+    now: Millis,
+    config: &'a Config,
+) -> impl Iterator<Item = (&'a Line, u64, usize)> + 'a {
+    let movable = move |o: &&Line| o.cpu == cpu && o.may_move(now, config);
+    lines.iter().enumerate().filter_map(move |(i, line)| {
+        if !movable(&line)
+            || lines[..i]
+                .iter()
+                .any(|o| o.group == line.group && movable(&o))
+        {
+            return None;
+        }
+        let members = || lines.iter().filter(|o| o.group == line.group && movable(o));
+        let rate = members().map(|o| o.rate).fold(0u64, u64::saturating_add);
+        Some((line, rate, members().count()))
+    })
+}
+
+/// The least loaded CPU of `domain` but `from` that every movable line of `group` on `from`
+/// allows and that is `cool` (may take a group).
+fn target(
+    lines: &[Line],
+    loads: &[u64],
+    cool: &CpuBits,
+    domain: &CpuBits,
+    group: u32,
+    from: usize,
+    now: Millis,
+    config: &Config,
+) -> Option<usize> {
+    let allowed = lines
+        .iter()
+        .filter(|o| o.group == group && o.cpu == from && o.may_move(now, config))
+        .fold(*domain, |set, o| set.and(&o.allowed));
+    let load = |cpu: usize| loads.get(cpu).copied().unwrap_or(0);
+    allowed
+        .iter()
+        .filter(|&cpu| cpu != from && cool.contains(cpu))
+        .min_by_key(|&cpu| (load(cpu), cpu))
+}
+
+/// The group a CPU under pressure gives away: it keeps what presses it most, a backed-up
+/// queue (the busiest one) or else the heaviest of its groups and of the interrupts of lines
+/// not managed, and sheds the busiest of the others that has somewhere to go.
+fn shed_step(
+    lines: &[Line],
+    loads: &[u64],
+    cool: &CpuBits,
+    domain: &CpuBits,
+    cpu: usize,
+    now: Millis,
+    config: &Config,
+) -> Option<Step> {
+    let on_cpu = || lines.iter().filter(|l| l.cpu == cpu);
+    let group_rate = |group: u32| {
+        on_cpu()
+            .filter(|l| l.group == group)
+            .map(|l| l.rate)
+            .fold(0u64, u64::saturating_add)
+    };
+    let managed = on_cpu().map(|l| l.rate).fold(0u64, u64::saturating_add);
+    let others = loads.get(cpu).copied().unwrap_or(0).saturating_sub(managed);
+    let keeper = match on_cpu()
+        .filter(|l| l.backed_up(config))
+        .max_by_key(|l| (group_rate(l.group), u32::MAX - l.group))
+    {
+        Some(line) => Some(line.group),
+        None => on_cpu()
+            .max_by_key(|l| (group_rate(l.group), u32::MAX - l.group))
+            .filter(|l| group_rate(l.group) > others)
+            .map(|l| l.group),
+    };
+    movable_groups(lines, cpu, now, config)
+        .filter(|(line, rate, _)| Some(line.group) != keeper && *rate > 0)
+        .filter_map(|(line, rate, count)| {
+            let to = target(lines, loads, cool, domain, line.group, cpu, now, config)?;
+            Some((rate, line.group, to, count))
+        })
+        .max_by_key(|&(rate, group, _, _)| (rate, u32::MAX - group))
+        .map(|(_, group, to, lines)| Step {
+            group,
+            from: cpu,
+            to,
+            lines,
+        })
+}
+
 /// Finds the move that best evens out the busiest CPU and a less busy one: from the busiest
 /// CPU that has a movable group, the group (with its target, the least loaded CPU all its lines
-/// allow) whose rate is closest to half the difference of the two loads, and less than the
-/// whole difference, so the maximum of the two drops.
+/// allow that may take more) whose rate is closest to half the difference of the two loads, and
+/// less than the whole difference, so the maximum of the two drops.
 fn best_step(
     lines: &[Line],
     loads: &[u64],
+    cool: &CpuBits,
     domain: &CpuBits,
     now: Millis,
     config: &Config,
@@ -476,32 +743,11 @@ fn best_step(
         .iter()
         .max_by_key(|&cpu| (load(cpu), usize::MAX - cpu))?;
     let mut best: Option<(u64, Step)> = None;
-    for (i, line) in lines.iter().enumerate() {
-        if line.cpu != busiest || !line.may_move(now, config) {
-            continue;
-        }
-        // The first line of its group on this CPU speaks for the group.
-        if lines[..i]
-            .iter()
-            .any(|other| other.group == line.group && other.cpu == busiest)
-        {
-            continue;
-        }
-        let members = || {
-            lines
-                .iter()
-                .filter(|o| o.group == line.group && o.cpu == busiest && o.may_move(now, config))
-        };
-        let rate = members().map(|o| o.rate).fold(0u64, u64::saturating_add);
+    for (line, rate, count) in movable_groups(lines, busiest, now, config) {
         if rate == 0 {
             continue;
         }
-        let allowed = members().fold(*domain, |set, o| set.and(&o.allowed));
-        let Some(to) = allowed
-            .iter()
-            .filter(|&cpu| cpu != busiest)
-            .min_by_key(|&cpu| (load(cpu), cpu))
-        else {
+        let Some(to) = target(lines, loads, cool, domain, line.group, busiest, now, config) else {
             continue;
         };
         let gap = load(busiest).saturating_sub(load(to));
@@ -518,7 +764,7 @@ fn best_step(
                     group: line.group,
                     from: busiest,
                     to,
-                    lines: members().count(),
+                    lines: count,
                 },
             ));
         }

@@ -86,11 +86,15 @@ pub(crate) struct Inner {
     last_len: usize,
     /// Each CPU's interrupt count at the last sample.
     cpu_counts: KVec<u64>,
+    /// Each CPU's interrupt time (ns) at the last sample.
+    cpu_times: KVec<u64>,
+    /// Each CPU's smoothed interrupt time, in percent of the interval.
+    pub(crate) usage: KVec<u32>,
     // The sampler's working memory, allocated when adapters come and go, so that an interval
     // allocates nothing: each CPU's smoothed load (after a decision, the load it expects) and
     // its last interval's, the policy's copy of the lines, and the moves it plans
     // (`MAX_MOVES_LIMIT` long), with whether each was carried out.
-    loads: KVec<u64>,
+    pub(crate) loads: KVec<u64>,
     raw_loads: KVec<u64>,
     plan_lines: KVec<Line>,
     pub(crate) planned: KVec<Move>,
@@ -134,8 +138,10 @@ impl State {
     pub(crate) fn new() -> Result<Arc<Self>> {
         let cpus = nr_cpu_ids() as usize;
         let mut cpu_counts = KVec::with_capacity(cpus, GFP_KERNEL)?;
+        let mut cpu_times = KVec::with_capacity(cpus, GFP_KERNEL)?;
         for cpu in 0..cpus {
             cpu_counts.push(irq::count_all_on(cpu as u32), GFP_KERNEL)?;
+            cpu_times.push(irq::time_on(cpu as u32), GFP_KERNEL)?;
         }
         let moves = MAX_MOVES_LIMIT as usize;
         let inner = Inner {
@@ -152,6 +158,8 @@ impl State {
             last: KVec::from_elem(NO_MOVE, moves, GFP_KERNEL)?,
             last_len: 0,
             cpu_counts,
+            cpu_times,
+            usage: KVec::from_elem(0, cpus, GFP_KERNEL)?,
             loads: KVec::from_elem(0, cpus, GFP_KERNEL)?,
             raw_loads: KVec::from_elem(0, cpus, GFP_KERNEL)?,
             plan_lines: KVec::new(),
@@ -245,8 +253,24 @@ impl Inner {
                 _ => 0,
             };
         }
-        let allowed = allowed_cpus(&self.config.banned);
         let config = self.config.policy;
+        // Per-CPU interrupt time, in percent of the interval, smoothed as the loads are.
+        for (cpu, (last, usage)) in self
+            .cpu_times
+            .iter_mut()
+            .zip(self.usage.iter_mut())
+            .enumerate()
+        {
+            let ns = irq::time_on(cpu as u32);
+            let delta = ns.saturating_sub(*last);
+            *last = ns;
+            let Some(ms) = elapsed.filter(|&ms| ms > 0) else {
+                continue;
+            };
+            let pct = (delta / 10_000 / ms).min(100);
+            *usage = policy::smoothed(u64::from(*usage), pct, self.fresh_loads, &config) as u32;
+        }
+        let allowed = allowed_cpus(&self.config.banned);
         for line in self.lines.iter_mut() {
             line.sample(elapsed.unwrap_or(0), &allowed, &config);
         }
@@ -287,6 +311,7 @@ impl Inner {
         let plan = self.balancer.plan(
             self.plan_lines.get_mut(..count)?,
             &mut self.loads,
+            &self.usage,
             now,
             &config,
             self.last.get(..self.last_len)?,
@@ -349,7 +374,9 @@ impl Inner {
                 .sum::<usize>()
             + (self.last.capacity() + self.planned.capacity()) * size_of::<Move>()
             + self.done.capacity()
-            + (self.cpu_counts.capacity() + self.loads.capacity()) * size_of::<u64>()
+            + (self.cpu_counts.capacity() + self.cpu_times.capacity() + self.loads.capacity())
+                * size_of::<u64>()
+            + self.usage.capacity() * size_of::<u32>()
             + self.plan_lines.capacity() * size_of::<Line>()
     }
 

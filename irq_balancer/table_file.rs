@@ -5,12 +5,13 @@
 //! figures, for people; tools use the `adapter-get` dump, which carries the same.
 
 use crate::{
-    lines::{Hold, Managed},
-    policy::{self, Role},
-    state::STATE,
+    lines::{self, Hold, Managed},
+    policy::{self, Reason, Role},
+    state::{Inner, STATE},
 };
 use core::fmt::{self, Write};
 use kernel::{
+    cpumask,
     debugfs::{SeqFile, Show},
     prelude::*,
 };
@@ -25,8 +26,38 @@ impl Show for TableFile {
         };
         let inner = state.inner.lock();
         let (config, totals) = (inner.config, inner.totals);
-        write_table(out, &config, &totals, inner.lines.iter()).map_err(|_| EINVAL)
+        write_table(out, &config, &totals, inner.lines.iter()).map_err(|_| EINVAL)?;
+        write_cpus(out, &inner).map_err(|_| EINVAL)
     }
+}
+
+/// The CPUs as the last sample saw them, as comment lines after the table.
+fn write_cpus(out: &mut impl Write, inner: &Inner) -> fmt::Result {
+    let allowed = lines::allowed_cpus(&inner.config.banned);
+    let config = inner.config.policy;
+    for (cpu, &usage) in inner.usage.iter().enumerate() {
+        if !cpumask::is_online(cpu as u32) {
+            continue;
+        }
+        let lines = || inner.lines.iter().map(|m| &m.line);
+        let pressure = match policy::pressure_on(cpu, lines(), &inner.usage, &config) {
+            None => "none",
+            Some(Reason::Backlog) => "backlog",
+            Some(_) => "saturation",
+        };
+        writeln!(
+            out,
+            "# cpu {cpu}: {} irq/s, {usage}% in interrupts, {} lines, pressure {pressure}{}",
+            inner.loads.get(cpu).copied().unwrap_or(0),
+            lines().filter(|l| l.cpu == cpu).count(),
+            if allowed.contains(cpu) {
+                ""
+            } else {
+                ", not used"
+            }
+        )?;
+    }
+    Ok(())
 }
 
 fn write_table<'a>(

@@ -16,6 +16,8 @@ struct Sim {
     interval: u64,
     /// The CPU loads smoothed as the module smooths them, if the simulation does.
     smoothed: Option<Vec<u64>>,
+    /// Each CPU's interrupt time, in percent (empty: not known).
+    usage: Vec<u32>,
 }
 
 impl Sim {
@@ -29,6 +31,7 @@ impl Sim {
             now: 0,
             interval: 1000,
             smoothed: None,
+            usage: Vec::new(),
         }
     }
 
@@ -90,6 +93,7 @@ impl Sim {
         let plan = self.balancer.plan(
             &mut self.lines,
             &mut loads,
+            &self.usage,
             self.now,
             &self.config,
             &self.last,
@@ -387,4 +391,158 @@ fn smoothed_loads_still_spread_everything_on_cpu0_at_once() {
     for _ in 0..20 {
         assert!(sim.step().1.is_empty());
     }
+}
+
+/// Where each group is: the CPU of its first line, in group order.
+fn group_cpus(sim: &Sim) -> Vec<usize> {
+    let mut groups: Vec<(u32, usize)> = Vec::new();
+    for line in &sim.lines {
+        if !groups.iter().any(|(g, _)| *g == line.group) {
+            groups.push((line.group, line.cpu));
+        }
+    }
+    groups.into_iter().map(|(_, cpu)| cpu).collect()
+}
+
+#[test]
+fn a_saturated_cpu_sheds_a_group_though_rates_are_even() {
+    // Even rates, but CPU 0 spends 95 % of its time in interrupts (costly interrupts, say).
+    let mut sim = Sim::new(2);
+    sim.queue(0, 1_000, 1_000);
+    sim.queue(0, 500, 500);
+    sim.queue(1, 1_000, 1_000);
+    sim.queue(1, 500, 500);
+    sim.usage = vec![95, 20];
+    let (plan, moves) = sim.step();
+    assert_eq!(plan.imbalance_pct, 100);
+    // It keeps its heaviest queue and sheds the other, both lines of it.
+    assert_eq!(moves.len(), 2);
+    assert!(moves.iter().all(|m| m.reason == Reason::Saturation));
+    assert!(moves.iter().all(|m| (m.from, m.to) == (0, 1)));
+    assert_eq!(group_cpus(&sim), vec![0, 1, 1, 1]);
+    // The rates are now uneven, but a saturated CPU takes nothing back while it stays so.
+    for _ in 0..30 {
+        assert_eq!(sim.step().0.moves, 0);
+    }
+    // Once it is not, the rates are evened out again.
+    sim.usage = vec![40, 40];
+    let moved: usize = (0..30).map(|_| sim.step().0.moves).sum();
+    assert!(moved > 0);
+    assert!(sim.imbalance() <= 120);
+}
+
+#[test]
+fn a_saturated_cpu_keeps_its_only_queue() {
+    // Moving its one queue would only move the saturation.
+    let mut sim = Sim::new(2);
+    sim.background = vec![0, 2_000];
+    sim.queue(0, 1_000, 1_000);
+    sim.usage = vec![95, 10];
+    for _ in 0..5 {
+        assert_eq!(sim.step().0.moves, 0);
+    }
+}
+
+#[test]
+fn a_cpu_saturated_by_other_interrupts_sheds_its_queue() {
+    // CPU 0's other interrupts (a disk, say) weigh more than the queue: the queue leaves.
+    let mut sim = Sim::new(2);
+    sim.background = vec![5_000, 5_000];
+    sim.queue(0, 500, 500);
+    sim.queue(1, 500, 500);
+    sim.usage = vec![95, 30];
+    let (plan, moves) = sim.step();
+    assert_eq!(plan.imbalance_pct, 100);
+    assert_eq!(moves.len(), 2);
+    assert!(moves
+        .iter()
+        .all(|m| m.reason == Reason::Saturation && m.to == 1));
+}
+
+#[test]
+fn no_group_goes_to_a_cpu_under_or_near_saturation() {
+    // Everything on CPU 0; CPU 1 is saturated and CPU 2 within a tenth of the threshold.
+    let mut sim = Sim::new(4);
+    for _ in 0..4 {
+        sim.queue(0, 1_000, 1_000);
+    }
+    sim.usage = vec![50, 95, 85, 10];
+    for _ in 0..10 {
+        sim.step();
+    }
+    let cpus = group_cpus(&sim);
+    assert!(cpus.iter().all(|&cpu| cpu == 0 || cpu == 3), "{cpus:?}");
+    assert_eq!(cpus.iter().filter(|&&cpu| cpu == 3).count(), 2);
+}
+
+#[test]
+fn nothing_moves_when_every_cpu_is_saturated() {
+    let mut sim = Sim::new(2);
+    sim.queue(0, 1_000, 1_000);
+    sim.queue(0, 1_000, 1_000);
+    sim.queue(1, 1_000, 1_000);
+    sim.usage = vec![95, 92];
+    for _ in 0..5 {
+        assert_eq!(sim.step().0.moves, 0);
+    }
+}
+
+#[test]
+fn a_backed_up_queue_keeps_its_cpu_and_the_others_leave() {
+    // Queue 0 interrupts rarely but gets 40 packets per interrupt: NAPI polls it, and its
+    // packets wait. The rates are even, so rates alone would move nothing.
+    let mut sim = Sim::new(2);
+    sim.queue(0, 200, 0);
+    sim.queue(0, 1_000, 0);
+    sim.queue(1, 1_200, 0);
+    sim.lines[0].batch_pct = 4_000;
+    let (plan, moves) = sim.step();
+    assert_eq!(plan.imbalance_pct, 100);
+    assert_eq!(moves.len(), 2);
+    assert!(moves
+        .iter()
+        .all(|m| m.reason == Reason::Backlog && (m.from, m.to) == (0, 1)));
+    assert_eq!(group_cpus(&sim), vec![0, 1, 1]);
+    // CPU 0 is now the least loaded by far, but takes nothing while its queue is backed up.
+    for _ in 0..30 {
+        assert_eq!(sim.step().0.moves, 0);
+    }
+    // Below the limit, the queue is one like the others again.
+    sim.lines[0].batch_pct = 3_100;
+    let moved: usize = (0..30).map(|_| sim.step().0.moves).sum();
+    assert!(moved > 0);
+}
+
+#[test]
+fn pressure_thresholds_at_zero_are_off() {
+    let mut sim = Sim::new(2);
+    sim.config.usage_pct = 0;
+    sim.config.batch_limit = 0;
+    sim.queue(0, 200, 0);
+    sim.queue(0, 1_000, 0);
+    sim.queue(1, 1_200, 0);
+    sim.lines[0].batch_pct = 6_400;
+    sim.usage = vec![100, 100];
+    for _ in 0..5 {
+        assert_eq!(sim.step().0.moves, 0);
+    }
+}
+
+#[test]
+fn a_rollback_undoes_balancing_moves_only() {
+    // A shed for saturation in one interval is not undone when the rates grow uneven after it.
+    let mut sim = Sim::new(2);
+    sim.config.min_dwell = 0;
+    sim.queue(0, 1_000, 1_000);
+    sim.queue(0, 500, 500);
+    sim.queue(1, 1_000, 1_000);
+    sim.usage = vec![95, 10];
+    let (_, moves) = sim.step();
+    assert!(moves.iter().all(|m| m.reason == Reason::Saturation));
+    sim.usage = vec![95, 40];
+    let (_, next) = sim.step();
+    assert!(
+        next.iter().all(|m| m.reason != Reason::Rollback),
+        "{next:?}"
+    );
 }

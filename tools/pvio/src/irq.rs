@@ -23,6 +23,7 @@ pub mod cmd {
     pub const CONFIG_GET: u8 = 5;
     pub const CONFIG_SET: u8 = 6;
     pub const DECISION_NTF: u8 = 7;
+    pub const CPU_GET: u8 = 8;
 }
 
 /// Attributes of the `adapter` set.
@@ -62,6 +63,8 @@ pub mod config_attr {
     pub const IMBALANCE_PCT: u16 = 12;
     pub const BUSY_NS: u16 = 13;
     pub const MEMORY_BYTES: u16 = 14;
+    pub const USAGE_PCT: u16 = 15;
+    pub const BATCH_LIMIT: u16 = 16;
 }
 
 /// Attributes of the `decision` set.
@@ -82,12 +85,26 @@ pub mod move_attr {
     pub const REASON: u16 = 5;
     pub const RATE: u16 = 6;
     pub const DONE: u16 = 7;
+    pub const USAGE_PCT: u16 = 8;
+    pub const BATCH_PCT: u16 = 9;
+}
+
+/// Attributes of the `cpu` set.
+pub mod cpu_attr {
+    pub const CPU: u16 = 1;
+    pub const RATE: u16 = 2;
+    pub const USAGE_PCT: u16 = 3;
+    pub const PRESSURE: u16 = 4;
+    pub const ALLOWED: u16 = 5;
+    pub const LINES: u16 = 6;
 }
 
 /// The `hold` enum.
 pub const HOLD: &[&str] = &["none", "managed", "pinned", "unmovable"];
 /// The `reason` enum.
-pub const REASON: &[&str] = &["imbalance", "rollback", "evacuate"];
+pub const REASON: &[&str] = &["imbalance", "rollback", "evacuate", "saturation", "backlog"];
+/// The `pressure` enum.
+pub const PRESSURE: &[&str] = &["none", "saturation", "backlog"];
 
 fn u8_of(a: &Nlattr<u16, Buffer>) -> Option<u8> {
     a.get_payload_as::<u8>().ok()
@@ -201,6 +218,8 @@ pub struct Config {
     pub imbalance_pct: u64,
     pub busy_ns: u64,
     pub memory_bytes: u64,
+    pub usage_pct: u32,
+    pub batch_limit: u32,
 }
 
 /// Decodes a `config-get` reply.
@@ -222,6 +241,8 @@ pub fn decode_config(msg: &Message) -> Config {
             config_attr::IMBALANCE_PCT => c.imbalance_pct = uint_of(a).unwrap_or(0),
             config_attr::BUSY_NS => c.busy_ns = uint_of(a).unwrap_or(0),
             config_attr::MEMORY_BYTES => c.memory_bytes = uint_of(a).unwrap_or(0),
+            config_attr::USAGE_PCT => c.usage_pct = u32_of(a).unwrap_or(0),
+            config_attr::BATCH_LIMIT => c.batch_limit = u32_of(a).unwrap_or(0),
             _ => {}
         }
     }
@@ -245,6 +266,16 @@ impl fmt::Display for Config {
             f,
             "watermarks {}% / {}% over the mean, min rate {} /s, dwell {} ms, at most {} moves",
             self.high_pct, self.low_pct, self.min_rate, self.min_dwell_ms, self.max_moves
+        )?;
+        let off = |v: u32, unit: &str| match v {
+            0 => "off".to_owned(),
+            v => format!("{v}{unit}"),
+        };
+        writeln!(
+            f,
+            "pressure: saturated at {} in interrupts, backed up at {}",
+            off(self.usage_pct, "%"),
+            off(self.batch_limit, " pkt/irq")
         )?;
         writeln!(
             f,
@@ -270,6 +301,10 @@ pub struct Move {
     pub reason: String,
     pub rate: u64,
     pub done: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage_pct: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_pct: Option<u64>,
 }
 
 /// A `decision-ntf` event.
@@ -296,6 +331,8 @@ fn decode_move(a: &Nlattr<u16, Buffer>) -> Move {
             move_attr::REASON => m.reason = enum_name(REASON, u32_of(a).unwrap_or(u32::MAX)),
             move_attr::RATE => m.rate = uint_of(a).unwrap_or(0),
             move_attr::DONE => m.done = u8_of(a).is_some_and(|v| v != 0),
+            move_attr::USAGE_PCT => m.usage_pct = u32_of(a),
+            move_attr::BATCH_PCT => m.batch_pct = uint_of(a),
             _ => {}
         }
     }
@@ -330,15 +367,62 @@ impl fmt::Display for Decision {
         for m in &self.moves {
             write!(
                 f,
-                " irq {} {}->{} ({}, {} /s{})",
-                m.irq,
-                m.from_cpu,
-                m.to_cpu,
-                m.reason,
-                m.rate,
-                if m.done { "" } else { ", not done" }
+                " irq {} {}->{} ({}, {} /s",
+                m.irq, m.from_cpu, m.to_cpu, m.reason, m.rate
             )?;
+            if let Some(usage) = m.usage_pct {
+                write!(f, ", cpu {usage}% in interrupts")?;
+            }
+            if let Some(batch) = m.batch_pct {
+                write!(f, ", {:.2} pkt/irq", batch as f64 / 100.0)?;
+            }
+            write!(f, "{})", if m.done { "" } else { ", not done" })?;
         }
         Ok(())
+    }
+}
+
+/// A CPU as the balancer's last sample saw it (`cpu-get`).
+#[derive(Debug, Default, Serialize)]
+pub struct Cpu {
+    pub cpu: u32,
+    pub rate: u64,
+    pub usage_pct: u32,
+    pub pressure: String,
+    pub allowed: bool,
+    pub lines: u32,
+}
+
+/// Decodes a `cpu-get` reply.
+pub fn decode_cpu(msg: &Message) -> Cpu {
+    let mut c = Cpu::default();
+    for a in msg.attrs().iter() {
+        match *a.nla_type().nla_type() {
+            cpu_attr::CPU => c.cpu = u32_of(a).unwrap_or(0),
+            cpu_attr::RATE => c.rate = uint_of(a).unwrap_or(0),
+            cpu_attr::USAGE_PCT => c.usage_pct = u32_of(a).unwrap_or(0),
+            cpu_attr::PRESSURE => c.pressure = enum_name(PRESSURE, u32_of(a).unwrap_or(u32::MAX)),
+            cpu_attr::ALLOWED => c.allowed = u8_of(a).is_some_and(|v| v != 0),
+            cpu_attr::LINES => c.lines = u32_of(a).unwrap_or(0),
+            _ => {}
+        }
+    }
+    c
+}
+
+impl fmt::Display for Cpu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cpu {}: {} irq/s, {}% in interrupts, {} lines",
+            self.cpu, self.rate, self.usage_pct, self.lines
+        )?;
+        if self.pressure != "none" {
+            write!(f, ", under pressure ({})", self.pressure)?;
+        }
+        if !self.allowed {
+            write!(f, ", not used")?;
+        }
+        writeln!(f)
     }
 }

@@ -69,6 +69,12 @@ enum IrqCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show each CPU's interrupt rate, interrupt time and pressure, as last sampled.
+    Cpus {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the configuration and totals, or change the configuration.
     Config(IrqConfigArgs),
     /// Print decisions as they are made.
@@ -112,6 +118,12 @@ struct IrqConfigArgs {
     /// Most moves per interval.
     #[arg(long)]
     max_moves: Option<u32>,
+    /// A CPU this many percent of its time in interrupts is saturated (0: off).
+    #[arg(long)]
+    usage_pct: Option<u32>,
+    /// A queue with this many packets per interrupt is backed up (0: off).
+    #[arg(long)]
+    batch_limit: Option<u32>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -296,6 +308,17 @@ fn irq(command: IrqCommand) -> Result<(), Error> {
                 }
             }
         }
+        IrqCommand::Cpus { json } => {
+            let replies = client.request(irq::cmd::CPU_GET, Vec::new(), true)?;
+            let cpus: Vec<_> = replies.iter().map(irq::decode_cpu).collect();
+            if json {
+                println!("{}", pretty(&cpus)?);
+            } else {
+                for c in &cpus {
+                    print!("{c}");
+                }
+            }
+        }
         IrqCommand::Config(args) => {
             use irq::config_attr as c;
             let mut attrs = Vec::new();
@@ -306,6 +329,8 @@ fn irq(command: IrqCommand) -> Result<(), Error> {
                 (c::MIN_RATE, args.min_rate),
                 (c::MIN_DWELL_MS, args.min_dwell),
                 (c::MAX_MOVES, args.max_moves),
+                (c::USAGE_PCT, args.usage_pct),
+                (c::BATCH_LIMIT, args.batch_limit),
             ] {
                 if let Some(v) = value {
                     attrs.push(attr(ty, v)?);
