@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-#include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/irqdesc.h>
 #include <linux/kernel_stat.h>
 #include <linux/msi.h>
 #include <linux/pci.h>
-#include <linux/sched.h>
 #include <linux/topology.h>
 
 /*
@@ -103,22 +101,18 @@ unsigned long rust_helper_kstat_cpu_irqs_sum(unsigned int cpu)
 }
 
 /*
- * Nanoseconds @cpu spent handling interrupts since boot: in hard and soft
- * interrupt context (exact with CONFIG_IRQ_TIME_ACCOUNTING, else sampled at
- * ticks), plus its ksoftirqd's run time, as softirq work deferred there under
- * load is accounted to that thread rather than to CPUTIME_SOFTIRQ. Racy reads
- * of u64 counters, as /proc/stat's.
+ * Nanoseconds @cpu spent handling interrupts since boot, hard and soft: the
+ * irq and softirq columns of /proc/stat. With CONFIG_IRQ_TIME_ACCOUNTING
+ * (and a stable clock) interrupt context is timed exactly, and the ticks its
+ * ksoftirqd runs on are counted as softirq time; else both are sampled at
+ * ticks. Racy reads of u64 counters, as /proc/stat's.
  */
 u64 rust_helper_cpu_irq_time_ns(unsigned int cpu)
 {
 	const u64 *cpustat = kcpustat_cpu(cpu).cpustat;
-	struct task_struct *thread = per_cpu(ksoftirqd, cpu);
-	u64 ns = READ_ONCE(cpustat[CPUTIME_IRQ]) +
-		 READ_ONCE(cpustat[CPUTIME_SOFTIRQ]);
 
-	if (thread)
-		ns += READ_ONCE(thread->se.sum_exec_runtime);
-	return ns;
+	return READ_ONCE(cpustat[CPUTIME_IRQ]) +
+	       READ_ONCE(cpustat[CPUTIME_SOFTIRQ]);
 }
 
 /*

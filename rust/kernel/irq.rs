@@ -25,16 +25,16 @@ pub fn count_all_on(cpu: u32) -> u64 {
     (unsafe { bindings::kstat_cpu_irqs_sum(cpu) }) as u64
 }
 
-/// Returns how many nanoseconds `cpu` spent handling interrupts since boot: in hard and soft
-/// interrupt context (`CPUTIME_IRQ` and `CPUTIME_SOFTIRQ` of `/proc/stat`, exact with
-/// `CONFIG_IRQ_TIME_ACCOUNTING`, sampled at ticks without), and running its `ksoftirqd`, where
-/// softirq work goes under load; 0 for an impossible CPU.
+/// Returns how many nanoseconds `cpu` spent handling interrupts since boot, hard and soft
+/// (`CPUTIME_IRQ` and `CPUTIME_SOFTIRQ`, the `irq` and `softirq` columns of `/proc/stat`):
+/// interrupt context timed exactly with `CONFIG_IRQ_TIME_ACCOUNTING` and a stable clock, and
+/// the ticks its `ksoftirqd` runs on, where softirq work goes under load; all sampled at ticks
+/// otherwise. 0 for an impossible CPU.
 pub fn time_on(cpu: u32) -> u64 {
     if !cpumask::is_possible(cpu) {
         return 0;
     }
-    // SAFETY: `cpu` is possible, so it has per-CPU statistics and a `ksoftirqd` slot, which
-    // holds NULL or a thread that is never freed.
+    // SAFETY: `cpu` is possible, so it has per-CPU statistics.
     unsafe { bindings::cpu_irq_time_ns(cpu) }
 }
 
