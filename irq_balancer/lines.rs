@@ -211,9 +211,13 @@ impl Managed {
             // Counters restart when the driver sets its queues up again.
             t.packet_rate = packets.saturating_sub(t.packets).saturating_mul(1000) / ms;
             t.byte_rate = bytes.saturating_sub(t.bytes).saturating_mul(1000) / ms;
-            // A queue polled without a single interrupt counts as one per second.
-            t.batch_pct = t.packet_rate.saturating_mul(100) / self.line.rate.max(1);
-            self.line.batch_pct = t.batch_pct;
+            t.batch_pct = match self.line.rate {
+                0 => 0,
+                rate => t.packet_rate.saturating_mul(100) / rate,
+            };
+            // Received packets wait for the poll; a batch of transmit completions only
+            // delays freeing them, so only lines that receive can be backed up.
+            self.line.batch_pct = if role == Role::Tx { 0 } else { t.batch_pct };
         }
         t.known = true;
         t.packets = packets;

@@ -422,7 +422,9 @@ impl Balancer {
                 / n
         };
 
-        // Undo the last interval's balancing moves if the imbalance grew past the margin since.
+        let mut pressure = Pressure::new(lines, usage, &domain, config);
+        // Undo the last interval's balancing moves if the imbalance grew past the margin since,
+        // except those back to a CPU now under pressure.
         if let Some(was) = self.moved_from_pct.take() {
             let limit = was.saturating_mul(100 + u64::from(config.rollback_pct)) / 100;
             let balancing = || last.iter().rev().filter(|m| m.reason == Reason::Imbalance);
@@ -434,7 +436,7 @@ impl Balancer {
                     let Some(line) = lines.get_mut(m.line) else {
                         continue;
                     };
-                    if line.cpu != m.to {
+                    if line.cpu != m.to || !pressure.cool.contains(m.from) {
                         continue;
                     }
                     shift_load(loads, line.rate, m.to, m.from);
@@ -457,7 +459,6 @@ impl Balancer {
 
         // Lines on a CPU they may no longer use leave it first, dwell or not, each group to
         // the least loaded CPU all its lines there allow, one not under pressure if there is.
-        let mut pressure = Pressure::new(lines, usage, &domain, config);
         let budget = (config.max_moves as usize).min(out.len());
         let mut made = 0;
         for i in 0..lines.len() {

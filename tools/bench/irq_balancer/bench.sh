@@ -146,7 +146,11 @@ start_module() {
 	for i in 1 2 3 4; do in_ns $i "$pvio" irq add "${irq_nic[i]}" >&2 || return 1; done
 	echo 0
 }
-stop_module() { rmmod irq_balancer; }
+stop_module() {
+	# What the pressure thresholds see at the end of the run.
+	log "irq_balancer's CPUs at the end: $("$pvio" irq cpus | tr '\n' ';')"
+	rmmod irq_balancer
+}
 start_irqbalance() { # interval
 	irqbalance --foreground --interval="$1" >"$out/irqbalance-$1s.log" 2>&1 &
 	echo $!

@@ -628,3 +628,25 @@ fn random_machines_keep_the_rules() {
         }
     }
 }
+
+#[test]
+fn no_rollback_to_a_cpu_under_pressure() {
+    // As in the rollback test, but CPU 0 is saturated by the time the rollback would come.
+    let mut sim = Sim::new(4);
+    sim.config.min_dwell = 0;
+    sim.background = vec![10_000, 10_000, 10_000, 0];
+    sim.line(0, 8_000);
+    sim.line(0, 2_000);
+    let (_, moves) = sim.step();
+    assert_eq!(moves.len(), 2);
+    for m in &moves {
+        sim.lines[m.line].rate *= 4;
+    }
+    sim.usage = vec![95, 10, 10, 10];
+    let (_, undo) = sim.step();
+    assert!(
+        undo.iter().all(|m| m.reason != Reason::Rollback),
+        "{undo:?}"
+    );
+    assert!(sim.lines.iter().all(|line| line.cpu != 0));
+}
