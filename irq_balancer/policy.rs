@@ -460,7 +460,11 @@ impl Balancer {
         // Lines on a CPU they may no longer use leave it first, dwell or not, each group to
         // the least loaded CPU all its lines there allow, one not under pressure if there is.
         let budget = (config.max_moves as usize).min(out.len());
-        let mut made = 0;
+        let mut moves = Moves {
+            out,
+            made: 0,
+            budget,
+        };
         for i in 0..lines.len() {
             let (from, group) = (lines[i].cpu, lines[i].group);
             if lines[i].allowed.is_empty() || lines[i].allowed.contains(from) {
@@ -485,24 +489,23 @@ impl Balancer {
                 to,
                 lines: members().count(),
             };
-            if made + step.lines > budget {
-                break;
-            }
-            pressure.note(lines, &step, config);
-            made = apply(
+            let reason = Reason::Evacuate;
+            if !apply(
                 lines,
                 loads,
+                &mut pressure,
+                &mut moves,
                 &step,
+                reason,
                 now,
                 config,
-                Reason::Evacuate,
-                out,
-                made,
-            );
+            ) {
+                break;
+            }
         }
-        if made > 0 {
+        if moves.made > 0 {
             // Not a balancing move: nothing to undo if the imbalance grows.
-            plan.moves = made;
+            plan.moves = moves.made;
             plan.expected_pct = imbalance(loads, &domain);
             return plan;
         }
@@ -516,13 +519,20 @@ impl Balancer {
             else {
                 continue;
             };
-            if made + step.lines > budget {
+            if !apply(
+                lines,
+                loads,
+                &mut pressure,
+                &mut moves,
+                &step,
+                reason,
+                now,
+                config,
+            ) {
                 break;
             }
-            pressure.note(lines, &step, config);
-            made = apply(lines, loads, &step, now, config, reason, out, made);
         }
-        let shed = made;
+        let shed = moves.made;
 
         let threshold = if self.balancing {
             100 + u64::from(config.low_pct)
@@ -534,7 +544,7 @@ impl Balancer {
         } else {
             self.balancing = true;
             let stop = 100 + u64::from(config.low_pct);
-            while made < budget {
+            while moves.made < budget {
                 if imbalance(loads, &domain) <= stop {
                     self.balancing = false;
                     break;
@@ -543,26 +553,24 @@ impl Balancer {
                 else {
                     break;
                 };
-                // A group moves as one, each of its lines on the busy CPU, or not at all.
-                if made + step.lines > budget {
-                    break;
-                }
-                pressure.note(lines, &step, config);
-                made = apply(
+                let reason = Reason::Imbalance;
+                if !apply(
                     lines,
                     loads,
+                    &mut pressure,
+                    &mut moves,
                     &step,
+                    reason,
                     now,
                     config,
-                    Reason::Imbalance,
-                    out,
-                    made,
-                );
+                ) {
+                    break;
+                }
             }
         }
-        plan.moves = made;
+        plan.moves = moves.made;
         plan.expected_pct = imbalance(loads, &domain);
-        if made > shed {
+        if moves.made > shed {
             self.moved_from_pct = Some(before);
         }
         plan
@@ -575,19 +583,31 @@ fn hold(config: &Config) -> Millis {
     config.min_dwell.max(1).saturating_mul(ROLLBACK_HOLD)
 }
 
+/// Where an interval's moves go: the first `made` of `out`, at most `budget` of them.
+struct Moves<'a> {
+    out: &'a mut [Move],
+    made: usize,
+    budget: usize,
+}
+
 /// Moves the lines of `step.group` on `step.from` that may move (all of them when evacuating)
-/// to `step.to`, writing the moves to `out` from `made` on; returns the new count.
+/// to `step.to`, writing the moves to `moves` and keeping `pressure` up to date: a group moves
+/// as one, or not at all if the budget cannot take it (returns `false`).
 #[allow(clippy::too_many_arguments)]
 fn apply(
     lines: &mut [Line],
     loads: &mut [u64],
+    pressure: &mut Pressure,
+    moves: &mut Moves<'_>,
     step: &Step,
+    reason: Reason,
     now: Millis,
     config: &Config,
-    reason: Reason,
-    out: &mut [Move],
-    mut made: usize,
-) -> usize {
+) -> bool {
+    if moves.made + step.lines > moves.budget {
+        return false;
+    }
+    pressure.note(lines, step, config);
     for (i, line) in lines.iter_mut().enumerate() {
         let eligible = match reason {
             Reason::Evacuate => !line.allowed.is_empty(),
@@ -596,7 +616,7 @@ fn apply(
         if line.group != step.group || line.cpu != step.from || !eligible {
             continue;
         }
-        let Some(slot) = out.get_mut(made) else {
+        let Some(slot) = moves.out.get_mut(moves.made) else {
             break;
         };
         shift_load(loads, line.rate, step.from, step.to);
@@ -611,9 +631,9 @@ fn apply(
             to: step.to,
             reason,
         };
-        made += 1;
+        moves.made += 1;
     }
-    made
+    true
 }
 
 /// One group to move from one CPU to another.

@@ -547,58 +547,41 @@ fn a_rollback_undoes_balancing_moves_only() {
     );
 }
 
-/// A small deterministic generator (xorshift64*), so that the random machines below are the
-/// same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 #[test]
 fn random_machines_keep_the_rules() {
     // Random CPUs, lines, rates, background, usage, batches and tunables: whatever the input,
     // the plan stays within the cap, moves a line only to a CPU it allows and only if it may
     // move, and sends nothing to a CPU near saturation unless it evacuates or rolls back.
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = fastrand::Rng::with_seed(0x9e37_79b9_7f4a_7c15);
     for _ in 0..2000 {
-        let cpus = 1 + rng.below(8) as usize;
+        let cpus = 1 + rng.u64(..8) as usize;
         let mut sim = Sim::new(cpus);
-        sim.config.min_dwell = rng.below(3) * 1000;
-        sim.config.max_moves = 1 + rng.below(8) as u32;
-        sim.config.usage_pct = [0, 1, 50, 90, 100][rng.below(5) as usize];
-        sim.config.batch_limit = [0, 1, 32][rng.below(3) as usize];
-        sim.config.min_rate = rng.below(200);
+        sim.config.min_dwell = rng.u64(..3) * 1000;
+        sim.config.max_moves = 1 + rng.u64(..8) as u32;
+        sim.config.usage_pct = [0, 1, 50, 90, 100][rng.u64(..5) as usize];
+        sim.config.batch_limit = [0, 1, 32][rng.u64(..3) as usize];
+        sim.config.min_rate = rng.u64(..200);
         for cpu in 0..cpus {
-            sim.background[cpu] = rng.below(4) * rng.below(5_000);
+            sim.background[cpu] = rng.u64(..4) * rng.u64(..5_000);
         }
-        for _ in 0..rng.below(12) {
-            let cpu = rng.below(cpus as u64) as usize;
-            if rng.below(3) == 0 {
-                sim.line(cpu, rng.below(20_000));
+        for _ in 0..rng.u64(..12) {
+            let cpu = rng.u64(..cpus as u64) as usize;
+            if rng.u64(..3) == 0 {
+                sim.line(cpu, rng.u64(..20_000));
             } else {
-                sim.queue(cpu, rng.below(20_000), rng.below(20_000));
+                sim.queue(cpu, rng.u64(..20_000), rng.u64(..20_000));
             }
         }
         for line in sim.lines.iter_mut() {
-            line.batch_pct = rng.below(6_400);
-            if rng.below(8) == 0 {
+            line.batch_pct = rng.u64(..6_400);
+            if rng.u64(..8) == 0 {
                 line.allowed = CpuBits::EMPTY; // held: managed or pinned
-            } else if rng.below(4) == 0 {
-                line.allowed.remove(rng.below(cpus as u64) as usize);
+            } else if rng.u64(..4) == 0 {
+                line.allowed.remove(rng.u64(..cpus as u64) as usize);
             }
         }
         for _ in 0..10 {
-            sim.usage = (0..cpus).map(|_| rng.below(101) as u32).collect();
+            sim.usage = (0..cpus).map(|_| rng.u64(..101) as u32).collect();
             let before = sim.lines.clone();
             let (plan, moves) = sim.step();
             assert_eq!(plan.moves, moves.len());

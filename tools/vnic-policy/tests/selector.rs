@@ -351,37 +351,17 @@ fn times_near_the_end_of_the_clock_do_not_overflow() {
     assert_eq!(s.active(), Some(A));
 }
 
-/// A small deterministic generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// Drives random event sequences and checks the rules after every step: traffic is on a usable
-/// member whenever one exists, a switch always lands on a usable member, and no failback happens
-/// within the hold-down of the previous switch; and the standby the data path uses is the
-/// member a failure of the active one would switch to.
 #[test]
 fn random_event_sequences_keep_the_invariants() {
     const IDS: [u32; 5] = [1, 2, 3, 4, 5];
     for seed in 1..=200u64 {
-        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let mut rng = fastrand::Rng::with_seed(seed);
         let failback = [Failback::Always, Failback::Better, Failback::Never][(seed % 3) as usize];
         let cfg = Config {
             failback,
-            up_delay: rng.below(500),
-            hold_down: rng.below(3000),
-            flap_window: rng.below(20_000),
+            up_delay: rng.u64(..500),
+            hold_down: rng.u64(..3000),
+            flap_window: rng.u64(..20_000),
         };
         let mut s = Selector::new(cfg);
         // What the test knows of each member: in the pool, link, failed.
@@ -389,25 +369,25 @@ fn random_event_sequences_keep_the_invariants() {
         let mut now: Millis = 0;
         let mut last_switch: Option<Millis> = None;
         for step in 0..2000 {
-            now += rng.below(300);
-            let i = rng.below(IDS.len() as u64) as usize;
+            now += rng.u64(..300);
+            let i = rng.u64(..IDS.len() as u64) as usize;
             let id = IDS[i];
-            let result = match rng.below(6) {
+            let result = match rng.u64(..6) {
                 0 if !known[i].0 => {
-                    let up = rng.below(2) == 0;
+                    let up = rng.u64(..2) == 0;
                     known[i] = (true, up, false);
-                    s.add(id, rng.below(4) as u32, rng.below(3) as u32, up, now)
+                    s.add(id, rng.u64(..4) as u32, rng.u64(..3) as u32, up, now)
                 }
                 1 if known[i].0 => {
                     known[i].0 = false;
                     s.remove(id, now)
                 }
                 2 | 3 if known[i].0 => {
-                    known[i].1 = rng.below(2) == 0;
+                    known[i].1 = rng.u64(..2) == 0;
                     s.set_link(id, known[i].1, now)
                 }
                 4 if known[i].0 => {
-                    known[i].2 = rng.below(2) == 0;
+                    known[i].2 = rng.u64(..2) == 0;
                     s.set_health(id, known[i].2.then_some(Health::TxErrors), now)
                 }
                 _ => Ok(s.tick(now)),
