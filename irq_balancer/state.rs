@@ -84,10 +84,8 @@ pub(crate) struct Inner {
     /// into `lines`.
     last: KVec<Move>,
     last_len: usize,
-    /// Each CPU's interrupt count at the last sample.
-    cpu_counts: KVec<u64>,
-    /// Each CPU's interrupt time (ns) at the last sample.
-    cpu_times: KVec<u64>,
+    /// Each CPU's counters at the last sample.
+    cpu_last: KVec<CpuCounters>,
     /// Each CPU's smoothed interrupt time, in percent of the interval.
     pub(crate) usage: KVec<u32>,
     // The sampler's working memory, allocated when adapters come and go, so that an interval
@@ -137,11 +135,9 @@ impl State {
     /// A balancer with the default configuration and nothing under management.
     pub(crate) fn new() -> Result<Arc<Self>> {
         let cpus = nr_cpu_ids() as usize;
-        let mut cpu_counts = KVec::with_capacity(cpus, GFP_KERNEL)?;
-        let mut cpu_times = KVec::with_capacity(cpus, GFP_KERNEL)?;
+        let mut cpu_last = KVec::with_capacity(cpus, GFP_KERNEL)?;
         for cpu in 0..cpus {
-            cpu_counts.push(irq::count_all_on(cpu as u32), GFP_KERNEL)?;
-            cpu_times.push(irq::time_on(cpu as u32), GFP_KERNEL)?;
+            cpu_last.push(CpuCounters::read(cpu), GFP_KERNEL)?;
         }
         let moves = MAX_MOVES_LIMIT as usize;
         let inner = Inner {
@@ -157,8 +153,7 @@ impl State {
             balancer: Balancer::default(),
             last: KVec::from_elem(NO_MOVE, moves, GFP_KERNEL)?,
             last_len: 0,
-            cpu_counts,
-            cpu_times,
+            cpu_last,
             usage: KVec::from_elem(0, cpus, GFP_KERNEL)?,
             loads: KVec::from_elem(0, cpus, GFP_KERNEL)?,
             raw_loads: KVec::from_elem(0, cpus, GFP_KERNEL)?,
@@ -213,6 +208,25 @@ impl State {
     }
 }
 
+/// A CPU's running interrupt counters, read at each sample.
+#[derive(Clone, Copy)]
+struct CpuCounters {
+    /// Interrupts it took from every line.
+    count: u64,
+    /// Nanoseconds it spent handling interrupts.
+    irq_ns: u64,
+}
+
+impl CpuCounters {
+    fn read(cpu: usize) -> Self {
+        let cpu = cpu as u32;
+        Self {
+            count: irq::count_all_on(cpu),
+            irq_ns: irq::time_on(cpu),
+        }
+    }
+}
+
 /// A move that is not one, to fill the move buffers.
 const NO_MOVE: Move = Move {
     line: 0,
@@ -238,36 +252,27 @@ impl Inner {
         let now = now_ms();
         let elapsed = self.sampled_at.map(|at| now.saturating_sub(at));
         self.sampled_at = Some(now);
-        // Per-CPU interrupt rates, every line included: unmanaged lines weigh on their CPUs.
-        for (cpu, (last, load)) in self
-            .cpu_counts
-            .iter_mut()
-            .zip(self.raw_loads.iter_mut())
-            .enumerate()
-        {
-            let count = irq::count_all_on(cpu as u32);
-            let delta = count.wrapping_sub(*last);
-            *last = count;
-            *load = match elapsed {
-                Some(ms) if ms > 0 => delta.saturating_mul(1000) / ms,
-                _ => 0,
-            };
-        }
         let config = self.config.policy;
-        // Per-CPU interrupt time, in percent of the interval, smoothed as the loads are.
-        for (cpu, (last, usage)) in self
-            .cpu_times
+        // Per CPU: its interrupt rate, every line included (unmanaged lines weigh on their
+        // CPUs), and its interrupt time in percent of the interval, smoothed as loads are.
+        let ms = elapsed.filter(|&ms| ms > 0);
+        let per_cpu = self
+            .cpu_last
             .iter_mut()
-            .zip(self.usage.iter_mut())
-            .enumerate()
-        {
-            let ns = irq::time_on(cpu as u32);
-            let delta = ns.saturating_sub(*last);
-            *last = ns;
-            let Some(ms) = elapsed.filter(|&ms| ms > 0) else {
+            .zip(self.raw_loads.iter_mut().zip(self.usage.iter_mut()));
+        for (cpu, (last, (load, usage))) in per_cpu.enumerate() {
+            let now = CpuCounters::read(cpu);
+            let (count, ns) = (
+                now.count.wrapping_sub(last.count),
+                now.irq_ns.saturating_sub(last.irq_ns),
+            );
+            *last = now;
+            let Some(ms) = ms else {
+                *load = 0;
                 continue;
             };
-            let pct = (delta / 10_000 / ms).min(100);
+            *load = count.saturating_mul(1000) / ms;
+            let pct = (ns / 10_000 / ms).min(100);
             *usage = policy::smoothed(u64::from(*usage), pct, self.fresh_loads, &config) as u32;
         }
         let allowed = allowed_cpus(&self.config.banned);
@@ -374,8 +379,8 @@ impl Inner {
                 .sum::<usize>()
             + (self.last.capacity() + self.planned.capacity()) * size_of::<Move>()
             + self.done.capacity()
-            + (self.cpu_counts.capacity() + self.cpu_times.capacity() + self.loads.capacity())
-                * size_of::<u64>()
+            + self.cpu_last.capacity() * size_of::<CpuCounters>()
+            + self.loads.capacity() * size_of::<u64>()
             + self.usage.capacity() * size_of::<u32>()
             + self.plan_lines.capacity() * size_of::<Line>()
     }
