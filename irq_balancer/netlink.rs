@@ -7,14 +7,14 @@
 //! and attributes below.
 
 use crate::{
-    lines::{self, Managed},
+    lines::Managed,
     policy::{self, CpuBits},
-    state::{self, Decision, Inner, State, STATE},
+    state::{self, CpuPressure, Decision, Inner, State, STATE},
     table,
 };
 use core::fmt;
 use kernel::{
-    c_str, cpumask, fmt,
+    c_str, fmt,
     net::{
         dev::Device,
         extack::fail,
@@ -524,32 +524,26 @@ fn vector_dump(req: &Request<'_>, dump: &mut Dump<'_>) -> Result {
 fn cpu_dump(req: &Request<'_>, dump: &mut Dump<'_>) -> Result {
     let state = state(req)?;
     let inner = state.inner.lock();
-    let allowed = lines::allowed_cpus(&inner.config.banned);
-    let config = inner.config.policy;
-    let mut cpu = usize::try_from(dump.cursor()).unwrap_or(usize::MAX);
-    while let Some(&usage) = inner.usage.get(cpu) {
-        if cpumask::is_online(cpu as u32) {
-            let lines = || inner.lines.iter().map(|m| &m.line);
-            let on_it = lines().filter(|l| l.cpu == cpu).count();
-            let pressure = match policy::pressure_on(cpu, lines(), &inner.usage, &config) {
-                None => pressure::NONE,
-                Some(policy::Reason::Backlog) => pressure::BACKLOG,
-                Some(_) => pressure::SATURATION,
-            };
-            let added = dump.add(cmd::CPU_GET, |msg| {
-                msg.put_u32(cpu_attr::CPU, cpu as u32)?;
-                msg.put_uint(cpu_attr::RATE, inner.loads.get(cpu).copied().unwrap_or(0))?;
-                msg.put_u32(cpu_attr::USAGE_PCT, usage)?;
-                msg.put_u32(cpu_attr::PRESSURE, pressure)?;
-                msg.put_u8(cpu_attr::ALLOWED, allowed.contains(cpu).into())?;
-                msg.put_u32(cpu_attr::LINES, on_it as u32)
-            })?;
-            if !added {
-                break;
-            }
+    let first = usize::try_from(dump.cursor()).unwrap_or(usize::MAX);
+    for view in inner.cpus(first) {
+        let pressure = match view.pressure {
+            CpuPressure::None => pressure::NONE,
+            CpuPressure::Saturation => pressure::SATURATION,
+            CpuPressure::Backlog => pressure::BACKLOG,
+        };
+        let added = dump.add(cmd::CPU_GET, |msg| {
+            msg.put_u32(cpu_attr::CPU, view.cpu as u32)?;
+            msg.put_uint(cpu_attr::RATE, view.rate)?;
+            msg.put_u32(cpu_attr::USAGE_PCT, view.usage)?;
+            msg.put_u32(cpu_attr::PRESSURE, pressure)?;
+            msg.put_u8(cpu_attr::ALLOWED, view.allowed.into())?;
+            msg.put_u32(cpu_attr::LINES, view.lines as u32)
+        })?;
+        if !added {
+            dump.set_cursor(view.cpu as u64);
+            return Ok(());
         }
-        cpu += 1;
     }
-    dump.set_cursor(cpu as u64);
+    dump.set_cursor(u64::MAX);
     Ok(())
 }

@@ -208,6 +208,56 @@ impl State {
     }
 }
 
+/// What puts a CPU under pressure, as the reports name it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CpuPressure {
+    /// Nothing.
+    None,
+    /// Its interrupt time reached `usage-pct`.
+    Saturation,
+    /// A line on it is backed up.
+    Backlog,
+}
+
+/// An online CPU as the last sample saw it, for `cpu-get` and the debugfs table.
+pub(crate) struct CpuView {
+    /// The CPU.
+    pub(crate) cpu: usize,
+    /// Its smoothed interrupt rate (after a decision, the one the plan expects).
+    pub(crate) rate: u64,
+    /// Its smoothed interrupt time, in percent.
+    pub(crate) usage: u32,
+    /// What puts it under pressure.
+    pub(crate) pressure: CpuPressure,
+    /// Whether lines may go to it.
+    pub(crate) allowed: bool,
+    /// How many managed lines fire on it.
+    pub(crate) lines: usize,
+}
+
+impl Inner {
+    /// The online CPUs from `first` on, as the last sample saw them.
+    pub(crate) fn cpus(&self, first: usize) -> impl Iterator<Item = CpuView> + '_ {
+        let allowed = allowed_cpus(&self.config.banned);
+        let config = self.config.policy;
+        let lines = || self.lines.iter().map(|m| &m.line);
+        (first..self.usage.len())
+            .filter(|&cpu| kernel::cpumask::is_online(cpu as u32))
+            .map(move |cpu| CpuView {
+                cpu,
+                rate: self.loads.get(cpu).copied().unwrap_or(0),
+                usage: self.usage.get(cpu).copied().unwrap_or(0),
+                pressure: match policy::pressure_on(cpu, lines(), &self.usage, &config) {
+                    None => CpuPressure::None,
+                    Some(policy::Reason::Backlog) => CpuPressure::Backlog,
+                    Some(_) => CpuPressure::Saturation,
+                },
+                allowed: allowed.contains(cpu),
+                lines: lines().filter(|l| l.cpu == cpu).count(),
+            })
+    }
+}
+
 /// A CPU's running interrupt counters, read at each sample.
 #[derive(Clone, Copy)]
 struct CpuCounters {

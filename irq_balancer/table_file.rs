@@ -5,13 +5,12 @@
 //! figures, for people; tools use the `adapter-get` dump, which carries the same.
 
 use crate::{
-    lines::{self, Hold, Managed},
-    policy::{self, Reason, Role},
-    state::{Inner, STATE},
+    lines::{Hold, Managed},
+    policy::{self, Role},
+    state::{CpuPressure, Inner, STATE},
 };
 use core::fmt::{self, Write};
 use kernel::{
-    cpumask,
     debugfs::{SeqFile, Show},
     prelude::*,
 };
@@ -33,28 +32,20 @@ impl Show for TableFile {
 
 /// The CPUs as the last sample saw them, as comment lines after the table.
 fn write_cpus(out: &mut impl Write, inner: &Inner) -> fmt::Result {
-    let allowed = lines::allowed_cpus(&inner.config.banned);
-    let config = inner.config.policy;
-    for (cpu, &usage) in inner.usage.iter().enumerate() {
-        if !cpumask::is_online(cpu as u32) {
-            continue;
-        }
-        let lines = || inner.lines.iter().map(|m| &m.line);
-        let pressure = match policy::pressure_on(cpu, lines(), &inner.usage, &config) {
-            None => "none",
-            Some(Reason::Backlog) => "backlog",
-            Some(_) => "saturation",
+    for view in inner.cpus(0) {
+        let pressure = match view.pressure {
+            CpuPressure::None => "none",
+            CpuPressure::Saturation => "saturation",
+            CpuPressure::Backlog => "backlog",
         };
         writeln!(
             out,
-            "# cpu {cpu}: {} irq/s, {usage}% in interrupts, {} lines, pressure {pressure}{}",
-            inner.loads.get(cpu).copied().unwrap_or(0),
-            lines().filter(|l| l.cpu == cpu).count(),
-            if allowed.contains(cpu) {
-                ""
-            } else {
-                ", not used"
-            }
+            "# cpu {}: {} irq/s, {}% in interrupts, {} lines, pressure {pressure}{}",
+            view.cpu,
+            view.rate,
+            view.usage,
+            view.lines,
+            if view.allowed { "" } else { ", not used" }
         )?;
     }
     Ok(())
