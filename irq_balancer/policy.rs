@@ -232,14 +232,14 @@ pub fn smoothed(old: u64, sample: u64, first: bool, config: &Config) -> u64 {
     }
 }
 
-/// Smooths the CPU loads as line rates are: `smoothed[c]` takes the interval's `raw[c]` (all
+/// Smooths the CPU loads as line rates are: `loads[c]` takes the interval's `raw[c]` (all
 /// of it if `first`). Lines the balancer does not manage come in bursts (a disk, a console),
 /// and a burst must not move queues that are well placed. After a decision, the caller sets
-/// `smoothed` to the loads the plan expects, so that the next sample starts from where the
+/// `loads` to the loads the plan expects, so that the next sample starts from where the
 /// lines now are, not from where they were.
-pub fn smooth_loads(smoothed: &mut [u64], raw: &[u64], first: bool, config: &Config) {
-    for (s, &r) in smoothed.iter_mut().zip(raw.iter()) {
-        *s = if first { r } else { ewma(*s, r, config) };
+pub fn smooth_loads(loads: &mut [u64], raw: &[u64], first: bool, config: &Config) {
+    for (s, &r) in loads.iter_mut().zip(raw.iter()) {
+        *s = smoothed(*s, r, first, config);
     }
 }
 
