@@ -424,7 +424,8 @@ impl Balancer {
 
         let mut pressure = Pressure::new(lines, usage, &domain, config);
         // Undo the last interval's balancing moves if the imbalance grew past the margin since,
-        // except those back to a CPU now under pressure.
+        // except those back to a CPU now under pressure, or of a line that may no longer go
+        // there (pinned, banned, or its old CPU banned since).
         if let Some(was) = self.moved_from_pct.take() {
             let limit = was.saturating_mul(100 + u64::from(config.rollback_pct)) / 100;
             let balancing = || last.iter().rev().filter(|m| m.reason == Reason::Imbalance);
@@ -436,7 +437,8 @@ impl Balancer {
                     let Some(line) = lines.get_mut(m.line) else {
                         continue;
                     };
-                    if line.cpu != m.to || !pressure.cool.contains(m.from) {
+                    let back = line.allowed.contains(m.from) && pressure.cool.contains(m.from);
+                    if line.cpu != m.to || !back {
                         continue;
                     }
                     shift_load(loads, line.rate, m.to, m.from);

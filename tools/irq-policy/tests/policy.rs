@@ -613,6 +613,38 @@ fn random_machines_keep_the_rules() {
 }
 
 #[test]
+fn no_rollback_of_a_line_held_since() {
+    // As in the rollback test, but by the time the rollback comes one moved line may no longer
+    // go back to CPU 0: it is held (a user pinned it, or banned it), or CPU 0 was banned for it.
+    // Only the other line goes back.
+    let mut off_0 = CpuBits::first(4);
+    off_0.remove(0);
+    for now_allowed in [CpuBits::EMPTY, off_0] {
+        let mut sim = Sim::new(4);
+        sim.config.min_dwell = 0;
+        sim.background = vec![10_000, 10_000, 10_000, 0];
+        sim.line(0, 8_000);
+        sim.line(0, 2_000);
+        let (_, moves) = sim.step();
+        assert_eq!(moves.len(), 2);
+        for m in &moves {
+            sim.lines[m.line].rate *= 4;
+        }
+        let (stays, goes) = (moves[0].line, moves[1].line);
+        sim.lines[stays].allowed = now_allowed;
+        let (plan, undo) = sim.step();
+        assert!(plan.imbalance_pct > 220);
+        assert!(undo.iter().all(|m| m.line != stays), "{undo:?}");
+        assert!(
+            undo.iter()
+                .any(|m| m.line == goes && m.reason == Reason::Rollback),
+            "{undo:?}"
+        );
+        assert_eq!(sim.lines[stays].cpu, 3);
+    }
+}
+
+#[test]
 fn no_rollback_to_a_cpu_under_pressure() {
     // As in the rollback test, but CPU 0 is saturated by the time the rollback would come.
     let mut sim = Sim::new(4);
