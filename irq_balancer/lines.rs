@@ -27,6 +27,8 @@ pub(crate) enum Hold {
     Pinned,
     /// Moving it failed (the line refuses, or went away).
     Unmovable,
+    /// `banned-irqs` lists it.
+    Banned,
 }
 
 impl Hold {
@@ -37,6 +39,7 @@ impl Hold {
             Hold::Managed => 1,
             Hold::Pinned => 2,
             Hold::Unmovable => 3,
+            Hold::Banned => 4,
         }
     }
 }
@@ -246,9 +249,13 @@ impl Managed {
     /// pinned for that is balanced again; the balancer no longer restores it, as it did not
     /// put it there.
     pub(crate) fn adopt(&mut self) {
-        if !matches!(self.hold, Hold::None | Hold::Pinned) {
-            return;
+        if matches!(self.hold, Hold::None | Hold::Pinned) {
+            self.take_as_is();
         }
+    }
+
+    /// Balances the line from its current affinity on, as if the balancer had found it there.
+    fn take_as_is(&mut self) {
         if let Ok(now) = self.irq().affinity() {
             self.ours = None;
             self.adopted = Some(now);
@@ -257,6 +264,26 @@ impl Managed {
             if let Some(cpu) = self.adopted.as_ref().and_then(|a| a.iter().next()) {
                 self.line.cpu = cpu as usize;
             }
+        }
+    }
+
+    /// Holds a balanced line that `banned-irqs` lists, where it is; lets one it no longer lists
+    /// be balanced again, from where it is now, as its user may have moved it meanwhile: the
+    /// list is the user's word on the line, not a pin. A line held for another reason stays
+    /// held.
+    pub(crate) fn ban(&mut self, banned: bool) {
+        match (self.hold, banned) {
+            (Hold::None, true) => {
+                self.hold = Hold::Banned;
+                self.line.allowed = CpuBits::EMPTY;
+            }
+            (Hold::Banned, false) => {
+                self.hold = Hold::None;
+                if !self.irq().affinity_is(self.expected()).unwrap_or(false) {
+                    self.take_as_is();
+                }
+            }
+            _ => {}
         }
     }
 

@@ -7,6 +7,7 @@
 //! and attributes below.
 
 use crate::{
+    irq_list::IrqList,
     lines::Managed,
     policy::{self, CpuBits},
     state::{self, CpuPressure, Decision, Inner, State, STATE},
@@ -102,6 +103,7 @@ mod config_attr {
     pub(super) const MEMORY_BYTES: u16 = 14;
     pub(super) const USAGE_PCT: u16 = 15;
     pub(super) const BATCH_LIMIT: u16 = 16;
+    pub(super) const BANNED_IRQS: u16 = 17;
 }
 
 /// Attributes of the `decision` set.
@@ -214,6 +216,7 @@ impl Spec for IrqBalancerFamily {
                 Policy::Reject,                                // memory-bytes
                 Policy::U32Max(100),                           // usage-pct
                 Policy::U32Max(MAX_BATCH_LIMIT),               // batch-limit
+                Policy::String { max_len: 1023 },              // banned-irqs
             ],
             doit: Some(config_set),
             dumpit: None,
@@ -238,6 +241,9 @@ const TOO_MANY: &CStr = c_str!("irq_balancer: at most 32 adapters are under mana
 const BAD_INTERVAL: &CStr = c_str!("irq_balancer: the interval is 10 to 10000 ms");
 const BAD_CPU_LIST: &CStr =
     c_str!("irq_balancer: banned-cpus is a CPU list (0-2,5) of CPUs below 256, or empty");
+const BAD_IRQ_LIST: &CStr = c_str!(
+    "irq_balancer: banned-irqs is a list of IRQ numbers and ranges (24,30-32) of at most 32 ranges, or empty"
+);
 const BAD_WATERMARKS: &CStr = c_str!("irq_balancer: the low watermark must be below the high one");
 const BAD_DWELL: &CStr = c_str!("irq_balancer: the minimum dwell is at most 600000 ms");
 
@@ -358,6 +364,7 @@ fn config_get(req: &Request<'_>) -> Result {
     let (config, totals, bytes) = (inner.config, inner.totals, inner.bytes());
     drop(inner);
     let banned = CString::try_from_fmt(fmt!("{}", CpuList(&config.banned)))?;
+    let banned_irqs = CString::try_from_fmt(fmt!("{}", config.banned_irqs))?;
     req.reply(cmd::CONFIG_GET, |msg| {
         msg.put_u32(config_attr::INTERVAL_MS, config.interval_ms)?;
         msg.put_u8(config_attr::DRY_RUN, config.dry_run.into())?;
@@ -380,7 +387,8 @@ fn config_get(req: &Request<'_>) -> Result {
         msg.put_uint(config_attr::BUSY_NS, totals.busy_ns)?;
         msg.put_uint(config_attr::MEMORY_BYTES, bytes as u64)?;
         msg.put_u32(config_attr::USAGE_PCT, config.policy.usage_pct)?;
-        msg.put_u32(config_attr::BATCH_LIMIT, config.policy.batch_limit)
+        msg.put_u32(config_attr::BATCH_LIMIT, config.policy.batch_limit)?;
+        msg.put_string(config_attr::BANNED_IRQS, &banned_irqs)
     })
 }
 
@@ -390,23 +398,37 @@ const MAX_BATCH_LIMIT: u16 = 1024;
 /// The longest minimum dwell accepted.
 const MAX_DWELL_MS: u32 = 600_000;
 
+/// Parses string attribute `ty` with `parse`, if the request has it; refuses it with
+/// message `bad` if it is not UTF-8 or does not parse.
+fn parse_text<T>(
+    req: &Request<'_>,
+    ty: u16,
+    parse: impl FnOnce(&str) -> Option<T>,
+    bad: &'static CStr,
+) -> Result<Option<T>> {
+    let Some(bytes) = req.bytes(ty) else {
+        return Ok(None);
+    };
+    core::str::from_utf8(bytes.strip_suffix(&[0]).unwrap_or(bytes))
+        .ok()
+        .and_then(parse)
+        .map(Some)
+        .ok_or_else(|| fail(req.extack(), bad, EINVAL))
+}
+
 /// `config-set`: changes what the request carries; the rest keeps its value.
 fn config_set(req: &Request<'_>) -> Result {
     let interval = req.u32(config_attr::INTERVAL_MS);
     if interval.is_some_and(|ms| !(state::MIN_INTERVAL_MS..=state::MAX_INTERVAL_MS).contains(&ms)) {
         return Err(fail(req.extack(), BAD_INTERVAL, ERANGE));
     }
-    let banned = match req.bytes(config_attr::BANNED_CPUS) {
-        Some(bytes) => {
-            let text = core::str::from_utf8(bytes.strip_suffix(&[0]).unwrap_or(bytes))
-                .map_err(|_| fail(req.extack(), BAD_CPU_LIST, EINVAL))?;
-            Some(
-                policy::parse_cpu_list(text)
-                    .ok_or_else(|| fail(req.extack(), BAD_CPU_LIST, EINVAL))?,
-            )
-        }
-        None => None,
-    };
+    let banned = parse_text(
+        req,
+        config_attr::BANNED_CPUS,
+        policy::parse_cpu_list,
+        BAD_CPU_LIST,
+    )?;
+    let banned_irqs = parse_text(req, config_attr::BANNED_IRQS, IrqList::parse, BAD_IRQ_LIST)?;
     let dwell = req.u32(config_attr::MIN_DWELL_MS);
     if dwell.is_some_and(|ms| ms > MAX_DWELL_MS) {
         return Err(fail(req.extack(), BAD_DWELL, ERANGE));
@@ -422,6 +444,9 @@ fn config_set(req: &Request<'_>) -> Result {
     }
     if let Some(set) = banned {
         config.banned = set;
+    }
+    if let Some(list) = banned_irqs {
+        config.banned_irqs = list;
     }
     if let Some(pct) = req.u32(config_attr::HIGH_PCT) {
         config.policy.high_pct = pct;
@@ -448,6 +473,8 @@ fn config_set(req: &Request<'_>) -> Result {
         return Err(fail(req.extack(), BAD_WATERMARKS, EINVAL));
     }
     inner.config = config;
+    // The table shows the lines held at once, not from the next interval.
+    inner.apply_bans();
     let running = !inner.adapters.is_empty();
     drop(inner);
     // A new interval takes effect at once.

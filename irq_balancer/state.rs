@@ -4,6 +4,7 @@
 //! that measures the lines, asks the policy which to move, moves them and reports it.
 
 use crate::{
+    irq_list::IrqList,
     lines::{allowed_cpus, Managed},
     netlink,
     policy::{self, Balancer, CpuBits, Line, Move, Plan},
@@ -46,6 +47,8 @@ pub(crate) struct Config {
     pub(crate) dry_run: bool,
     /// CPUs no line may go to.
     pub(crate) banned: CpuBits,
+    /// Lines the balancer holds where they are.
+    pub(crate) banned_irqs: IrqList,
     /// The policy's tunables.
     pub(crate) policy: policy::Config,
 }
@@ -145,6 +148,7 @@ impl State {
                 interval_ms: DEFAULT_INTERVAL_MS,
                 dry_run: false,
                 banned: CpuBits::EMPTY,
+                banned_irqs: IrqList::EMPTY,
                 policy: policy::Config::default(),
             },
             adapters: KVec::new(),
@@ -474,8 +478,19 @@ impl Inner {
             self.lines.push(line, GFP_KERNEL)?;
         }
         self.plan_lines = plan_lines;
+        self.apply_bans();
         self.forget_moves();
         Ok(())
+    }
+
+    /// Holds the lines `banned-irqs` lists and lets go of those it no longer does: when the
+    /// list changes and when lines come under management, not at each interval, as letting a
+    /// line go reads its affinity into a new set.
+    pub(crate) fn apply_bans(&mut self) {
+        let banned = &self.config.banned_irqs;
+        for m in self.lines.iter_mut() {
+            m.ban(banned.contains(m.line.irq));
+        }
     }
 
     /// Lets adapter `dev` go, giving its lines back (`restore`), or dropping them as they are

@@ -89,6 +89,7 @@ fn write_table<'a>(
             Hold::Managed => "managed",
             Hold::Pinned => "pinned",
             Hold::Unmovable => "unmovable",
+            Hold::Banned => "banned",
         };
         write!(
             out,

@@ -65,6 +65,7 @@ pub mod config_attr {
     pub const MEMORY_BYTES: u16 = 14;
     pub const USAGE_PCT: u16 = 15;
     pub const BATCH_LIMIT: u16 = 16;
+    pub const BANNED_IRQS: u16 = 17;
 }
 
 /// Attributes of the `decision` set.
@@ -100,7 +101,7 @@ pub mod cpu_attr {
 }
 
 /// The `hold` enum.
-pub const HOLD: &[&str] = &["none", "managed", "pinned", "unmovable"];
+pub const HOLD: &[&str] = &["none", "managed", "pinned", "unmovable", "banned"];
 /// The `reason` enum.
 pub const REASON: &[&str] = &["imbalance", "rollback", "evacuate", "saturation", "backlog"];
 /// The `pressure` enum.
@@ -220,6 +221,7 @@ pub struct Config {
     pub memory_bytes: u64,
     pub usage_pct: u32,
     pub batch_limit: u32,
+    pub banned_irqs: String,
 }
 
 /// Decodes a `config-get` reply.
@@ -243,6 +245,7 @@ pub fn decode_config(msg: &Message) -> Config {
             config_attr::MEMORY_BYTES => c.memory_bytes = uint_of(a).unwrap_or(0),
             config_attr::USAGE_PCT => c.usage_pct = u32_of(a).unwrap_or(0),
             config_attr::BATCH_LIMIT => c.batch_limit = u32_of(a).unwrap_or(0),
+            config_attr::BANNED_IRQS => c.banned_irqs = string_of(a),
             _ => {}
         }
     }
@@ -251,16 +254,14 @@ pub fn decode_config(msg: &Message) -> Config {
 
 impl fmt::Display for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let banned = if self.banned_cpus.is_empty() {
-            "none"
-        } else {
-            &self.banned_cpus
-        };
+        let none = |list: &str| if list.is_empty() { "none" } else { list }.to_owned();
         writeln!(
             f,
-            "interval {} ms{}, banned CPUs {banned}",
+            "interval {} ms{}, banned CPUs {}, banned IRQs {}",
             self.interval_ms,
-            if self.dry_run { ", dry run" } else { "" }
+            if self.dry_run { ", dry run" } else { "" },
+            none(&self.banned_cpus),
+            none(&self.banned_irqs)
         )?;
         writeln!(
             f,

@@ -9,9 +9,10 @@
 //! pvio vnic member MEMBER [--priority N] [--fail | --unfail]
 //! pvio vnic monitor [--count N] [--json]
 //! pvio irq add|del DEV
-//! pvio irq show [--json]
-//! pvio irq config [--interval MS] [--dry-run on|off] [--banned-cpus LIST] [--high-pct N]
-//!                 [--low-pct N] [--min-rate N] [--min-dwell MS] [--max-moves N] [--json]
+//! pvio irq show|cpus [--json]
+//! pvio irq config [--interval MS] [--dry-run on|off] [--banned-cpus LIST] [--banned-irqs LIST]
+//!                 [--high-pct N] [--low-pct N] [--min-rate N] [--min-dwell MS] [--max-moves N]
+//!                 [--usage-pct N] [--batch-limit N] [--json]
 //! pvio irq monitor [--count N] [--json]
 //! pvio vke node|members [--json]
 //! pvio vke send (--to NODE | --broadcast) --service N [--key K] [--respond [--deadline MS]]
@@ -103,6 +104,9 @@ struct IrqConfigArgs {
     /// CPUs no line goes to, as a CPU list ("" for none).
     #[arg(long)]
     banned_cpus: Option<String>,
+    /// Lines the balancer holds where they are, as IRQ numbers and ranges ("" for none).
+    #[arg(long)]
+    banned_irqs: Option<String>,
     /// Balancing starts above the mean by this many percent.
     #[arg(long)]
     high_pct: Option<u32>,
@@ -339,10 +343,15 @@ fn irq(command: IrqCommand) -> Result<(), Error> {
             if let Some(on) = &args.dry_run {
                 attrs.push(attr(c::DRY_RUN, u8::from(on == "on"))?);
             }
-            if let Some(list) = &args.banned_cpus {
-                let mut bytes = list.as_bytes().to_vec();
-                bytes.push(0);
-                attrs.push(attr(c::BANNED_CPUS, Buffer::from(bytes.as_slice()))?);
+            for (ty, list) in [
+                (c::BANNED_CPUS, &args.banned_cpus),
+                (c::BANNED_IRQS, &args.banned_irqs),
+            ] {
+                if let Some(list) = list {
+                    let mut bytes = list.as_bytes().to_vec();
+                    bytes.push(0);
+                    attrs.push(attr(ty, Buffer::from(bytes.as_slice()))?);
+                }
             }
             if !attrs.is_empty() {
                 client.request(irq::cmd::CONFIG_SET, attrs, false)?;

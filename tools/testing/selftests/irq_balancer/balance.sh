@@ -18,7 +18,8 @@
 # them so that no CPU takes more than 1.2 x the mean interrupt rate, within two
 # intervals of its first decision, then leave a steady load alone; keep a line
 # a user pinned where the user put it; move nothing in dry-run mode (but
-# report); never use a banned CPU; and give every line CPU 0 back when an
+# report); never use a banned CPU nor touch a banned line; and give every
+# line CPU 0 back when an
 # adapter leaves or the module unloads. Bad requests are refused with an
 # extack message.
 
@@ -52,7 +53,7 @@ if [ "$ncpu" -lt 2 ]; then
 	ktap_skip_all "one CPU: nothing to balance"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 11
+ktap_set_plan 12
 [ -f "$ko" ] || ktap_exit_fail_msg "$ko is not built: run make modules"
 [ -x "$pvio" ] && [ -x "$udp" ] || ktap_exit_fail_msg "pvio or udp-seq is not built: cargo build in tools/"
 trap cleanup EXIT
@@ -112,12 +113,17 @@ ip link add ibb-veth0 type veth peer name ibb-veth1 &&
 	refused "10 to 10000 ms" "$pvio" irq config --interval 5 &&
 	refused "CPU list" "$pvio" irq config --banned-cpus 3-1 &&
 	refused "CPU list" "$pvio" irq config --banned-cpus 256 &&
+	refused "list of IRQ numbers" "$pvio" irq config --banned-irqs 5-3 &&
+	refused "list of IRQ numbers" "$pvio" irq config --banned-irqs 1,,2 &&
+	refused "list of IRQ numbers" "$pvio" irq config --banned-irqs \
+		"$(seq 0 2 64 | paste -sd,)" &&
 	refused "below the high one" "$pvio" irq config --high-pct 20 --low-pct 20 &&
 	refused "out of range" "$pvio" irq config --usage-pct 101 &&
 	refused "out of range" "$pvio" irq config --batch-limit 1025 &&
 	[ "$(config interval_ms)" = 200 ] && [ "$(config banned_cpus)" = "" ] &&
+	[ "$(config banned_irqs)" = "" ] &&
 	ip link del ibb-veth0
-pvio_result $? "bad requests are refused with an extack: no vectors, twice, not managed, bad interval, CPU list, watermarks, thresholds"
+pvio_result $? "bad requests are refused with an extack: no vectors, twice, not managed, bad interval, CPU and IRQ lists, watermarks, thresholds"
 
 # 3. A load step: every line on CPU 0 and traffic both ways, which the
 # balancer only watches (dry run) until every queue carries it, as senders
@@ -275,6 +281,47 @@ sed 's/^/# decision: /' "$tmp/events"
 "$pvio" irq cpus | sed 's/^/# /'
 "$pvio" irq config --high-pct 20 --batch-limit 32 || r=1
 pvio_result $r "a backed-up queue keeps CPU 0: it sheds other queues only (reason backlog), first one to CPU 1"
+
+# 7c. Banned lines are never touched: the lines of NICs 2 to 4, banned
+# before they come under management again, are held ("banned") and stay on
+# CPU 0, and no decision names them, while NIC 1's queue, the only one left
+# to move, goes to CPU 1 (the rates stay uneven: three queues on CPU 0). A
+# banned line a user then moves is not taken as pinned and stays where the
+# user put it. Unbanned, the lines are balanced again (hold "none"), the
+# moved one from where it is.
+banned=$(for i in 2 3 4; do ls "${irq_fn[i]}/msi_irqs"; done | sort -n | paste -sd,)
+first=${banned%%,*}
+held() { # hold irq-list: the lines of irq-list all have that hold
+	show_all && jq -e -s --arg hold "$1" --argjson irqs "[$2]" \
+		'[.[][0].lines[] | select(.irq as $i | any($irqs[]; . == $i))] |
+			length == ($irqs | length) and all(.[]; .hold == $hold)' "$tmp"/show? >/dev/null
+}
+on_cpu() { # cpu irq-list: every line of irq-list is set to that CPU
+	local i
+	for i in ${2//,/ }; do
+		[ "$(cat "/proc/irq/$i/smp_affinity_list")" = "$1" ] || return 1
+	done
+}
+del_all && pin_all 0 && "$pvio" irq config --banned-irqs "$banned" &&
+	printed=$(config banned_irqs) && [ -n "$printed" ] &&
+	{ "$pvio" irq monitor --json >"$tmp/events" 2>"$tmp/monitor.err" & }
+monitor=$!
+slowwait 10 grep -q monitoring "$tmp/monitor.err" && add_all && held banned "$banned" &&
+	slowwait 120 spread && sleep 5 && on_cpu 0 "$banned" && held banned "$banned" &&
+	echo 1 >"/proc/irq/$first/smp_affinity_list" && sleep 2 && held banned "$banned" &&
+	on_cpu 1 "$first" && jq -e -s --argjson irqs "[$banned]" \
+		'(map(.moves[]) | length) > 0 and
+		all(.[].moves[]; .irq as $i | any($irqs[]; . == $i) | not)' "$tmp/events" >/dev/null &&
+	"$pvio" irq config --banned-irqs "" && [ "$(config banned_irqs)" = "" ] &&
+	held none "$banned" && sleep 1 && held none "$banned"
+r=$?
+kill "$monitor" 2>/dev/null
+echo "# banned $banned (config-get: $printed); CPUs of the lines: $(cpus_of_lines | tr '\n' ' ')"
+sed 's/^/# decision: /' "$tmp/events"
+pvio_result $r "banned lines ($banned) stay on CPU 0 while NIC 1's queue moves, a user may move them; unbanned, they are balanced again"
+# The line the user moved is the user's (the balancer did not move it), so
+# unloading leaves it: put it back on CPU 0 for test 8.
+echo 0 >"/proc/irq/$first/smp_affinity_list"
 
 # 8. Unloading gives every line its original CPU back.
 irq_stop_traffic
