@@ -520,8 +520,11 @@ impl Inner {
     /// Takes the current affinity of the lines of adapter `dev` as their own (see
     /// `Managed::adopt`).
     pub(crate) fn adopt(&mut self, dev: &Netdev) {
+        let banned = &self.config.banned_irqs;
         for line in self.lines.iter_mut().filter(|m| m.dev.is(dev)) {
             line.adopt();
+            // A line adopted from a pin that the list names is held again.
+            line.ban(banned.contains(line.line.irq));
         }
         self.forget_moves();
     }
