@@ -4,11 +4,12 @@
 //! must not touch.
 //!
 //! A list is a fixed array of ranges, so that the configuration that holds one stays a plain
-//! value, copied under the balancer's lock without allocating.
+//! value, copied under the balancer's lock without allocating. Its text has at most
+//! [`MAX_RANGES`] items, so whatever their order the ranges fit.
 
 use core::fmt;
 
-/// Most ranges a list holds, once adjacent and overlapping ones are merged.
+/// Most items (numbers and ranges) a list's text has, and so most ranges it holds.
 pub const MAX_RANGES: usize = 32;
 
 /// A set of interrupt numbers: sorted, disjoint, non-adjacent inclusive ranges.
@@ -56,7 +57,8 @@ impl IrqList {
     }
 
     /// Adds `first..=last`, merging it with the ranges it overlaps or touches. `None` if the
-    /// list would need more than [`MAX_RANGES`] ranges.
+    /// list would need more than [`MAX_RANGES`] ranges, which [`IrqList::parse`]'s cap on items
+    /// rules out.
     fn insert(&mut self, first: u32, last: u32) -> Option<()> {
         let mut merged = Self::EMPTY;
         let (mut first, mut last) = (first, last);
@@ -91,9 +93,10 @@ impl IrqList {
         Some(())
     }
 
-    /// Parses a list as `/proc` prints CPU lists (`24,30-32`; empty for none): numbers and
-    /// ranges, comma-separated, in any order, overlapping or not. `None` for anything else, or
-    /// for a list that needs more than [`MAX_RANGES`] ranges.
+    /// Parses a list as `/proc` prints CPU lists (`24,30-32`; empty for none): at most
+    /// [`MAX_RANGES`] numbers and ranges, comma-separated, in any order, overlapping or not.
+    /// `None` for anything else. The cap is on items, not on the merged ranges, so that whether
+    /// a list is taken does not depend on the order of its items.
     pub fn parse(text: &str) -> Option<Self> {
         let mut list = Self::EMPTY;
         let text = text.trim_end_matches('\n');
@@ -109,6 +112,9 @@ impl IrqList {
                 None
             }
         };
+        if text.split(',').count() > MAX_RANGES {
+            return None;
+        }
         for item in text.split(',') {
             let (first, last) = match item.split_once('-') {
                 Some((a, b)) => (number(a)?, number(b)?),

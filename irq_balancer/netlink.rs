@@ -242,7 +242,7 @@ const BAD_INTERVAL: &CStr = c_str!("irq_balancer: the interval is 10 to 10000 ms
 const BAD_CPU_LIST: &CStr =
     c_str!("irq_balancer: banned-cpus is a CPU list (0-2,5) of CPUs below 256, or empty");
 const BAD_IRQ_LIST: &CStr = c_str!(
-    "irq_balancer: banned-irqs is a list of IRQ numbers and ranges (24,30-32) of at most 32 ranges, or empty"
+    "irq_balancer: banned-irqs is a list of at most 32 IRQ numbers and ranges (24,30-32), or empty"
 );
 const BAD_WATERMARKS: &CStr = c_str!("irq_balancer: the low watermark must be below the high one");
 const BAD_DWELL: &CStr = c_str!("irq_balancer: the minimum dwell is at most 600000 ms");
