@@ -20,9 +20,9 @@ use kernel::{
 
 mod events;
 // Its items are `pub` for the host crate that tests it (tools/irq-policy).
-#[allow(dead_code, unreachable_pub)]
-mod irq_list;
 mod lines;
+#[allow(dead_code, unreachable_pub)]
+mod lists;
 mod netlink;
 // Its items are `pub` for the host crate that tests it (tools/irq-policy).
 #[allow(dead_code, unreachable_pub)]

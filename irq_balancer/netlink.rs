@@ -7,8 +7,8 @@
 //! and attributes below.
 
 use crate::{
-    irq_list::IrqList,
     lines::Managed,
+    lists::{self, IrqList},
     policy::{self, CpuBits},
     state::{self, CpuPressure, Decision, Inner, State, STATE},
     table,
@@ -353,7 +353,7 @@ struct CpuList<'a>(&'a CpuBits);
 
 impl fmt::Display for CpuList<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        policy::write_cpu_list(self.0, f)
+        lists::write_cpu_list(self.0, f)
     }
 }
 
@@ -425,7 +425,7 @@ fn config_set(req: &Request<'_>) -> Result {
     let banned = parse_text(
         req,
         config_attr::BANNED_CPUS,
-        policy::parse_cpu_list,
+        lists::parse_cpu_list,
         BAD_CPU_LIST,
     )?;
     let banned_irqs = parse_text(req, config_attr::BANNED_IRQS, IrqList::parse, BAD_IRQ_LIST)?;

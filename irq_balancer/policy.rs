@@ -795,39 +795,6 @@ fn best_step(
     best.map(|(_, step)| step)
 }
 
-/// Parses a CPU list as the kernel prints one (`0-2,5`; empty for none): ranges and single
-/// CPUs, comma-separated, increasing or not, each below [`MAX_CPUS`]. `None` for anything
-/// else.
-pub fn parse_cpu_list(text: &str) -> Option<CpuBits> {
-    let mut set = CpuBits::EMPTY;
-    let text = text.trim_end_matches('\n');
-    if text.is_empty() {
-        return Some(set);
-    }
-    let number = |part: &str| -> Option<usize> {
-        let valid = !part.is_empty() && part.len() <= 3 && part.bytes().all(|b| b.is_ascii_digit());
-        let n: usize = if valid {
-            part.parse().ok()?
-        } else {
-            return None;
-        };
-        (n < MAX_CPUS).then_some(n)
-    };
-    for item in text.split(',') {
-        let (first, last) = match item.split_once('-') {
-            Some((a, b)) => (number(a)?, number(b)?),
-            None => (number(item)?, number(item)?),
-        };
-        if first > last {
-            return None;
-        }
-        for cpu in first..=last {
-            set.insert(cpu);
-        }
-    }
-    Some(set)
-}
-
 /// Returns the queue a handler name belongs to: the number that ends it, before any
 /// `@pci:...` suffix (`virtio0-input.3`, `eth0-TxRx-3`, `mlx5_comp3@pci:0000:00:03.0`), so
 /// that a queue's receive and transmit lines form one group. `None` for a name without one
@@ -897,31 +864,4 @@ pub fn role_of(name: &[u8]) -> Role {
         (false, true) => Role::Tx,
         _ => Role::Both,
     }
-}
-
-/// Formats a CPU set as a CPU list (`0-2,5`) into `out`.
-pub fn write_cpu_list(set: &CpuBits, out: &mut impl core::fmt::Write) -> core::fmt::Result {
-    let mut first = true;
-    let mut cpu = 0;
-    while cpu < MAX_CPUS {
-        if !set.contains(cpu) {
-            cpu += 1;
-            continue;
-        }
-        let start = cpu;
-        while cpu + 1 < MAX_CPUS && set.contains(cpu + 1) {
-            cpu += 1;
-        }
-        if !first {
-            out.write_char(',')?;
-        }
-        first = false;
-        if start == cpu {
-            write!(out, "{start}")?;
-        } else {
-            write!(out, "{start}-{cpu}")?;
-        }
-        cpu += 1;
-    }
-    Ok(())
 }

@@ -4,8 +4,8 @@
 //! that measures the lines, asks the policy which to move, moves them and reports it.
 
 use crate::{
-    irq_list::IrqList,
     lines::{allowed_cpus, Managed},
+    lists::IrqList,
     netlink,
     policy::{self, Balancer, CpuBits, Line, Move, Plan},
 };

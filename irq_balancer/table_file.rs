@@ -6,7 +6,8 @@
 
 use crate::{
     lines::{Hold, Managed},
-    policy::{self, Role},
+    lists,
+    policy::Role,
     state::{CpuPressure, Inner, STATE},
 };
 use core::fmt::{self, Write};
@@ -99,7 +100,7 @@ fn write_table<'a>(
         if m.local.is_empty() {
             out.write_str("-")?;
         } else {
-            policy::write_cpu_list(&m.local, out)?;
+            lists::write_cpu_list(&m.local, out)?;
         }
         let t = &m.traffic;
         if t.known {

@@ -612,6 +612,22 @@ fn random_machines_keep_the_rules() {
     }
 }
 
+/// The rollback test's first interval: two lines on CPU 0 go to idle CPU 3, where they then
+/// interrupt four times as often, so that the next interval would undo both moves.
+fn moved_and_worse() -> (Sim, Vec<Move>) {
+    let mut sim = Sim::new(4);
+    sim.config.min_dwell = 0;
+    sim.background = vec![10_000, 10_000, 10_000, 0];
+    sim.line(0, 8_000);
+    sim.line(0, 2_000);
+    let (_, moves) = sim.step();
+    assert_eq!(moves.len(), 2);
+    for m in &moves {
+        sim.lines[m.line].rate *= 4;
+    }
+    (sim, moves)
+}
+
 #[test]
 fn no_rollback_of_a_line_held_since() {
     // As in the rollback test, but by the time the rollback comes one moved line may no longer
@@ -620,16 +636,7 @@ fn no_rollback_of_a_line_held_since() {
     let mut off_0 = CpuBits::first(4);
     off_0.remove(0);
     for now_allowed in [CpuBits::EMPTY, off_0] {
-        let mut sim = Sim::new(4);
-        sim.config.min_dwell = 0;
-        sim.background = vec![10_000, 10_000, 10_000, 0];
-        sim.line(0, 8_000);
-        sim.line(0, 2_000);
-        let (_, moves) = sim.step();
-        assert_eq!(moves.len(), 2);
-        for m in &moves {
-            sim.lines[m.line].rate *= 4;
-        }
+        let (mut sim, moves) = moved_and_worse();
         let (stays, goes) = (moves[0].line, moves[1].line);
         sim.lines[stays].allowed = now_allowed;
         let (plan, undo) = sim.step();
@@ -647,16 +654,7 @@ fn no_rollback_of_a_line_held_since() {
 #[test]
 fn no_rollback_to_a_cpu_under_pressure() {
     // As in the rollback test, but CPU 0 is saturated by the time the rollback would come.
-    let mut sim = Sim::new(4);
-    sim.config.min_dwell = 0;
-    sim.background = vec![10_000, 10_000, 10_000, 0];
-    sim.line(0, 8_000);
-    sim.line(0, 2_000);
-    let (_, moves) = sim.step();
-    assert_eq!(moves.len(), 2);
-    for m in &moves {
-        sim.lines[m.line].rate *= 4;
-    }
+    let (mut sim, _) = moved_and_worse();
     sim.usage = vec![95, 10, 10, 10];
     let (_, undo) = sim.step();
     assert!(

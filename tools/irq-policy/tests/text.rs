@@ -2,8 +2,9 @@
 
 //! CPU lists as configuration takes and prints them, and the queue a handler name belongs to.
 
-use irq_policy::policy::{
-    constrain, locality, parse_cpu_list, queue_of, role_of, write_cpu_list, CpuBits, Role, MAX_CPUS,
+use irq_policy::{
+    lists::{parse_cpu_list, write_cpu_list},
+    policy::{constrain, locality, queue_of, role_of, CpuBits, Role, MAX_CPUS},
 };
 
 fn list(cpus: &[usize]) -> CpuBits {

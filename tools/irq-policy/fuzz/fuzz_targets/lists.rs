@@ -5,7 +5,7 @@
 
 #![no_main]
 
-use irq_policy::{irq_list::IrqList, policy};
+use irq_policy::lists::{self, IrqList};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,9 +18,9 @@ fuzz_target!(|data: &[u8]| {
         assert!(ranges.windows(2).all(|w| w[0].1.saturating_add(1) < w[1].0));
         assert_eq!(IrqList::parse(&list.to_string()), Some(list));
     }
-    if let Some(set) = policy::parse_cpu_list(text) {
+    if let Some(set) = lists::parse_cpu_list(text) {
         let mut printed = String::new();
-        policy::write_cpu_list(&set, &mut printed).expect("a String takes any text");
-        assert_eq!(policy::parse_cpu_list(&printed), Some(set));
+        lists::write_cpu_list(&set, &mut printed).expect("a String takes any text");
+        assert_eq!(lists::parse_cpu_list(&printed), Some(set));
     }
 });

@@ -1,13 +1,84 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Lists of interrupt numbers (`24,30-32`), as `banned-irqs` takes them: the lines the balancer
-//! must not touch.
+//! The lists the configuration takes as text, in the syntax of the kernel's CPU lists
+//! (`0-2,5`): CPU lists (`banned-cpus`, a line's local CPUs), and lists of interrupt numbers
+//! (`banned-irqs`), the lines the balancer must not touch.
 //!
-//! A list is a fixed array of ranges, so that the configuration that holds one stays a plain
-//! value, copied under the balancer's lock without allocating. Its text has at most
+//! An IRQ list is a fixed array of ranges, so that the configuration that holds one stays a
+//! plain value, copied under the balancer's lock without allocating. Its text has at most
 //! [`MAX_RANGES`] items, so whatever their order the ranges fit.
 
+use crate::policy::{CpuBits, MAX_CPUS};
 use core::fmt;
+
+/// The items of a list's text (`0-2,5`, newline-terminated or not), each `(first, last)`, or
+/// `None` for one that is not a number or an increasing range of numbers of at most `digits`
+/// digits; nothing for an empty text.
+fn items(text: &str, digits: usize) -> impl Iterator<Item = Option<(u32, u32)>> + '_ {
+    let text = text.trim_end_matches('\n');
+    let number = move |part: &str| -> Option<u32> {
+        let valid =
+            !part.is_empty() && part.len() <= digits && part.bytes().all(|b| b.is_ascii_digit());
+        if valid {
+            part.parse().ok()
+        } else {
+            None
+        }
+    };
+    text.split(',')
+        .filter(move |_| !text.is_empty())
+        .map(move |item| {
+            let (first, last) = match item.split_once('-') {
+                Some((a, b)) => (number(a)?, number(b)?),
+                None => (number(item)?, number(item)?),
+            };
+            (first <= last).then_some((first, last))
+        })
+}
+
+/// Parses a CPU list as the kernel prints one (`0-2,5`; empty for none): ranges and single
+/// CPUs, comma-separated, increasing or not, each below [`MAX_CPUS`]. `None` for anything
+/// else.
+pub fn parse_cpu_list(text: &str) -> Option<CpuBits> {
+    let mut set = CpuBits::EMPTY;
+    for item in items(text, 3) {
+        let (first, last) = item?;
+        if last as usize >= MAX_CPUS {
+            return None;
+        }
+        for cpu in first..=last {
+            set.insert(cpu as usize);
+        }
+    }
+    Some(set)
+}
+
+/// Formats a CPU set as a CPU list (`0-2,5`) into `out`.
+pub fn write_cpu_list(set: &CpuBits, out: &mut impl fmt::Write) -> fmt::Result {
+    let mut first = true;
+    let mut cpu = 0;
+    while cpu < MAX_CPUS {
+        if !set.contains(cpu) {
+            cpu += 1;
+            continue;
+        }
+        let start = cpu;
+        while cpu + 1 < MAX_CPUS && set.contains(cpu + 1) {
+            cpu += 1;
+        }
+        if !first {
+            out.write_char(',')?;
+        }
+        first = false;
+        if start == cpu {
+            write!(out, "{start}")?;
+        } else {
+            write!(out, "{start}-{cpu}")?;
+        }
+        cpu += 1;
+    }
+    Ok(())
+}
 
 /// Most items (numbers and ranges) a list's text has, and so most ranges it holds.
 pub const MAX_RANGES: usize = 32;
@@ -98,31 +169,12 @@ impl IrqList {
     /// `None` for anything else. The cap is on items, not on the merged ranges, so that whether
     /// a list is taken does not depend on the order of its items.
     pub fn parse(text: &str) -> Option<Self> {
-        let mut list = Self::EMPTY;
-        let text = text.trim_end_matches('\n');
-        if text.is_empty() {
-            return Some(list);
-        }
-        let number = |part: &str| -> Option<u32> {
-            let digits =
-                !part.is_empty() && part.len() <= 10 && part.bytes().all(|b| b.is_ascii_digit());
-            if digits {
-                part.parse().ok()
-            } else {
-                None
-            }
-        };
-        if text.split(',').count() > MAX_RANGES {
+        if items(text, 10).count() > MAX_RANGES {
             return None;
         }
-        for item in text.split(',') {
-            let (first, last) = match item.split_once('-') {
-                Some((a, b)) => (number(a)?, number(b)?),
-                None => (number(item)?, number(item)?),
-            };
-            if first > last {
-                return None;
-            }
+        let mut list = Self::EMPTY;
+        for item in items(text, 10) {
+            let (first, last) = item?;
             list.insert(first, last)?;
         }
         Some(list)

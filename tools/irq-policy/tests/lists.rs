@@ -3,7 +3,7 @@
 //! `banned-irqs` lists: what they accept, how they merge and print, and that membership agrees
 //! with a plain set on random lists.
 
-use irq_policy::irq_list::{IrqList, MAX_RANGES};
+use irq_policy::lists::{IrqList, MAX_RANGES};
 use std::collections::BTreeSet;
 
 fn ranges(text: &str) -> Vec<(u32, u32)> {
