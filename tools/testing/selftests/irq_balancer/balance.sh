@@ -113,9 +113,9 @@ ip link add ibb-veth0 type veth peer name ibb-veth1 &&
 	refused "10 to 10000 ms" "$pvio" irq config --interval 5 &&
 	refused "CPU list" "$pvio" irq config --banned-cpus 3-1 &&
 	refused "CPU list" "$pvio" irq config --banned-cpus 256 &&
-	refused "list of IRQ numbers" "$pvio" irq config --banned-irqs 5-3 &&
-	refused "list of IRQ numbers" "$pvio" irq config --banned-irqs 1,,2 &&
-	refused "list of IRQ numbers" "$pvio" irq config --banned-irqs \
+	refused "banned-irqs is a list" "$pvio" irq config --banned-irqs 5-3 &&
+	refused "banned-irqs is a list" "$pvio" irq config --banned-irqs 1,,2 &&
+	refused "banned-irqs is a list" "$pvio" irq config --banned-irqs \
 		"$(seq 0 2 64 | paste -sd,)" &&
 	refused "below the high one" "$pvio" irq config --high-pct 20 --low-pct 20 &&
 	refused "out of range" "$pvio" irq config --usage-pct 101 &&
@@ -238,13 +238,14 @@ pvio_result $r "lines leave CPUs $banned once banned and stay off them; unbanned
 # 7b. Pressure. Each CPU's interrupt time, as cpu-get reports it (smoothed,
 # averaged over 6 reads), agrees within 15 points with what the irq and
 # softirq columns of /proc/stat give over the same span, as a share of the
-# CPU's time there, as top and mpstat show it. Then
-# a backed-up queue (batch-limit 1: every receive queue with traffic is one
-# here) keeps
-# its CPU: with every line on CPU 0 and balancing by rate off (high-pct 1000),
-# CPU 0 sheds one queue to CPU 1, reason "backlog", and keeps a backed-up
-# queue; it may shed another when CPU 1's queue dips under one packet per
-# interrupt for an interval, as measured batches are noisy at this limit.
+# CPU's time there, as top and mpstat show it. Then a backed-up queue
+# (batch-limit 1: every receive queue with traffic is one here) keeps its
+# CPU: with every line on CPU 0 and balancing by rate off (high-pct 1000),
+# CPU 0 first sheds one queue to CPU 1, reason "backlog", and keeps a
+# backed-up queue. Every move is a backlog one. Batches hover around one
+# packet per interrupt at this limit, so a CPU's pressure flickers: CPU 0
+# may shed more queues when CPU 1's dips for an interval, and CPU 1 may shed
+# one back when CPU 0's does (a CI run saw both).
 irq_ticks() { # per CPU, sorted for join: "cpu irq-ticks all-ticks"
 	awk '/^cpu[0-9]/ { all = 0; for (i = 2; i <= 9; i++) all += $i
 		print substr($1, 4), $7 + $8, all }' /proc/stat | sort -k1,1
@@ -273,14 +274,14 @@ slowwait 10 grep -q monitoring "$tmp/monitor.err" && add_all &&
 	head -n 1 "$tmp/events" | jq -e '(.moves | length) == 2 and
 		all(.moves[]; .done and .from_cpu == 0 and .to_cpu == 1 and .batch_pct != null) and
 		(.moves[0].ifindex == .moves[1].ifindex)' >/dev/null &&
-	jq -e -s 'all(.[].moves[]; .reason == "backlog" and .from_cpu == 0)' "$tmp/events" >/dev/null &&
+	jq -e -s 'all(.[].moves[]; .reason == "backlog")' "$tmp/events" >/dev/null &&
 	jq -e '.[] | select(.cpu == 0) | .pressure == "backlog" and .lines >= 6' "$tmp/cpus" >/dev/null
 r=$?
 kill "$monitor" 2>/dev/null
 sed 's/^/# decision: /' "$tmp/events"
 "$pvio" irq cpus | sed 's/^/# /'
 "$pvio" irq config --high-pct 20 --batch-limit 32 || r=1
-pvio_result $r "a backed-up queue keeps CPU 0: it sheds other queues only (reason backlog), first one to CPU 1"
+pvio_result $r "a backed-up queue keeps CPU 0: backlog moves only, the first one queue to CPU 1"
 
 # 7c. Banned lines are never touched: the lines of NICs 2 to 4, banned
 # before they come under management again, are held ("banned") and stay on
