@@ -3,9 +3,9 @@
 //! Kernel sockets (`struct socket` made by `sock_create_kern`).
 //!
 //! A module talks to a protocol (TIPC, UDP) the way a process does, through a socket it owns:
-//! it binds, sends and receives without blocking. A [`Receiver`] owns a socket and a work item
-//! that every arrival schedules, in whose process context the module receives
-//! ([`Receive::ready`]). A task that waits for messages may receive in its own context
+//! it binds, sends and receives without blocking. A [`Receiver`] owns a socket (or two, say a
+//! group's and a unicast one) and a work item that every arrival schedules, in whose process
+//! context the module receives ([`Receive::ready`]). A task that waits for messages may receive in its own context
 //! instead ([`Receiver::receive_here`]): the arrival then wakes it straight from the protocol's
 //! receive path, one context switch fewer than through the work. Family-specific addresses
 //! implement [`Address`] (see [`super::tipc`]).
@@ -479,7 +479,7 @@ pub trait Receive: Sized + Send + Sync + 'static {
     fn ready(ready: &Ready<'_, Self>);
 }
 
-/// What [`Receive::ready`] works with: the socket and the receiver's data.
+/// What [`Receive::ready`] works with: the sockets and the receiver's data.
 pub struct Ready<'a, T: Receive> {
     work: &'a DelayedWork<Inner<T>>,
 }
@@ -488,6 +488,11 @@ impl<T: Receive> Ready<'_, T> {
     /// The socket.
     pub fn socket(&self) -> &Socket {
         &self.work.data().sock
+    }
+
+    /// The second socket, for a receiver built with [`Receiver::new_pair`].
+    pub fn second(&self) -> Option<&Socket> {
+        self.work.data().second.as_ref()
     }
 
     /// The receiver's data.
@@ -525,6 +530,8 @@ impl<T: Receive> Ready<'_, T> {
 /// `readers` points to the `readers` of the pinned [`Receiver`] whose work holds this.
 struct Inner<T: Receive> {
     sock: Socket,
+    /// A second socket whose arrivals wake the same work and readers.
+    second: Option<Socket>,
     data: T,
     /// The receiver's readers, beside the work in the pinned receiver.
     readers: *const Readers,
@@ -573,15 +580,16 @@ impl<T: Receive> Handler for Inner<T> {
     }
 }
 
-/// A socket, the data of the module that uses it, and a work item that every arrival on the
-/// socket schedules, which runs [`Receive::ready`].
+/// A socket (or two), the data of the module that uses it, and a work item that every arrival
+/// on the sockets schedules, which runs [`Receive::ready`].
 ///
-/// Build it pinned ([`Receiver::new`]), then [`Receiver::start`] it. [`Receiver::stop`], or
-/// dropping it, takes the work item off the socket, then cancels it, then releases the socket.
+/// Build it pinned ([`Receiver::new`], [`Receiver::new_pair`]), then [`Receiver::start`] it.
+/// [`Receiver::stop`], or dropping it, takes the work item off the sockets, then cancels it,
+/// then releases the sockets.
 ///
 /// # Invariants
 ///
-/// When the socket wakes `work` or `readers`, the receiver is pinned (started through a
+/// When a socket wakes `work` or `readers`, the receiver is pinned (started through a
 /// reference to it, and `!Unpin`), and it is taken off the socket before they go (in `stop` or
 /// `drop`). The work's `readers` points to `readers`.
 #[pin_data(PinnedDrop)]
@@ -597,10 +605,23 @@ pub struct Receiver<T: Receive> {
 impl<T: Receive> Receiver<T> {
     /// A receiver of `sock`'s arrivals with `data`; not started.
     pub fn new(sock: Socket, data: T) -> impl PinInit<Self> {
+        Self::build(sock, None, data)
+    }
+
+    /// A receiver of the arrivals of two sockets, `sock` and `second`, with `data`; not
+    /// started. Both wake the same work and the same tasks in [`Receiver::receive_here`], so
+    /// one drain serves both: for instance a TIPC group's socket, and a socket for unicast
+    /// that is not in the group.
+    pub fn new_pair(sock: Socket, second: Socket, data: T) -> impl PinInit<Self> {
+        Self::build(sock, Some(second), data)
+    }
+
+    fn build(sock: Socket, second: Option<Socket>, data: T) -> impl PinInit<Self> {
         pin_init!(&this in Self {
             // Between an arrival and its reader: scheduling latency is its latency.
             work <- DelayedWork::new_high_priority(Inner {
                 sock,
+                second,
                 data,
                 // INVARIANT: the field of the receiver being built, which is pinned; the work
                 // does not run before `start`, when the receiver is whole.
@@ -616,11 +637,19 @@ impl<T: Receive> Receiver<T> {
     pub fn start(&self) -> Result {
         let work: *const DelayedWork<Inner<T>> = &self.work;
         let readers: *const Readers = &self.readers;
+        let inner = self.work.data();
         // INVARIANT: the receiver is pinned and detached before `work` and `readers` go
         // (below).
         // SAFETY: the receiver is pinned (it is `!Unpin` and built in place), and `stop` or
-        // `drop` detaches the socket before `work` and `readers` go.
-        unsafe { self.work.data().sock.wake_on_data::<T>(work, readers) }?;
+        // `drop` detaches the sockets before `work` and `readers` go.
+        unsafe { inner.sock.wake_on_data::<T>(work, readers) }?;
+        if let Some(second) = &inner.second {
+            // SAFETY: as above.
+            if let Err(e) = unsafe { second.wake_on_data::<T>(work, readers) } {
+                inner.sock.detach();
+                return Err(e);
+            }
+        }
         self.work.schedule(0);
         Ok(())
     }
@@ -628,7 +657,7 @@ impl<T: Receive> Receiver<T> {
     /// Stops waking the work, then waits for a run in progress to end. Must not be called from
     /// [`Receive::ready`].
     pub fn stop(&self) {
-        self.work.data().sock.detach();
+        self.work.data().detach();
         self.work.cancel();
     }
 
@@ -693,16 +722,31 @@ impl<T: Receive> Receiver<T> {
         &self.work.data().sock
     }
 
+    /// The second socket, for a receiver built with [`Receiver::new_pair`].
+    pub fn second(&self) -> Option<&Socket> {
+        self.work.data().second.as_ref()
+    }
+
     /// The receiver's data.
     pub fn data(&self) -> &T {
         &self.work.data().data
     }
 }
 
+impl<T: Receive> Inner<T> {
+    /// Takes the work and readers off the sockets.
+    fn detach(&self) {
+        self.sock.detach();
+        if let Some(second) = &self.second {
+            second.detach();
+        }
+    }
+}
+
 #[pinned_drop]
 impl<T: Receive> PinnedDrop for Receiver<T> {
     fn drop(self: Pin<&mut Self>) {
-        // Off the socket first; then the work's own drop cancels it, and the socket goes.
-        self.work.data().sock.detach();
+        // Off the sockets first; then the work's own drop cancels it, and the sockets go.
+        self.work.data().detach();
     }
 }
