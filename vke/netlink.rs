@@ -52,6 +52,7 @@ mod cmd {
     pub(super) const MEMBER_NTF: u8 = 8;
     pub(super) const CLUSTER_SET: u8 = 9;
     pub(super) const WAIT: u8 = 10;
+    pub(super) const NODE_SET: u8 = 11;
 }
 
 /// The longest a request may receive for its daemon (`wait`): the generic netlink core holds
@@ -71,6 +72,8 @@ mod node_attr {
     pub(super) const STATS: u16 = 9;
     pub(super) const SERVICE: u16 = 10;
     pub(super) const CONFIG: u16 = 11;
+    pub(super) const DIRECT: u16 = 12;
+    pub(super) const DIRECT_PORT: u16 = 13;
 }
 
 /// Attributes of the `config` set.
@@ -104,6 +107,7 @@ mod stats_attr {
     pub(super) const MEMBERS_FULL: u16 = 19;
     pub(super) const CONFIG_CHANGES: u16 = 20;
     pub(super) const RECEIVED_IN_WAIT: u16 = 21;
+    pub(super) const RECEIVED_DIRECT: u16 = 22;
 }
 
 /// Attributes of the `service` set.
@@ -126,6 +130,7 @@ mod member_attr {
     pub(super) const REFUSED: u16 = 10;
     pub(super) const SERVICE: u16 = 11;
     pub(super) const MEMBERS: u16 = 12;
+    pub(super) const DIRECT: u16 = 13;
 }
 
 /// Attributes of the `message` set.
@@ -254,6 +259,27 @@ impl Spec for VkeFamily {
             dumpit: None,
             admin: true,
         },
+        Operation {
+            cmd: cmd::NODE_SET,
+            policy: &[
+                Policy::Reject,
+                Policy::Reject,
+                Policy::Reject,
+                Policy::Reject,
+                Policy::Reject,
+                Policy::Reject,
+                Policy::Reject,
+                Policy::Reject,
+                Policy::Reject,
+                Policy::Reject,
+                Policy::Reject,
+                Policy::U8Max(1),
+                Policy::Reject,
+            ],
+            doit: Some(node_set),
+            dumpit: None,
+            admin: true,
+        },
     ];
     const GROUPS: &'static [&'static CStr] = &[c_str!("events")];
 }
@@ -313,6 +339,7 @@ fn put_stats(msg: &mut Message<'_>, s: &Stats) -> Result {
         (MEMBERS_FULL, s.members_full),
         (CONFIG_CHANGES, s.config_changes),
         (RECEIVED_IN_WAIT, s.received_in_wait),
+        (RECEIVED_DIRECT, s.received_direct),
     ] {
         msg.put_uint(ty, value)?;
     }
@@ -350,8 +377,20 @@ fn node_get(req: &Request<'_>) -> Result {
                     msg.put_u32(service_attr::PORT, b.port)
                 })?;
             }
-            msg.nest(CONFIG, |msg| put_config(msg, &state.config))
+            msg.nest(CONFIG, |msg| put_config(msg, &state.config))?;
+            msg.put_u8(DIRECT, u8::from(state.direct_on()))?;
+            msg.put_u32(DIRECT_PORT, state.direct_port())
         })
+    })
+}
+
+fn node_set(req: &Request<'_>) -> Result {
+    let direct = req
+        .u8(node_attr::DIRECT)
+        .ok_or_else(|| req.missing(node_attr::DIRECT))?;
+    with_node(req, |receiver| {
+        node::set_direct(receiver, direct != 0);
+        Ok(())
     })
 }
 
@@ -380,6 +419,7 @@ fn member_dump(req: &Request<'_>, dump: &mut Dump<'_>) -> Result {
                 msg.put_uint(RESPONSES, peer.responses)?;
                 msg.put_uint(TIMEOUTS, peer.timeouts)?;
                 msg.put_uint(REFUSED, peer.refused)?;
+                msg.put_u8(DIRECT, u8::from(state.sends_direct(slot)))?;
                 if let Some(status) = status.filter(|_| admitted) {
                     for service in status.services() {
                         msg.put_u32(SERVICE, *service)?;

@@ -4,16 +4,23 @@
 //!
 //! A node is a kernel socket in TIPC communication group [`GROUP`]: TIPC tells it which
 //! members (the nodes of other namespaces and machines) join and leave, and carries its
-//! messages reliably, unicast to one member or broadcast to all. The socket's arrivals run
-//! [`Node::ready`] in process context, which takes every message through the checks of
+//! registrations and broadcasts reliably. Requests and responses to one member go from the
+//! node's *direct socket*, a plain reliable-datagram socket outside the group, to the
+//! member's: TIPC sends those without the group's per-member flow control, and, between
+//! namespaces of one kernel, hands them straight to the peer's socket instead of through
+//! the link and its network devices. A member names its direct socket in its registration,
+//! and is sent to there once it welcomed this node (so it has admitted it); before that,
+//! and to a member that names none, unicasts go through the group. Arrivals on both sockets
+//! run [`Node::ready`] in process context, which takes every message through the checks of
 //! [`Message::parse`] and then:
 //!
 //! - a `Join` or `Welcome` (see [`crate::registration`]) admits its sender, one per node, with
 //!   its status, and hands over the cluster's configuration if it is newer; a `Join` is answered
 //!   with a `Welcome`. Each node sends a `Join` to every member TIPC reports, again with backoff
 //!   until the member answers, so a join lost to a full member table is made up for;
-//! - only admitted members' requests and responses are taken, and only admitted members are
-//!   sent to and expected to answer;
+//! - only admitted members' requests and responses are taken (on the direct socket, only
+//!   from the direct socket the member named), and only admitted members are sent to and
+//!   expected to answer;
 //! - a request goes to the daemon bound to its service (or, with no daemon, is answered
 //!   `-ENOENT` at once when a response was requested);
 //! - a response is matched in the response queue and goes to the daemon that sent the
@@ -115,6 +122,11 @@ pub(crate) struct Registered {
     join_due_ms: u64,
     /// How long to wait after that one.
     join_backoff_ms: u32,
+    /// The port of its direct socket, from its registration (0: it has none).
+    direct_port: u32,
+    /// Whether it welcomed this node (answered a registration of ours with a `Welcome` to
+    /// us), so admitted it: from then on, unicasts to it take the direct socket.
+    welcomed: bool,
 }
 
 /// A node's state.
@@ -143,6 +155,11 @@ pub(crate) struct State {
     tx: KVVec<u8>,
     /// The node's TIPC address, once it has one: final by the time a member shows up.
     own: u32,
+    /// The port of the node's direct socket (0: it has none).
+    direct_port: u32,
+    /// Whether unicasts may take the direct sockets (`node-set`); if not, the node names no
+    /// direct socket in its registrations, so that its members send through the group too.
+    direct_on: bool,
     /// When the work's timer fires (on the monotonic clock, in ms), or `None` if it is not
     /// armed: a new request whose deadline is no earlier need not wake the work.
     armed_ms: Option<u64>,
@@ -162,6 +179,25 @@ pub(crate) struct Sent {
     pub(crate) assigned: bool,
     /// How many responses it waits for.
     pub(crate) expected: u32,
+}
+
+/// The node's sockets: its member of the group, and its direct socket for unicasts.
+#[derive(Clone, Copy)]
+pub(crate) struct Sockets<'a> {
+    /// The group's member: registrations, broadcasts, membership events.
+    pub(crate) group: &'a Socket,
+    /// The direct socket: requests and responses to one member.
+    pub(crate) direct: Option<&'a Socket>,
+}
+
+impl<'a> Sockets<'a> {
+    /// The sockets of `receiver`.
+    pub(crate) fn of(receiver: &'a Receiver<Node>) -> Self {
+        Self {
+            group: receiver.socket(),
+            direct: receiver.second(),
+        }
+    }
 }
 
 /// What the work hands a daemon after a message, once it has let go of the state: the daemon
@@ -189,7 +225,8 @@ enum Handoff {
 impl Handoff {
     /// Sends the notification of `bytes`, the message this handoff is for; takes the state
     /// again only if it failed. Both kinds were counted as delivered.
-    fn send(self, sock: &Socket, bytes: &[u8], state: &Mutex<State>) {
+    fn send(self, socks: Sockets<'_>, bytes: &[u8], state: &Mutex<State>) {
+        let sock = socks.group;
         let sent = match &self {
             Handoff::Nothing => return,
             Handoff::Request { port, from, .. } => {
@@ -230,7 +267,7 @@ impl Handoff {
                 STATUS_NO_ROOM
             };
             if wanted {
-                state.answer(sock, &header, from, status);
+                state.answer(socks, &header, from, status);
             }
         }
     }
@@ -251,6 +288,8 @@ impl State {
             next_request: 1,
             tx: KVVec::from_elem(0u8, MAX_MESSAGE_LEN, GFP_KERNEL)?,
             own: 0,
+            direct_port: 0,
+            direct_on: true,
             armed_ms: None,
         })
     }
@@ -333,13 +372,44 @@ impl State {
         }
     }
 
-    /// Encodes `message` and sends it to `to`, or to every member with `None`.
+    /// Encodes `message` and sends it from `sock` to `to`, or to every member of the group
+    /// with `None`.
     fn transmit(&mut self, sock: &Socket, message: &Message<'_>, to: Option<SocketId>) -> Result {
         let len = message.encode(&mut self.tx).map_err(|_| EMSGSIZE)?;
         let to = to.map(Address::socket);
         tipc::send(sock, to.as_ref(), &self.tx[..len])?;
         self.stats.sent += 1;
         Ok(())
+    }
+
+    /// Which of `socks` sends to the member in `slot`, and to which of its sockets: the
+    /// direct ones once it welcomed this node and named its own, else the group's.
+    fn route<'a>(&self, slot: usize, socks: Sockets<'a>) -> Option<(&'a Socket, SocketId)> {
+        let member = self.members.get(slot)?;
+        let direct_port = self.registered.get(slot)?.direct_port;
+        Some(match socks.direct {
+            Some(direct) if self.sends_direct(slot) => (
+                direct,
+                SocketId {
+                    node: member.node,
+                    port: direct_port,
+                },
+            ),
+            _ => (
+                socks.group,
+                SocketId {
+                    node: member.node,
+                    port: member.port,
+                },
+            ),
+        })
+    }
+
+    /// The slot of the admitted member whose direct socket is `from`.
+    fn direct_slot(&self, from: SocketId) -> Option<usize> {
+        let slot = self.members.slot_of_node(from.node)?;
+        let r = self.registered.get(slot)?;
+        (from.port != 0 && r.direct_port == from.port).then_some(slot)
     }
 
     /// The node's TIPC address (0 while it has none), asked of TIPC until it is known.
@@ -351,8 +421,8 @@ impl State {
     }
 
     /// Answers `request`, from member `from`, with `status` and no payload.
-    fn answer(&mut self, sock: &Socket, request: &Header, from: SocketId, status: i32) {
-        let own = self.own_node(sock);
+    fn answer(&mut self, socks: Sockets<'_>, request: &Header, from: SocketId, status: i32) {
+        let own = self.own_node(socks.group);
         let response = Message {
             header: Header {
                 kind: Kind::Response,
@@ -366,26 +436,40 @@ impl State {
             subheader: SubHeader::default(),
             payload: &[],
         };
+        // The requester is admitted (its requests are refused otherwise).
+        let (sock, to) = self
+            .members
+            .slot_of_node(from.node)
+            .and_then(|slot| self.route(slot, socks))
+            .unwrap_or((socks.group, from));
         // A full window loses the answer: the requester's deadline covers it.
-        let _ = self.transmit(sock, &response, Some(from));
+        let _ = self.transmit(sock, &response, Some(to));
     }
 
-    /// Takes a message of `len` bytes from socket `from` (`truncated` if it was longer);
-    /// returns what to hand a daemon once the state is let go.
+    /// Takes a message of `len` bytes from socket `from` (`truncated` if it was longer), that
+    /// came to the direct socket if `direct`, else to the group's; returns what to hand a
+    /// daemon once the state is let go.
     fn on_message(
         &mut self,
-        sock: &Socket,
+        socks: Sockets<'_>,
         bytes: &mut [u8],
         truncated: bool,
         from: SocketId,
+        direct: bool,
     ) -> Handoff {
+        let sock = socks.group;
         let member = Member {
             node: from.node,
             port: from.port,
         };
         // Off the group, TIPC delivers nothing; a member whose join found the table full
-        // may still register, so its messages are read before they are refused.
-        let peer = self.members.slot_of(member);
+        // may still register, so its messages are read before they are refused. On the
+        // direct socket, anyone may send: only an admitted member's named socket counts.
+        let peer = if direct {
+            self.direct_slot(from)
+        } else {
+            self.members.slot_of(member)
+        };
         if truncated {
             self.refuse(peer, |s| &mut s.refused_oversize);
             return Handoff::Nothing;
@@ -408,7 +492,12 @@ impl State {
             return Handoff::Nothing;
         }
         if matches!(header.kind, Kind::Join | Kind::Welcome) {
-            self.on_registration(sock, &message, member);
+            if direct {
+                // Registrations travel in the group, where members are known.
+                self.refuse(peer, |s| &mut s.refused_misaddressed);
+            } else {
+                self.on_registration(sock, &message, member);
+            }
             return Handoff::Nothing;
         }
         let Some(slot) = peer.filter(|&slot| self.members.is_admitted(slot)) else {
@@ -416,11 +505,12 @@ impl State {
             return Handoff::Nothing;
         };
         self.stats.received += 1;
+        self.stats.received_direct += u64::from(direct);
         if let Some(p) = self.peers.get_mut(slot) {
             p.received += 1;
         }
         match header.kind {
-            Kind::Request => self.on_request(sock, &message, from),
+            Kind::Request => self.on_request(socks, &message, from),
             Kind::Response => {
                 let header = message.header;
                 self.on_response(&header, bytes, slot)
@@ -436,16 +526,16 @@ impl State {
         let Ok(registration) = Registration::parse(message.payload) else {
             return self.refuse(peer, |s| &mut s.refused_malformed);
         };
-        let slot = match self.members.admit(member) {
+        let (slot, new) = match self.members.admit(member) {
             Admission::Admitted(slot) => {
                 if peer.is_none() {
                     // Its join found the table full: it starts afresh here.
                     self.reset_slot(slot, member, false);
                 }
                 netlink::member_event(sock.net(), member, true, self.members.epoch());
-                slot
+                (slot, true)
             }
-            Admission::Already(slot) => slot,
+            Admission::Already(slot) => (slot, false),
             Admission::NodeTaken(_) => return self.refuse(peer, |s| &mut s.refused_duplicate),
             Admission::Full => return self.refuse(None, |s| &mut s.refused_not_member),
         };
@@ -453,15 +543,22 @@ impl State {
         if let Some(p) = self.peers.get_mut(slot) {
             p.received += 1;
         }
+        let kind = message.header.kind;
         if let Some(r) = self.registered.get_mut(slot) {
             r.status = Some(registration.status);
             r.join_due_ms = 0;
+            r.direct_port = registration.direct_port;
+            // A `Welcome` to this node alone is sent once its sender admitted us.
+            r.welcomed |= kind == Kind::Welcome && !message.subheader.broadcast;
         }
         if registration.config.supersedes(&self.config) {
             self.config = registration.config;
             self.stats.config_changes += 1;
         }
-        if message.header.kind == Kind::Join {
+        // A `Join` is answered; so is a `Welcome` that admitted its sender, which may never
+        // get a `Join` from this node (we admitted it first), and must learn that we admitted
+        // it before it sends to our direct socket.
+        if kind == Kind::Join || new {
             let to = SocketId {
                 node: member.node,
                 port: member.port,
@@ -495,6 +592,7 @@ impl State {
         let registration = Registration {
             config: self.config,
             status: self.status(),
+            direct_port: if self.direct_on { self.direct_port } else { 0 },
         };
         let mut payload = [0u8; registration::MAX_LEN];
         let Ok(len) = registration.encode(&mut payload) else {
@@ -538,6 +636,8 @@ impl State {
                 status: None,
                 join_due_ms: if join { now_ms() } else { 0 },
                 join_backoff_ms: JOIN_RETRY_MS,
+                direct_port: 0,
+                welcomed: false,
             };
         }
     }
@@ -576,7 +676,7 @@ impl State {
 
     /// Takes a request from member `from`: for the daemon that serves its service, or
     /// answered by the node if none does.
-    fn on_request(&mut self, sock: &Socket, message: &Message<'_>, from: SocketId) -> Handoff {
+    fn on_request(&mut self, socks: Sockets<'_>, message: &Message<'_>, from: SocketId) -> Handoff {
         let header = &message.header;
         let wanted = message.subheader.response_requested;
         if let Some(port) = self.services.port_of(header.service) {
@@ -591,7 +691,7 @@ impl State {
         }
         self.stats.unbound += 1;
         if wanted {
-            self.answer(sock, header, from, STATUS_NO_SERVICE);
+            self.answer(socks, header, from, STATUS_NO_SERVICE);
         }
         Handoff::Nothing
     }
@@ -698,6 +798,27 @@ impl State {
     }
 }
 
+impl State {
+    /// Whether unicasts may take the direct sockets.
+    pub(crate) fn direct_on(&self) -> bool {
+        self.direct_on
+    }
+
+    /// The port of the node's direct socket.
+    pub(crate) fn direct_port(&self) -> u32 {
+        self.direct_port
+    }
+
+    /// Whether unicasts to the member in `slot` take the direct sockets now.
+    pub(crate) fn sends_direct(&self, slot: usize) -> bool {
+        self.direct_on
+            && self
+                .registered
+                .get(slot)
+                .is_some_and(|r| r.welcomed && r.direct_port != 0)
+    }
+}
+
 impl Node {
     /// The node's state, locked.
     pub(crate) fn state(&self) -> Guard<'_, State, MutexBackend> {
@@ -719,7 +840,8 @@ impl Shared {
     /// Takes up to [`BATCH`] arrivals off the socket, without blocking, and handles them.
     /// Whoever calls it (the work, or a daemon in [`receive_for`]: `in_wait`) holds the
     /// receive buffer meanwhile: messages are handled in the order they came.
-    fn drain(&self, sock: &Socket, in_wait: bool) -> Drained {
+    fn drain(&self, socks: Sockets<'_>, in_wait: bool) -> Drained {
+        let sock = socks.group;
         let mut rx = self.rx.lock();
         let mut drained = Drained {
             taken: 0,
@@ -727,11 +849,16 @@ impl Shared {
             members: false,
         };
         for _ in 0..BATCH {
-            // Spares the socket's lock when nothing is queued: the usual end of a drain.
-            let arrival = if sock.has_queued() {
-                tipc::receive(sock, &mut rx)
-            } else {
-                Err(EAGAIN)
+            // The group first: it admits the members whose unicasts come to the direct
+            // socket. Checking for queued arrivals spares the sockets' locks when there is
+            // none, the usual end of a drain.
+            let direct = socks
+                .direct
+                .filter(|d| !sock.has_queued() && d.has_queued());
+            let arrival = match direct {
+                Some(d) => tipc::receive(d, &mut rx),
+                None if sock.has_queued() => tipc::receive(sock, &mut rx),
+                None => Err(EAGAIN),
             };
             let mut state = self.state.lock();
             if in_wait && arrival.is_ok() {
@@ -745,9 +872,9 @@ impl Shared {
                     ..
                 }) => {
                     let bytes = rx.get_mut(..len).unwrap_or(&mut []);
-                    let handoff = state.on_message(sock, bytes, truncated, from);
+                    let handoff = state.on_message(socks, bytes, truncated, from, direct.is_some());
                     drop(state);
-                    handoff.send(sock, bytes, &self.state);
+                    handoff.send(socks, bytes, &self.state);
                 }
                 Ok(Arrival::MemberUp { member, .. }) => {
                     state.on_member(sock, member, true);
@@ -776,7 +903,11 @@ impl Shared {
 impl Receive for Node {
     fn ready(ready: &Ready<'_, Self>) {
         let (sock, shared) = (ready.socket(), &ready.data().shared);
-        let drained = shared.drain(sock, false);
+        let socks = Sockets {
+            group: sock,
+            direct: ready.second(),
+        };
+        let drained = shared.drain(socks, false);
         let next = shared.state.lock().expire(sock);
         // A daemon in `receive_for` may have got a message or a completion: it checks.
         ready.wake_readers();
@@ -815,6 +946,7 @@ pub(crate) fn send(
             ENOTCONN,
         ));
     }
+    let socks = Sockets::of(receiver);
     let (to, expected) = if sub.broadcast {
         (None, state.members.admitted())
     } else {
@@ -827,12 +959,8 @@ pub(crate) fn send(
                     EHOSTUNREACH,
                 )
             })?;
-        let member = state.members.get(slot).ok_or(EHOSTUNREACH)?;
-        let to = SocketId {
-            port: member.port,
-            node: member.node,
-        };
-        (Some((to, slot)), 1 << slot)
+        let route = state.route(slot, socks).ok_or(EHOSTUNREACH)?;
+        (Some((route, slot)), 1 << slot)
     };
     let wanted = header.kind == Kind::Request && sub.response_requested;
     if wanted {
@@ -889,9 +1017,12 @@ pub(crate) fn send(
     drop(state);
     let sent = {
         let mut tx = receiver.data().shared.tx.lock();
-        let to = to.map(|(id, _)| Address::socket(id));
+        let (from, to) = match to {
+            Some(((from, id), _)) => (from, Some(Address::socket(id))),
+            None => (sock, None),
+        };
         match message.encode(&mut tx) {
-            Ok(len) => tipc::send(sock, to.as_ref(), &tx[..len]).map(|_| ()),
+            Ok(len) => tipc::send(from, to.as_ref(), &tx[..len]).map(|_| ()),
             Err(_) => Err(EMSGSIZE),
         }
     };
@@ -945,7 +1076,7 @@ pub(crate) fn receive_for(
     first: impl FnOnce() -> Result,
     has_queued: impl Fn() -> bool,
 ) -> Result {
-    let (sock, shared) = (receiver.socket(), &receiver.data().shared);
+    let (socks, shared) = (Sockets::of(receiver), &receiver.data().shared);
     let mut first = Some(first);
     let mut failed = Ok(());
     let waited = receiver.receive_here(timeout_ms, || {
@@ -956,7 +1087,7 @@ pub(crate) fn receive_for(
             }
         }
         for batch in 1..=READER_BATCHES {
-            let drained = shared.drain(sock, true);
+            let drained = shared.drain(socks, true);
             if drained.taken > 0 {
                 // Another daemon in here may have got something: it checks.
                 receiver.wake_other_readers();
@@ -984,6 +1115,16 @@ pub(crate) fn receive_for(
 pub(crate) fn daemon_closed(receiver: &Receiver<Node>, port: u32) {
     let mut state = receiver.data().state();
     state.daemon_gone(receiver.socket(), port);
+}
+
+/// Lets unicasts take the direct sockets, or keeps them in the group, from now on; tells the
+/// members when it changes, which then send to the direct socket or stop.
+pub(crate) fn set_direct(receiver: &Receiver<Node>, on: bool) {
+    let mut state = receiver.data().state();
+    if state.direct_on != on {
+        state.direct_on = on;
+        state.announce(receiver.socket());
+    }
 }
 
 /// Binds `service` to the daemon at `port`, and tells the members.
@@ -1080,9 +1221,12 @@ impl pernet::Operations for Nodes {
     fn init(net: &pernet::Init<'_>) -> Result<Instance> {
         let sock = tipc::socket(net)?;
         tipc::join_group(&sock, GROUP, INSTANCE, Scope::Cluster, false)?;
+        // Unbound: members learn its port from our registrations.
+        let direct = tipc::socket(net)?;
         let rx = KVVec::from_elem(0u8, tipc::MAX_MESSAGE_LEN, GFP_KERNEL)?;
         let tx = KVVec::from_elem(0u8, MAX_MESSAGE_LEN, GFP_KERNEL)?;
-        let state = State::new()?;
+        let mut state = State::new()?;
+        state.direct_port = tipc::own_id(&direct)?.port;
         let shared = Arc::pin_init(
             pin_init!(Shared {
                 rx <- new_mutex!(rx),
@@ -1091,7 +1235,10 @@ impl pernet::Operations for Nodes {
             }),
             GFP_KERNEL,
         )?;
-        let receiver = KBox::pin_init(Receiver::new(sock, Node { shared }), GFP_KERNEL)?;
+        let receiver = KBox::pin_init(
+            Receiver::new_pair(sock, direct, Node { shared }),
+            GFP_KERNEL,
+        )?;
         receiver.start()?;
         Ok(receiver)
     }

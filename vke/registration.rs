@@ -6,13 +6,16 @@
 //! Plain `no_std` Rust, shared with the host crate `tools/vke-proto`. When TIPC reports a new
 //! member, each side sends it a `Join` carrying its copy of the configuration and its own
 //! status; the answer is a `Welcome` with the same content. A node changes its status or the
-//! configuration by broadcasting a `Welcome`. Every field is big-endian:
+//! configuration by broadcasting a `Welcome`. A registration also names the port of the
+//! sender's direct socket, which unicasts go to once the sender welcomed the receiver. Every
+//! field is big-endian:
 //!
 //! ```text
 //!  0  configuration generation (64 bits)   8  its origin node   12  default deadline (ms)
 //! 16  cluster name (32 bytes, NUL padded, at least one NUL)
 //! 48  sender's membership epoch (64 bits) 56  members it admitted 58  services it serves (n)
-//! 60  n service numbers (32 bits each)
+//! 60  port of the sender's direct socket (0: none, send through the group)
+//! 64  n service numbers (32 bits each)
 //! ```
 //!
 //! Configurations are ordered by generation, then by origin node: every node keeps the
@@ -26,7 +29,7 @@ use super::subheader::MAX_DEADLINE_MS;
 pub const NAME_LEN: usize = 32;
 
 /// Bytes of a registration before its list of services.
-pub const FIXED_LEN: usize = 60;
+pub const FIXED_LEN: usize = 64;
 
 /// Most bytes of a registration.
 pub const MAX_LEN: usize = FIXED_LEN + 4 * MAX_SERVICES;
@@ -120,6 +123,8 @@ pub struct Registration {
     pub config: Config,
     /// The sender's status.
     pub status: Status,
+    /// The port of the sender's direct socket, on the sender's node (0: it has none).
+    pub direct_port: u32,
 }
 
 impl Registration {
@@ -158,7 +163,11 @@ impl Registration {
         for (i, service) in status.services.iter_mut().take(count).enumerate() {
             *service = be32(buf, FIXED_LEN + 4 * i);
         }
-        Ok(Self { config, status })
+        Ok(Self {
+            config,
+            status,
+            direct_port: be32(b, 60),
+        })
     }
 
     /// Bytes [`Registration::encode`] writes.
@@ -181,6 +190,7 @@ impl Registration {
         let services = s.services();
         // At most MAX_SERVICES.
         put(58, &(services.len() as u16).to_be_bytes());
+        put(60, &self.direct_port.to_be_bytes());
         for (i, service) in services.iter().enumerate() {
             put(FIXED_LEN + 4 * i, &service.to_be_bytes());
         }

@@ -51,6 +51,9 @@ pub(crate) struct Stats {
     /// Arrivals (messages and membership events) that a daemon waiting in the node took off
     /// the socket in its own context, rather than the node's work.
     pub(crate) received_in_wait: u64,
+    /// Messages of members taken off the direct socket (requests and responses to this node
+    /// alone), among those `received`.
+    pub(crate) received_direct: u64,
 }
 
 /// The counters of one member, as seen from this node.

@@ -250,6 +250,11 @@ impl Client {
     }
 }
 
+/// Reads a `u8` attribute.
+pub fn u8_of(a: &Nlattr<u16, Buffer>) -> Option<u8> {
+    a.get_payload_as::<u8>().ok()
+}
+
 /// Reads a `u32` attribute.
 pub fn u32_of(a: &Nlattr<u16, Buffer>) -> Option<u32> {
     a.get_payload_as::<u32>().ok()

@@ -3,8 +3,8 @@
 //! The `irq-balancer` family (Documentation/netlink/specs/irq_balancer.yaml): numbers,
 //! decoding and display.
 
-use crate::genl::{enum_name, string_of, u32_of, uint_of, Message};
-use neli::{attr::Attribute, genl::Nlattr, types::Buffer};
+use crate::genl::{enum_name, string_of, u32_of, u8_of, uint_of, Message};
+use neli::{genl::Nlattr, types::Buffer};
 use serde::Serialize;
 use std::fmt;
 
@@ -106,10 +106,6 @@ pub const HOLD: &[&str] = &["none", "managed", "pinned", "unmovable", "banned"];
 pub const REASON: &[&str] = &["imbalance", "rollback", "evacuate", "saturation", "backlog"];
 /// The `pressure` enum.
 pub const PRESSURE: &[&str] = &["none", "saturation", "backlog"];
-
-fn u8_of(a: &Nlattr<u16, Buffer>) -> Option<u8> {
-    a.get_payload_as::<u8>().ok()
-}
 
 /// One interrupt line of an adapter under management.
 #[derive(Debug, Default, Serialize)]

@@ -8,7 +8,7 @@
 //! responses to its requests and their completions. Messages are built and checked with the
 //! module's own codec (the `vke-proto` crate).
 
-use crate::genl::{attr, enum_name, u32_of, uint_of, Client, Error, Message};
+use crate::genl::{attr, enum_name, u32_of, u8_of, uint_of, Client, Error, Message};
 use neli::{genl::Nlattr, types::Buffer};
 use serde::Serialize;
 use std::fmt;
@@ -36,6 +36,7 @@ pub mod cmd {
     pub const MEMBER_NTF: u8 = 8;
     pub const CLUSTER_SET: u8 = 9;
     pub const WAIT: u8 = 10;
+    pub const NODE_SET: u8 = 11;
 }
 
 /// Attributes of the `node` set.
@@ -51,6 +52,8 @@ pub mod node_attr {
     pub const STATS: u16 = 9;
     pub const SERVICE: u16 = 10;
     pub const CONFIG: u16 = 11;
+    pub const DIRECT: u16 = 12;
+    pub const DIRECT_PORT: u16 = 13;
 }
 
 /// Attributes of the `config` set.
@@ -81,6 +84,7 @@ pub mod member_attr {
     pub const REFUSED: u16 = 10;
     pub const SERVICE: u16 = 11;
     pub const MEMBERS: u16 = 12;
+    pub const DIRECT: u16 = 13;
 }
 
 /// Attributes of the `message` set.
@@ -135,6 +139,7 @@ const STATS: &[&str] = &[
     "members-full",
     "config-changes",
     "received-in-wait",
+    "received-direct",
 ];
 
 /// A node, as `node-get` reports it.
@@ -154,6 +159,10 @@ pub struct Node {
     pub services: Vec<(u32, u32)>,
     /// The cluster's configuration as the node holds it.
     pub config: Config,
+    /// Whether unicasts may take the direct sockets.
+    pub direct: bool,
+    /// The port of the node's direct socket.
+    pub direct_port: u32,
 }
 
 /// The cluster's configuration, as `node-get` and `cluster-set` report it.
@@ -203,6 +212,8 @@ pub struct Member {
     pub services: Vec<u32>,
     /// How many members its node admitted, at its last registration.
     pub members: Option<u32>,
+    /// Whether requests and responses to it take the direct sockets now.
+    pub direct: bool,
 }
 
 /// A message the node handed to the daemon.
@@ -280,6 +291,8 @@ pub fn decode_node(msg: &Message) -> Node {
                 n.services.push((service, port));
             }
             node_attr::CONFIG => n.config = decode_config(nested(a).iter()),
+            node_attr::DIRECT => n.direct = u8_of(a).unwrap_or(0) != 0,
+            node_attr::DIRECT_PORT => n.direct_port = v32(),
             _ => {}
         }
     }
@@ -293,6 +306,11 @@ impl fmt::Display for Node {
             "node {:#x}: {} members, epoch {}, {} pending",
             self.node, self.members, self.epoch, self.pending
         )?;
+        if self.direct {
+            writeln!(f, "  unicasts: direct, from port {}", self.direct_port)?;
+        } else {
+            writeln!(f, "  unicasts: in the group")?;
+        }
         writeln!(f, "  {}", self.config)?;
         writeln!(
             f,
@@ -342,6 +360,7 @@ pub fn decode_member(msg: &Message) -> Member {
             member_attr::REFUSED => m.refused = u(),
             member_attr::SERVICE => m.services.extend(u32_of(a)),
             member_attr::MEMBERS => m.members = u32_of(a),
+            member_attr::DIRECT => m.direct = u8_of(a).unwrap_or(0) != 0,
             _ => {}
         }
     }
@@ -352,10 +371,11 @@ impl fmt::Display for Member {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "node {:#x} port {} {} (epoch {}): sent {} received {} responses {} timeouts {} refused {}",
+            "node {:#x} port {} {}{} (epoch {}): sent {} received {} responses {} timeouts {} refused {}",
             self.node,
             self.port,
             self.state,
+            if self.direct { ", direct" } else { "" },
             self.epoch,
             self.sent,
             self.received,
@@ -507,6 +527,12 @@ impl Daemon {
         }
         let replies = self.client.request(cmd::CLUSTER_SET, attrs, false)?;
         Ok(decode_config(replies.iter().flat_map(|r| r.attrs().iter())))
+    }
+
+    /// Lets this node's unicasts take the direct sockets, or keeps them in the group.
+    pub fn set_direct(&mut self, on: bool) -> Result<(), Error> {
+        let attrs = vec![attr(node_attr::DIRECT, u8::from(on))?];
+        self.client.request(cmd::NODE_SET, attrs, false).map(drop)
     }
 
     /// Serves `service`: its requests come to this daemon.

@@ -35,6 +35,13 @@ pub enum VkeCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Send requests and responses to one member between direct sockets (on, the default), or
+    /// through the group (off); the members then send to this node the same way.
+    Direct {
+        /// on or off.
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
     /// Send a request to one node or to all, and wait for the responses if asked.
     Send(SendArgs),
     /// Serve a service: print each request and answer those that ask for a response.
@@ -153,6 +160,7 @@ pub fn run(command: VkeCommand) -> Result<(), Error> {
                 println!("{config}");
             }
         }
+        VkeCommand::Direct { state } => daemon.set_direct(state == "on")?,
         VkeCommand::Send(args) => send(&mut daemon, &args)?,
         VkeCommand::Serve(args) => serve(&mut daemon, &args)?,
         VkeCommand::Monitor {

@@ -18,6 +18,7 @@ fn sample() -> Registration {
     Registration {
         config: Config::new(4, 0x1001, 900, b"prod").unwrap(),
         status,
+        direct_port: 0x8000_1234,
     }
 }
 
@@ -38,6 +39,10 @@ fn a_registration_round_trips() {
     assert_eq!(parsed.config.name(), b"prod");
     assert_eq!(parsed.config.name_with_nul(), b"prod\0");
     assert_eq!(parsed.status.services(), &[7, 0x5052]);
+    // The direct socket's port, big-endian, before the services.
+    assert_eq!(&bytes[60..64], &[0x80, 0x00, 0x12, 0x34]);
+    assert_eq!(&bytes[64..68], &7u32.to_be_bytes());
+    assert_eq!(parsed.direct_port, 0x8000_1234);
 }
 
 #[test]

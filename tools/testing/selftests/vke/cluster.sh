@@ -14,7 +14,7 @@ source "$(dirname "$0")/vke_lib.sh"
 
 trap vke_cleanup EXIT
 vke_require
-ktap_set_plan 49
+ktap_set_plan 52
 [ -f "$VKE_KO" ] || ktap_exit_fail_msg "$VKE_KO is not built: run make modules"
 
 mark=$(pvio_kmsg_mark)
@@ -32,7 +32,7 @@ setpriv --bounding-set -net_admin --inh-caps -net_admin \
 	python3 "$VKE_CHECK" "$VKE_YNL" "$VKE_SPEC" unprivileged "${VKE_NODES[@]}" >"$out" 2>&1
 grep -v '^ok ' "$out" | sed 's/^/# /'
 vke_report "$out" unprivileged-read "without CAP_NET_ADMIN, the node and its members can be read"
-vke_report "$out" unprivileged-change "without CAP_NET_ADMIN, bind, send and wait fail with EPERM"
+vke_report "$out" unprivileged-change "without CAP_NET_ADMIN, bind, send, wait and node-set fail with EPERM"
 
 vke_scenario basic "$out"
 grep -v '^ok ' "$out" | sed 's/^/# /'
@@ -45,6 +45,8 @@ for c in zero-deadline nothing long-name; do
 done
 vke_report "$out" config-kept "refused cluster-sets leave the configuration as it was"
 vke_report "$out" unicast "unicast request: the responder's daemon answers, the requester gets the response and its completion"
+vke_report "$out" unicast-direct "once the members welcomed each other, a request and its response go between the nodes' direct sockets"
+vke_report "$out" direct-off "direct off on a node: unicasts to and from it go through the group, answered; on again, direct again"
 vke_report "$out" unicast-no-response "unicast without a response: delivered once, to the bound daemon, with its source and id"
 vke_report "$out" broadcast "broadcast request: every other node answers once; completion lists each as answered"
 vke_report "$out" unbound "a request for a service no daemon serves is answered -ENOENT by the node and counted"
@@ -68,6 +70,7 @@ vke_report "$out" bind-busy "a second daemon cannot bind a served service (EBUSY
 vke_report "$out" unbind-not-served "unbinding a service the socket does not serve fails (ENOENT)"
 vke_report "$out" refuse-from-peer "malformed, spoofed and misaddressed messages from a group member are refused and counted"
 vke_report "$out" stranger-not-admitted "a group member that is not a vke node stays joining: its request and registration are refused, broadcasts do not wait for it"
+vke_report "$out" refuse-direct-stranger "a socket that is not a member's named direct socket is refused at the direct socket, a registration there too"
 vke_report "$out" daemon-gone "a daemon that closes its socket loses its services and pending requests at once"
 vke_report "$out" member-left "a node that leaves mid-broadcast completes it at once, marked left"
 vke_report "$out" nothing-pending "no duplicate response, nothing left pending"

@@ -132,6 +132,56 @@ def own_id_checks(a, c, node_c):
            "second": second, "responses": responses})
 
 
+def all_direct(daemons, want):
+    """Whether every node sends to every member the way `want` says (1:
+    between direct sockets, 0: through the group)."""
+    return all(m["direct"] == want for d in daemons for m in d.members())
+
+
+def exchange(a, b, node_b):
+    """A unicast request from A answered by B; returns the completion, the
+    responses, and how many messages each side took off its direct socket
+    meanwhile."""
+    before = [stats(d)["received-direct"] for d in (a, b)]
+    req, _ = a.send(pack(dest=node_b, service=SERVICE, respond=True,
+                         payload=b"ping"))
+    done, responses = converse(a, [b], req)
+    after = [stats(d)["received-direct"] for d in (a, b)]
+    return done, responses, [y - x for x, y in zip(before, after)]
+
+
+def unicast_direct_checks(daemons, a, b, node_b):
+    """Requests and responses to one member go between the direct sockets
+    once the members welcomed each other; direct off on one node sends them
+    through the group both ways, on again takes them back."""
+    welcomed = wait(lambda: all_direct(daemons, 1), 10)
+    port = a.node()["direct-port"]
+    done, responses, took = exchange(a, b, node_b)
+    check("unicast-direct", welcomed and port != 0 and a.node()["direct"] == 1
+          and done is not None and done["outcomes"] == {node_b: ANSWERED}
+          and len(responses) == 1 and took == [1, 1],
+          {"welcomed": welcomed, "port": port, "done": done, "took": took,
+           "members": [d.members() for d in daemons]})
+
+    node_a = a.node()["node"]
+    a.ynl.do("node-set", {"direct": 0})
+    # A's members learn it from A's registration; A stops at once.
+    told = wait(lambda: all(m["direct"] == 0 for d in (b,) for m in d.members()
+                            if m["node"] == node_a), 10)
+    off = a.node()["direct"] == 0 and all_direct([a], 0)
+    there, _, there_took = exchange(a, b, node_b)
+    back, _, back_took = exchange(b, a, node_a)
+    a.ynl.do("node-set", {"direct": 1})
+    again = wait(lambda: all_direct(daemons, 1), 10)
+    on, _, on_took = exchange(a, b, node_b)
+    check("direct-off", told and off and again
+          and all(d is not None and d["reason"] == "all-answered"
+                  for d in (there, back, on))
+          and there_took == [0, 0] and back_took == [0, 0] and on_took == [1, 1],
+          {"told": told, "off": off, "again": again, "took":
+           [there_took, back_took, on_took], "done": [there, back, on]})
+
+
 def basic(daemons):
     a, b, c = daemons[:3]
     ids = [d.node()["node"] for d in daemons]
@@ -152,6 +202,7 @@ def basic(daemons):
           and len(responses) == 1 and responses[0]["payload"] == b"pong"
           and responses[0]["source"] == node_b,
           {"expected": expected, "done": done, "responses": responses})
+    unicast_direct_checks(daemons, a, b, node_b)
 
     # Unicast without a response: the request still gets an id, and reaches
     # B's daemon alone, with A as its source.
@@ -464,6 +515,25 @@ def peer_checks(a, c, node_a, node_c, responders):
            "done": done})
     sock.close()
 
+    # A's direct socket takes the direct socket its member named, no other:
+    # a socket of C's node outside the group is refused, and a registration
+    # there is misaddressed (they travel in the group).
+    to = (socket.TIPC_ADDR_ID, node_a, a.node()["direct-port"], 0)
+
+    def send_direct():
+        with socket.socket(socket.AF_TIPC, socket.SOCK_RDM) as s:
+            s.sendto(pack(dest=node_a, source=node_c, service=SERVICE), to)
+            s.sendto(pack(JOIN, dest=node_a, source=node_c, service=0,
+                          payload=registration()), to)
+    before = stats(a)
+    in_netns(c.netns, send_direct)
+    refused = wait(lambda: stats(a)["refused-not-member"] == before["refused-not-member"] + 1
+                   and stats(a)["refused-misaddressed"]
+                   == before["refused-misaddressed"] + 1, 10)
+    check("refuse-direct-stranger", refused and not a.take_messages()
+          and stats(a)["received-direct"] == before["received-direct"],
+          {"before": before, "after": stats(a)})
+
 
 def netem(daemons):
     """Over lossy, reordering, duplicating links every request is answered
@@ -472,6 +542,12 @@ def netem(daemons):
     check("members", nodes_up(daemons), [d.members() for d in daemons])
     node_b = b.node()["node"]
     b.bind(SERVICE)
+    # Between namespaces of one kernel, TIPC hands a message between direct
+    # sockets to the peer's socket without the link or the veths: through
+    # the group, requests and responses cross the lossy links.
+    for d in daemons:
+        d.ynl.do("node-set", {"direct": 0})
+    wait(lambda: all_direct(daemons, 0), 10)
     count, answered, outcomes = 200, {}, []
     for i in range(count):
         req, _ = a.send(pack(dest=node_b, service=SERVICE, respond=True,
@@ -482,7 +558,8 @@ def netem(daemons):
     s = stats(a)
     check("netem-exactly-once", all(n == 1 for n in answered.values())
           and len(answered) == count and outcomes.count(ANSWERED) == count
-          and s["duplicates"] == 0 and s["unexpected"] == 0,
+          and s["duplicates"] == 0 and s["unexpected"] == 0
+          and s["received-direct"] == 0 and stats(b)["received-direct"] == 0,
           {"not-once": [r for r, n in answered.items() if n != 1],
            "outcomes": [o for o in outcomes if o != ANSWERED], "stats": s})
 
@@ -510,10 +587,13 @@ def unprivileged(daemons):
     bind = refusal(lambda: a.bind(SERVICE))
     send = refusal(lambda: a.send(pack(dest=node_b, service=SERVICE)))
     wait_ = refusal(lambda: a.ynl.do("wait", {"wait": 10}))
+    direct = refusal(lambda: a.ynl.do("node-set", {"direct": 0}))
     check("unprivileged-change", bind is not None and bind[0] == errno.EPERM
           and send is not None and send[0] == errno.EPERM
-          and wait_ is not None and wait_[0] == errno.EPERM,
-          {"bind": bind, "send": send, "wait": wait_})
+          and wait_ is not None and wait_[0] == errno.EPERM
+          and direct is not None and direct[0] == errno.EPERM
+          and a.node()["direct"] == 1,
+          {"bind": bind, "send": send, "wait": wait_, "direct": direct})
 
 
 def keyed(daemons):

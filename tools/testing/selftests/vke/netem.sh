@@ -4,6 +4,8 @@
 # Two vke nodes over links that lose, reorder and duplicate frames (netem on
 # both veths): TIPC's links repair what the wire does, so each of 200
 # requests is answered exactly once, with no duplicate or stray response.
+# The nodes send through the group (vke direct off): between namespaces of one
+# kernel, TIPC hands messages between direct sockets over without the link.
 
 source "$(dirname "$0")/vke_lib.sh"
 
@@ -16,7 +18,7 @@ vke_start 2 "two nodes linked by TIPC over veths with 10% loss, 5% duplication a
 out=$(mktemp)
 vke_scenario netem "$out"
 grep -v '^ok ' "$out" | sed 's/^/# /'
-vke_report "$out" netem-exactly-once "200 requests over the lossy links: each answered exactly once, no duplicate"
+vke_report "$out" netem-exactly-once "200 requests through the group over the lossy links: each answered exactly once, no duplicate"
 # The links did lose and duplicate: TIPC retransmitted and dropped duplicates.
 repaired=$(ip netns exec "${VKE_NODES[0]}" tipc link stat show |
 	grep -oE '(retrans|dups):[0-9]+' | awk -F: '{ n += $2 } END { print n + 0 }')

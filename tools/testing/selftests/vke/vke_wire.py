@@ -44,9 +44,9 @@ def unpack(raw):
 
 
 def registration(generation=0, origin=0, deadline=5000, name=b"", epoch=0,
-                 members=0, services=()):
+                 members=0, services=(), direct_port=0):
     """The payload of a join or welcome: the sender's configuration, then
-    its status."""
-    return (struct.pack(">QII32sQHH", generation, origin, deadline, name,
-                        epoch, members, len(services))
+    its status and the port of its direct socket (0: none)."""
+    return (struct.pack(">QII32sQHHI", generation, origin, deadline, name,
+                        epoch, members, len(services), direct_port)
             + b"".join(struct.pack(">I", s) for s in services))
