@@ -9,6 +9,15 @@
 #     against user-space members of a TIPC group, which is what vke's nodes
 #     ride on (a second anchor, with the group's flow control);
 #   - rate: the same with 16 requests in flight, in exchanges per second;
+#   - the vke round trip once more with the two nodes' unicasts in the TIPC
+#     group (vke direct off), as they were before the direct sockets: between
+#     namespaces of one kernel TIPC hands a message between plain sockets
+#     (the anchor's, vke's direct ones) to the peer without the link and the
+#     veths, and group messages it does not;
+#   - floor: a generic netlink request to vke's family that the core refuses
+#     before any handler, and its answer: what a daemon pays at least to hand
+#     the node a message and to get one back, whatever the node does. A round
+#     trip through vke pays it twice (once per side) on top of TIPC's;
 #   - bcast: a 64-byte broadcast answered by each of the seven other nodes,
 #     one round after the other: through vke (response requested, completion)
 #     against the same pattern in user space over a TIPC communication group
@@ -55,6 +64,20 @@ start() { # node-index role args...
 	ip netns exec "${VKE_NODES[$i]}" "$bench" "$@" >"$log" 2>&1 &
 	slowwait 20 grep -q ready "$log"
 }
+# Sets vke's direct sockets on or off in nodes 0 and 1, and waits until each
+# sends to the other that way.
+direct() { # on|off
+	local i want
+	want=$([ "$1" = on ] && echo true || echo false)
+	for i in 0 1; do
+		ip netns exec "${VKE_NODES[$i]}" tools/target/release/pvio vke direct "$1" || exit 1
+	done
+	for i in 0 1; do
+		slowwait 10 sh -c "ip netns exec ${VKE_NODES[$i]} tools/target/release/pvio vke members --json |
+			jq -e '[.[] | select(.node == $node1 or .node == $node0)] | all(.direct == $want)' >/dev/null" ||
+			{ log "direct $1: the nodes did not follow"; exit 1; }
+	done
+}
 # Runs a client role in node 0; appends its JSON to OUTDIR/NAME.json.
 measure() { # name role args...
 	local name=$1
@@ -71,6 +94,7 @@ vke_cluster 8 || { log "the cluster did not form"; vke_show_links; exit 1; }
 # Members TIPC reports are "joining" until their registration admits them.
 slowwait 30 sh -c "ip netns exec ${VKE_NODES[0]} tools/target/release/pvio vke members --json | jq -e '[.[] | select(.state == \"up\")] | length == 7' >/dev/null"
 node1=$(ip netns exec "${VKE_NODES[1]}" tools/target/release/pvio vke node --json | jq .node)
+node0=$(ip netns exec "${VKE_NODES[0]}" tools/target/release/pvio vke node --json | jq .node)
 
 WAIT="--service 43 --wait 1000"
 start 1 tipc-echo && start 1 vke-echo && start 1 vke-echo $WAIT || exit 1
@@ -86,6 +110,11 @@ for r in $(seq "$REPEAT"); do
 	measure group-rtt group-ping --count "$COUNT"
 	measure vke-rtt vke-ping --to "$node1" --count "$COUNT"
 	measure vke-wait-rtt vke-ping --to "$node1" --count "$COUNT" $WAIT
+	measure genl-null genl-null --count "$COUNT"
+	# The same with the two nodes' unicasts in the group, over the link.
+	direct off
+	measure vke-group-rtt vke-ping --to "$node1" --count "$COUNT" $WAIT
+	direct on
 	measure tipc-rate tipc-ping --count "$COUNT" --window 16
 	measure group-rate group-ping --count "$COUNT" --window 16
 	measure vke-rate vke-ping --to "$node1" --count "$COUNT" --window 16
@@ -101,9 +130,13 @@ log "ratio vke/tipc rtt: $(ratio "$v" "$t") (target <= 1.2)"
 w=$(figure vke-wait-rtt median_us)
 log "rtt 64 B, daemons waiting in the node: vke ${w} us (p99 $(figure vke-wait-rtt p99_us))"
 log "ratio vke-wait/tipc rtt: $(ratio "$w" "$t") (target <= 1.2)"
+u=$(figure vke-group-rtt median_us)
+log "rtt 64 B, daemons waiting in the node, unicasts through the group (vke direct off): ${u} us (p99 $(figure vke-group-rtt p99_us)); ratio to raw TIPC $(ratio "$u" "$t"), direct/group $(ratio "$w" "$u")"
 g=$(figure group-rtt median_us)
 log "rtt 64 B over a TIPC group, member to member: ${g} us (p99 $(figure group-rtt p99_us))"
 log "ratio vke/group rtt: $(ratio "$v" "$g"), vke-wait/group rtt: $(ratio "$w" "$g"); group/tipc rtt: $(ratio "$g" "$t")"
+n=$(figure genl-null median_us)
+log "generic netlink floor: a request refused by the core and its answer ${n} us (p99 $(figure genl-null p99_us)); raw TIPC plus two of them: ratio $(ratio "$((t + 2 * n))" "$t")"
 t=$(figure tipc-rate per_s) g=$(figure group-rate per_s) v=$(figure vke-rate per_s) w=$(figure vke-wait-rate per_s)
 log "rate, 16 in flight: raw TIPC ${t}/s, TIPC group ${g}/s, vke ${v}/s, vke-wait ${w}/s"
 log "ratio vke/tipc rate: $(ratio "$v" "$t"), vke/group rate: $(ratio "$v" "$g"), vke-wait/tipc rate: $(ratio "$w" "$t"), vke-wait/group rate: $(ratio "$w" "$g") (higher is better)"

@@ -17,6 +17,11 @@
  *   group-member / group-bcast a broadcast answered by every member, in user
  *                              space over a TIPC group: the anchor of bcast
  *   vke-bcast                  the same through vke
+ *   genl-null                  a generic netlink request to vke's family that
+ *                              the core refuses before any handler (an unknown
+ *                              command) and its ACK: the floor of one daemon
+ *                              request and one message back, whatever the node
+ *                              does
  *
  * Clients print one JSON object: count, median_us, p99_us, per_s.
  * usage: vke_bench ROLE [--count N] [--warmup N] [--window N] [--size N]
@@ -390,6 +395,32 @@ static void vke_echo(void)
 	}
 }
 
+/* An unknown command: the core answers EOPNOTSUPP, no handler runs. */
+#define GENL_NULL_CMD 0xff
+
+static void genl_null_send(long i)
+{
+	unsigned char buf[32];
+	size_t at = nl_start(buf, family, GENL_NULL_CMD, NLM_F_ACK);
+
+	((struct nlmsghdr *)buf)->nlmsg_seq = i;
+	nl_send(buf, at);
+}
+
+static long genl_null_receive(void)
+{
+	ssize_t n = recv(nl_fd, rx, BUF, 0);
+	struct nlmsghdr *h = (void *)rx;
+
+	if (n < (ssize_t)NLMSG_HDRLEN || h->nlmsg_type != NLMSG_ERROR)
+		die("genl-null recv");
+	if (((struct nlmsgerr *)NLMSG_DATA(h))->error != -EOPNOTSUPP) {
+		errno = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+		die("genl-null: not refused as unknown");
+	}
+	return h->nlmsg_seq;
+}
+
 static unsigned char request_msg[BUF];
 static size_t request_len, request_id_at;
 
@@ -583,6 +614,14 @@ int main(int argc, char **argv)
 		resolve_vke();
 		vke_build(!strcmp(role, "vke-bcast"));
 		client(vke_send_one, vke_receive_one);
+	} else if (!strcmp(role, "genl-null")) {
+		int one = 1;
+
+		nl_open();
+		/* The ACK without a copy of the request, as libraries ask. */
+		setsockopt(nl_fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+		resolve_vke();
+		client(genl_null_send, genl_null_receive);
 	} else if (!strcmp(role, "group-member")) {
 		group_member();
 	} else if (!strcmp(role, "group-bcast")) {
