@@ -108,6 +108,7 @@ mod stats_attr {
     pub(super) const CONFIG_CHANGES: u16 = 20;
     pub(super) const RECEIVED_IN_WAIT: u16 = 21;
     pub(super) const RECEIVED_DIRECT: u16 = 22;
+    pub(super) const UNSENT: u16 = 23;
 }
 
 /// Attributes of the `service` set.
@@ -181,8 +182,12 @@ const GROUP_EVENTS: usize = 0;
 /// Room for the attributes of a `message-ntf` besides the message.
 const MESSAGE_OVERHEAD: usize = 64;
 
-/// Room for a `done-ntf`: its request, reason and a responder per member.
-const DONE_SIZE: usize = 64 + MAX_MEMBERS * 24;
+/// Room for a `done-ntf` of `done`: its request, reason and a nest per expected responder.
+/// Sized to fit: netlink copies a datagram with more than half of it unused into a smaller
+/// one before it queues it.
+fn done_size(done: &Completed) -> usize {
+    64 + done.entry.expected.count_ones() as usize * 24
+}
 
 const NOT_LOADED: &CStr = c_str!("vke: no node in this namespace");
 
@@ -340,6 +345,7 @@ fn put_stats(msg: &mut Message<'_>, s: &Stats) -> Result {
         (CONFIG_CHANGES, s.config_changes),
         (RECEIVED_IN_WAIT, s.received_in_wait),
         (RECEIVED_DIRECT, s.received_direct),
+        (UNSENT, s.unsent),
     ] {
         msg.put_uint(ty, value)?;
     }
@@ -552,7 +558,7 @@ pub(crate) fn deliver_last(
     done: &Completed,
     nodes: &[u32; MAX_MEMBERS],
 ) -> Result {
-    let size = message.len() + MESSAGE_OVERHEAD + DONE_SIZE + BATCH_MESSAGE_ROOM;
+    let size = message.len() + MESSAGE_OVERHEAD + done_size(done) + BATCH_MESSAGE_ROOM;
     FAMILY.unicast_batch(net, port, size, |batch| {
         batch.add(cmd::MESSAGE_NTF, |msg| put_message(msg, message, from))?;
         batch.add(cmd::DONE_NTF, |msg| put_done(msg, done, nodes))
@@ -562,7 +568,7 @@ pub(crate) fn deliver_last(
 /// Tells the daemon at `port` in `net` that a request completed, with the outcome of each
 /// responder; `nodes` names the node of each member slot.
 pub(crate) fn done(net: &Net, port: u32, done: &Completed, nodes: &[u32; MAX_MEMBERS]) -> Result {
-    FAMILY.unicast(net, port, cmd::DONE_NTF, DONE_SIZE, |msg| {
+    FAMILY.unicast(net, port, cmd::DONE_NTF, done_size(done), |msg| {
         put_done(msg, done, nodes)
     })
 }

@@ -200,6 +200,36 @@ impl<'a> Sockets<'a> {
     }
 }
 
+/// The direct sockets a daemon's broadcast goes to one by one: TIPC's replicast, done by the
+/// node, so that each copy skips the group's flow control and, between namespaces of one
+/// kernel, the link.
+struct Replicas {
+    to: [SocketId; MAX_MEMBERS],
+    len: usize,
+}
+
+impl Replicas {
+    fn new() -> Self {
+        Self {
+            to: [SocketId::default(); MAX_MEMBERS],
+            len: 0,
+        }
+    }
+
+    /// Sends `bytes` from `direct` to each; returns how many copies failed, and the first
+    /// error.
+    fn send(&self, direct: &Socket, bytes: &[u8]) -> (usize, Result) {
+        let mut failed = (0, Ok(()));
+        for to in self.to.iter().take(self.len) {
+            if let Err(e) = tipc::send(direct, Some(&Address::socket(*to)), bytes) {
+                failed.0 += 1;
+                failed.1 = failed.1.and(Err(e));
+            }
+        }
+        failed
+    }
+}
+
 /// What the work hands a daemon after a message, once it has let go of the state: the daemon
 /// it wakes sends its next message through the state, and would wait for it otherwise.
 enum Handoff {
@@ -403,6 +433,32 @@ impl State {
                 },
             ),
         })
+    }
+
+    /// The direct sockets of every admitted member, if every one takes direct messages;
+    /// none otherwise, and the broadcast goes through the group.
+    fn replicas(&self) -> Replicas {
+        let mut replicas = Replicas::new();
+        for (slot, member) in self.members.iter() {
+            if !self.members.is_admitted(slot) {
+                continue;
+            }
+            let Some(r) = self
+                .registered
+                .get(slot)
+                .filter(|_| self.sends_direct(slot))
+            else {
+                return Replicas::new();
+            };
+            if let Some(to) = replicas.to.get_mut(replicas.len) {
+                *to = SocketId {
+                    node: member.node,
+                    port: r.direct_port,
+                };
+                replicas.len += 1;
+            }
+        }
+        replicas
     }
 
     /// The slot of the admitted member whose direct socket is `from`.
@@ -1011,6 +1067,10 @@ pub(crate) fn send(
             wake = true;
         }
     }
+    let replicas = match (to, socks.direct) {
+        (None, Some(direct)) => Some((state.replicas(), direct)).filter(|(r, _)| r.len > 0),
+        _ => None,
+    };
     // Counted now, taken back if it fails: the send happens without the state, which the
     // work needs for the arrivals it causes.
     state.count_sent(slot, 1);
@@ -1021,9 +1081,19 @@ pub(crate) fn send(
             Some(((from, id), _)) => (from, Some(Address::socket(id))),
             None => (sock, None),
         };
-        match message.encode(&mut tx) {
-            Ok(len) => tipc::send(from, to.as_ref(), &tx[..len]).map(|_| ()),
-            Err(_) => Err(EMSGSIZE),
+        match (message.encode(&mut tx), &replicas) {
+            (Ok(len), Some((replicas, direct))) => match replicas.send(direct, &tx[..len]) {
+                // Some went: those that did not leave their responders to the deadline.
+                (unsent, _) if unsent < replicas.len => {
+                    if unsent > 0 {
+                        receiver.data().state().stats.unsent += unsent as u64;
+                    }
+                    Ok(())
+                }
+                (_, failed) => failed,
+            },
+            (Ok(len), None) => tipc::send(from, to.as_ref(), &tx[..len]).map(|_| ()),
+            (Err(_), _) => Err(EMSGSIZE),
         }
     };
     if wake {

@@ -54,6 +54,9 @@ pub(crate) struct Stats {
     /// Messages of members taken off the direct socket (requests and responses to this node
     /// alone), among those `received`.
     pub(crate) received_direct: u64,
+    /// Copies of a broadcast sent member by member that failed (a congested link): their
+    /// members do not get it, and a request waits for their responses until its deadline.
+    pub(crate) unsent: u64,
 }
 
 /// The counters of one member, as seen from this node.

@@ -140,6 +140,7 @@ const STATS: &[&str] = &[
     "config-changes",
     "received-in-wait",
     "received-direct",
+    "unsent",
 ];
 
 /// A node, as `node-get` reports it.

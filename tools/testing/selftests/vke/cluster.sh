@@ -45,8 +45,8 @@ for c in zero-deadline nothing long-name; do
 done
 vke_report "$out" config-kept "refused cluster-sets leave the configuration as it was"
 vke_report "$out" unicast "unicast request: the responder's daemon answers, the requester gets the response and its completion"
-vke_report "$out" unicast-direct "once the members welcomed each other, a request and its response go between the nodes' direct sockets"
-vke_report "$out" direct-off "direct off on a node: unicasts to and from it go through the group, answered; on again, direct again"
+vke_report "$out" unicast-direct "once the members welcomed each other, requests and responses go between the nodes' direct sockets, a broadcast member by member"
+vke_report "$out" direct-off "direct off on a node: what it sends and gets goes through the group, others' broadcasts too; on again, direct again"
 vke_report "$out" unicast-no-response "unicast without a response: delivered once, to the bound daemon, with its source and id"
 vke_report "$out" broadcast "broadcast request: every other node answers once; completion lists each as answered"
 vke_report "$out" unbound "a request for a service no daemon serves is answered -ENOENT by the node and counted"

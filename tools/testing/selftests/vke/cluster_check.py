@@ -138,48 +138,61 @@ def all_direct(daemons, want):
     return all(m["direct"] == want for d in daemons for m in d.members())
 
 
-def exchange(a, b, node_b):
-    """A unicast request from A answered by B; returns the completion, the
-    responses, and how many messages each side took off its direct socket
-    meanwhile."""
-    before = [stats(d)["received-direct"] for d in (a, b)]
-    req, _ = a.send(pack(dest=node_b, service=SERVICE, respond=True,
-                         payload=b"ping"))
-    done, responses = converse(a, [b], req)
-    after = [stats(d)["received-direct"] for d in (a, b)]
-    return done, responses, [y - x for x, y in zip(before, after)]
+def direct_counts(daemons, run):
+    """Runs `run`; returns its result and how many messages each daemon's
+    node took off its direct socket meanwhile."""
+    before = [stats(d)["received-direct"] for d in daemons]
+    result = run()
+    after = [stats(d)["received-direct"] for d in daemons]
+    return result, [y - x for x, y in zip(before, after)]
+
+
+def exchange(requester, responders, **fields):
+    """A request from `requester` answered by `responders`; returns its
+    completion."""
+    req, _ = requester.send(pack(service=SERVICE, respond=True, **fields))
+    return converse(requester, responders, req)[0]
 
 
 def unicast_direct_checks(daemons, a, b, node_b):
-    """Requests and responses to one member go between the direct sockets
-    once the members welcomed each other; direct off on one node sends them
-    through the group both ways, on again takes them back."""
+    """Requests and responses go between the direct sockets once the members
+    welcomed each other, a broadcast member by member; direct off on one
+    node sends what it sends and gets through the group, and makes the
+    others' broadcasts go through the group; on again takes them back."""
+    c = daemons[2]
     welcomed = wait(lambda: all_direct(daemons, 1), 10)
     port = a.node()["direct-port"]
-    done, responses, took = exchange(a, b, node_b)
+    (uni, took) = direct_counts(daemons, lambda: exchange(a, [b], dest=node_b))
+    (bcast, bcast_took) = direct_counts(daemons, lambda: exchange(a, [b, c], broadcast=True))
     check("unicast-direct", welcomed and port != 0 and a.node()["direct"] == 1
-          and done is not None and done["outcomes"] == {node_b: ANSWERED}
-          and len(responses) == 1 and took == [1, 1],
-          {"welcomed": welcomed, "port": port, "done": done, "took": took,
-           "members": [d.members() for d in daemons]})
+          and uni is not None and uni["outcomes"] == {node_b: ANSWERED}
+          and took == [1, 1, 0] and bcast is not None
+          and bcast["reason"] == "all-answered" and bcast_took == [2, 1, 1],
+          {"welcomed": welcomed, "port": port, "done": [uni, bcast],
+           "took": [took, bcast_took], "members": [d.members() for d in daemons]})
 
     node_a = a.node()["node"]
     a.ynl.do("node-set", {"direct": 0})
     # A's members learn it from A's registration; A stops at once.
-    told = wait(lambda: all(m["direct"] == 0 for d in (b,) for m in d.members()
+    told = wait(lambda: all(m["direct"] == 0 for m in b.members() + c.members()
                             if m["node"] == node_a), 10)
     off = a.node()["direct"] == 0 and all_direct([a], 0)
-    there, _, there_took = exchange(a, b, node_b)
-    back, _, back_took = exchange(b, a, node_a)
+    # A's own unicasts, one to A (answered -ENOENT by its node: nothing
+    # bound there), and B's broadcast, which A would not take directly: all
+    # through the group, but C's response to B.
+    runs = [direct_counts(daemons, run) for run in (
+        lambda: exchange(a, [b], dest=node_b),
+        lambda: exchange(b, [], dest=node_a),
+        lambda: exchange(b, [a, c], broadcast=True))]
     a.ynl.do("node-set", {"direct": 1})
     again = wait(lambda: all_direct(daemons, 1), 10)
-    on, _, on_took = exchange(a, b, node_b)
+    on = direct_counts(daemons, lambda: exchange(a, [b], dest=node_b))
     check("direct-off", told and off and again
           and all(d is not None and d["reason"] == "all-answered"
-                  for d in (there, back, on))
-          and there_took == [0, 0] and back_took == [0, 0] and on_took == [1, 1],
-          {"told": told, "off": off, "again": again, "took":
-           [there_took, back_took, on_took], "done": [there, back, on]})
+                  for d, _ in runs + [on])
+          and [t for _, t in runs] == [[0, 0, 0], [0, 0, 0], [0, 1, 0]]
+          and on[1] == [1, 1, 0],
+          {"told": told, "off": off, "again": again, "runs": runs, "on": on})
 
 
 def basic(daemons):
