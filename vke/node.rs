@@ -4,13 +4,14 @@
 //!
 //! A node is a kernel socket in TIPC communication group [`GROUP`]: TIPC tells it which
 //! members (the nodes of other namespaces and machines) join and leave, and carries its
-//! registrations and broadcasts reliably. Requests and responses to one member go from the
-//! node's *direct socket*, a plain reliable-datagram socket outside the group, to the
-//! member's: TIPC sends those without the group's per-member flow control, and, between
-//! namespaces of one kernel, hands them straight to the peer's socket instead of through
-//! the link and its network devices. A member names its direct socket in its registration,
-//! and is sent to there once it welcomed this node (so it has admitted it); before that,
-//! and to a member that names none, unicasts go through the group. Arrivals on both sockets
+//! registrations reliably. Daemons' requests and responses go from the node's *direct
+//! socket*, a plain reliable-datagram socket outside the group, to the member's: TIPC sends
+//! those without the group's per-member flow control, and, between namespaces of one kernel,
+//! hands them straight to the peer's socket instead of through the link and its network
+//! devices. A member names its direct socket in its registration, and is sent to there once
+//! it welcomed this node (so it has admitted it); before that, and to a member that names
+//! none, messages go through the group. A broadcast goes to each member's direct socket in
+//! turn when all take direct messages, else as one group broadcast. Arrivals on both sockets
 //! run [`Node::ready`] in process context, which takes every message through the checks of
 //! [`Message::parse`] and then:
 //!
@@ -125,7 +126,7 @@ pub(crate) struct Registered {
     /// The port of its direct socket, from its registration (0: it has none).
     direct_port: u32,
     /// Whether it welcomed this node (answered a registration of ours with a `Welcome` to
-    /// us), so admitted it: from then on, unicasts to it take the direct socket.
+    /// us), so admitted it: from then on, messages to it take the direct sockets.
     welcomed: bool,
 }
 
@@ -157,8 +158,9 @@ pub(crate) struct State {
     own: u32,
     /// The port of the node's direct socket (0: it has none).
     direct_port: u32,
-    /// Whether unicasts may take the direct sockets (`node-set`); if not, the node names no
-    /// direct socket in its registrations, so that its members send through the group too.
+    /// Whether daemons' messages may take the direct sockets (`node-set`); if not, the node
+    /// names no direct socket in its registrations, so that its members send through the
+    /// group too.
     direct_on: bool,
     /// When the work's timer fires (on the monotonic clock, in ms), or `None` if it is not
     /// armed: a new request whose deadline is no earlier need not wake the work.
@@ -181,12 +183,13 @@ pub(crate) struct Sent {
     pub(crate) expected: u32,
 }
 
-/// The node's sockets: its member of the group, and its direct socket for unicasts.
+/// The node's sockets: its member of the group, and its direct socket.
 #[derive(Clone, Copy)]
 pub(crate) struct Sockets<'a> {
-    /// The group's member: registrations, broadcasts, membership events.
+    /// The group's member: registrations, membership events, and daemons' messages to members
+    /// that take no direct ones.
     pub(crate) group: &'a Socket,
-    /// The direct socket: requests and responses to one member.
+    /// The direct socket: daemons' messages to members that take them.
     pub(crate) direct: Option<&'a Socket>,
 }
 
@@ -855,7 +858,7 @@ impl State {
 }
 
 impl State {
-    /// Whether unicasts may take the direct sockets.
+    /// Whether daemons' messages may take the direct sockets.
     pub(crate) fn direct_on(&self) -> bool {
         self.direct_on
     }
@@ -865,7 +868,7 @@ impl State {
         self.direct_port
     }
 
-    /// Whether unicasts to the member in `slot` take the direct sockets now.
+    /// Whether messages to the member in `slot` take the direct sockets now.
     pub(crate) fn sends_direct(&self, slot: usize) -> bool {
         self.direct_on
             && self
@@ -905,7 +908,7 @@ impl Shared {
             members: false,
         };
         for _ in 0..BATCH {
-            // The group first: it admits the members whose unicasts come to the direct
+            // The group first: it admits the members whose messages come to the direct
             // socket. Checking for queued arrivals spares the sockets' locks when there is
             // none, the usual end of a drain.
             let direct = socks
@@ -1187,8 +1190,8 @@ pub(crate) fn daemon_closed(receiver: &Receiver<Node>, port: u32) {
     state.daemon_gone(receiver.socket(), port);
 }
 
-/// Lets unicasts take the direct sockets, or keeps them in the group, from now on; tells the
-/// members when it changes, which then send to the direct socket or stop.
+/// Lets daemons' messages take the direct sockets, or keeps them in the group, from now on;
+/// tells the members when it changes, which then send to the direct socket or stop.
 pub(crate) fn set_direct(receiver: &Receiver<Node>, on: bool) {
     let mut state = receiver.data().state();
     if state.direct_on != on {
