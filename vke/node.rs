@@ -16,9 +16,10 @@
 //! [`Message::parse`] and then:
 //!
 //! - a `Join` or `Welcome` (see [`crate::registration`]) admits its sender, one per node, with
-//!   its status, and hands over the cluster's configuration if it is newer; a `Join` is answered
-//!   with a `Welcome`. Each node sends a `Join` to every member TIPC reports, again with backoff
-//!   until the member answers, so a join lost to a full member table is made up for;
+//!   its status, and hands over the cluster's configuration if it is newer; a `Join`, and a
+//!   `Welcome` that newly admitted its sender, are answered with a `Welcome`. Each node sends
+//!   a `Join` to every member TIPC reports, again with backoff until the member answers, so a
+//!   join lost to a full member table is made up for;
 //! - only admitted members' requests and responses are taken (on the direct socket, only
 //!   from the direct socket the member named), and only admitted members are sent to and
 //!   expected to answer;
@@ -91,7 +92,7 @@ const STATUS_NO_SERVICE: i32 = -(kernel::bindings::ENOENT as i32);
 /// The status a node answers a request with when its daemon could not take it.
 const STATUS_NO_ROOM: i32 = -(kernel::bindings::ENOBUFS as i32);
 
-/// The pernet instance: the receiver of the node's socket.
+/// The pernet instance: the receiver of the node's sockets.
 pub(crate) type Instance = Pin<KBox<Receiver<Node>>>;
 
 /// The data of a node's receiver.
@@ -123,8 +124,12 @@ pub(crate) struct Registered {
     join_due_ms: u64,
     /// How long to wait after that one.
     join_backoff_ms: u32,
-    /// The port of its direct socket, from its registration (0: it has none).
+    /// The port of its direct socket, from its registration (0: it has none): its messages
+    /// there are taken.
     direct_port: u32,
+    /// Whether it takes daemons' messages on its direct socket (`node-set`), from its last
+    /// registration.
+    takes_direct: bool,
     /// Whether it welcomed this node (answered a registration of ours with a `Welcome` to
     /// us), so admitted it: from then on, messages to it take the direct sockets.
     welcomed: bool,
@@ -159,8 +164,8 @@ pub(crate) struct State {
     /// The port of the node's direct socket (0: it has none).
     direct_port: u32,
     /// Whether daemons' messages may take the direct sockets (`node-set`); if not, the node
-    /// names no direct socket in its registrations, so that its members send through the
-    /// group too.
+    /// says so in its registrations, so that its members send to it through the group too
+    /// (what they send to its direct socket meanwhile is still taken).
     direct_on: bool,
     /// When the work's timer fires (on the monotonic clock, in ms), or `None` if it is not
     /// armed: a new request whose deadline is no earlier need not wake the work.
@@ -495,12 +500,15 @@ impl State {
             subheader: SubHeader::default(),
             payload: &[],
         };
-        // The requester is admitted (its requests are refused otherwise).
-        let (sock, to) = self
+        // Gone since its request came (a daemon that could not take it is answered after the
+        // state was let go): nobody to answer.
+        let Some((sock, to)) = self
             .members
             .slot_of_node(from.node)
             .and_then(|slot| self.route(slot, socks))
-            .unwrap_or((socks.group, from));
+        else {
+            return;
+        };
         // A full window loses the answer: the requester's deadline covers it.
         let _ = self.transmit(sock, &response, Some(to));
     }
@@ -607,6 +615,7 @@ impl State {
             r.status = Some(registration.status);
             r.join_due_ms = 0;
             r.direct_port = registration.direct_port;
+            r.takes_direct = registration.takes_direct;
             // A `Welcome` to this node alone is sent once its sender admitted us.
             r.welcomed |= kind == Kind::Welcome && !message.subheader.broadcast;
         }
@@ -651,7 +660,8 @@ impl State {
         let registration = Registration {
             config: self.config,
             status: self.status(),
-            direct_port: if self.direct_on { self.direct_port } else { 0 },
+            direct_port: self.direct_port,
+            takes_direct: self.direct_on,
         };
         let mut payload = [0u8; registration::MAX_LEN];
         let Ok(len) = registration.encode(&mut payload) else {
@@ -696,6 +706,7 @@ impl State {
                 join_due_ms: if join { now_ms() } else { 0 },
                 join_backoff_ms: JOIN_RETRY_MS,
                 direct_port: 0,
+                takes_direct: false,
                 welcomed: false,
             };
         }
@@ -874,7 +885,7 @@ impl State {
             && self
                 .registered
                 .get(slot)
-                .is_some_and(|r| r.welcomed && r.direct_port != 0)
+                .is_some_and(|r| r.welcomed && r.takes_direct && r.direct_port != 0)
     }
 }
 
@@ -896,7 +907,7 @@ struct Drained {
 }
 
 impl Shared {
-    /// Takes up to [`BATCH`] arrivals off the socket, without blocking, and handles them.
+    /// Takes up to [`BATCH`] arrivals off the sockets, without blocking, and handles them.
     /// Whoever calls it (the work, or a daemon in [`receive_for`]: `in_wait`) holds the
     /// receive buffer meanwhile: messages are handled in the order they came.
     fn drain(&self, socks: Sockets<'_>, in_wait: bool) -> Drained {
@@ -908,12 +919,11 @@ impl Shared {
             members: false,
         };
         for _ in 0..BATCH {
-            // The group first: it admits the members whose messages come to the direct
-            // socket. Checking for queued arrivals spares the sockets' locks when there is
-            // none, the usual end of a drain.
-            let direct = socks
-                .direct
-                .filter(|d| !sock.has_queued() && d.has_queued());
+            // The direct socket first: a member's messages there came before its leaving,
+            // which the group reports, and after its admission (it sends there once we
+            // welcomed it, which we did once we admitted it). Checking for queued arrivals
+            // spares the sockets' locks when there is none, the usual end of a drain.
+            let direct = socks.direct.filter(|d| d.has_queued());
             let arrival = match direct {
                 Some(d) => tipc::receive(d, &mut rx),
                 None if sock.has_queued() => tipc::receive(sock, &mut rx),
@@ -943,8 +953,14 @@ impl Shared {
                     state.on_member(sock, member, false);
                     drained.members = true;
                 }
-                // A member left with it in its queue: the member-down event follows.
-                Ok(Arrival::Returned { .. }) => {}
+                // Off the group: a member left with it in its queue, and the member-down
+                // event follows. Off the direct socket: its receiver's queue was full, or it
+                // left; a request waits for the response until its deadline.
+                Ok(Arrival::Returned { .. }) => {
+                    if direct.is_some() {
+                        state.stats.unsent += 1;
+                    }
+                }
                 Err(e) => {
                     if e != EAGAIN {
                         pr_warn!("receive failed: {e:?}\n");
@@ -1294,8 +1310,10 @@ impl pernet::Operations for Nodes {
     fn init(net: &pernet::Init<'_>) -> Result<Instance> {
         let sock = tipc::socket(net)?;
         tipc::join_group(&sock, GROUP, INSTANCE, Scope::Cluster, false)?;
-        // Unbound: members learn its port from our registrations.
+        // Unbound: members learn its port from our registrations. What TIPC cannot deliver
+        // (a receiver's full queue) comes back, to be counted, rather than vanish.
         let direct = tipc::socket(net)?;
+        tipc::return_undelivered(&direct)?;
         let rx = KVVec::from_elem(0u8, tipc::MAX_MESSAGE_LEN, GFP_KERNEL)?;
         let tx = KVVec::from_elem(0u8, MAX_MESSAGE_LEN, GFP_KERNEL)?;
         let mut state = State::new()?;
@@ -1318,7 +1336,7 @@ impl pernet::Operations for Nodes {
 
     fn pre_exit(_net: &kernel::net::namespace::Net, receiver: Pin<&Receiver<Node>>) {
         // No arrival schedules the work any more, and no run is left: the namespace's exit
-        // then drops the receiver and its socket. Pending requests end with their daemons.
+        // then drops the receiver and its sockets. Pending requests end with their daemons.
         receiver.stop();
     }
 }

@@ -7,15 +7,17 @@
 //! member, each side sends it a `Join` carrying its copy of the configuration and its own
 //! status; the answer is a `Welcome` with the same content. A node changes its status or the
 //! configuration by broadcasting a `Welcome`. A registration also names the port of the
-//! sender's direct socket, which unicasts go to once the sender welcomed the receiver. Every
+//! sender's direct socket, which the receiver takes daemons' messages from, and says whether
+//! the sender takes them there (then they go to it once it welcomed the receiver). Every
 //! field is big-endian:
 //!
 //! ```text
 //!  0  configuration generation (64 bits)   8  its origin node   12  default deadline (ms)
 //! 16  cluster name (32 bytes, NUL padded, at least one NUL)
 //! 48  sender's membership epoch (64 bits) 56  members it admitted 58  services it serves (n)
-//! 60  port of the sender's direct socket (0: none, send through the group)
-//! 64  n service numbers (32 bits each)
+//! 60  port of the sender's direct socket (0: none)
+//! 64  flags: bit 0, send to the direct socket; the others 0
+//! 68  n service numbers (32 bits each)
 //! ```
 //!
 //! Configurations are ordered by generation, then by origin node: every node keeps the
@@ -29,7 +31,10 @@ use super::subheader::MAX_DEADLINE_MS;
 pub const NAME_LEN: usize = 32;
 
 /// Bytes of a registration before its list of services.
-pub const FIXED_LEN: usize = 64;
+pub const FIXED_LEN: usize = 68;
+
+/// The flag of a sender that takes daemons' messages on its direct socket.
+const FLAG_DIRECT: u32 = 1;
 
 /// Most bytes of a registration.
 pub const MAX_LEN: usize = FIXED_LEN + 4 * MAX_SERVICES;
@@ -125,6 +130,8 @@ pub struct Registration {
     pub status: Status,
     /// The port of the sender's direct socket, on the sender's node (0: it has none).
     pub direct_port: u32,
+    /// Whether the sender takes daemons' messages on its direct socket.
+    pub takes_direct: bool,
 }
 
 impl Registration {
@@ -163,10 +170,15 @@ impl Registration {
         for (i, service) in status.services.iter_mut().take(count).enumerate() {
             *service = be32(buf, FIXED_LEN + 4 * i);
         }
+        let flags = be32(b, 64);
+        if flags & !FLAG_DIRECT != 0 {
+            return Err(Error::BadRegistration);
+        }
         Ok(Self {
             config,
             status,
             direct_port: be32(b, 60),
+            takes_direct: flags & FLAG_DIRECT != 0,
         })
     }
 
@@ -191,6 +203,7 @@ impl Registration {
         // At most MAX_SERVICES.
         put(58, &(services.len() as u16).to_be_bytes());
         put(60, &self.direct_port.to_be_bytes());
+        put(64, &u32::from(self.takes_direct).to_be_bytes());
         for (i, service) in services.iter().enumerate() {
             put(FIXED_LEN + 4 * i, &service.to_be_bytes());
         }

@@ -51,11 +51,13 @@ pub(crate) struct Stats {
     /// Arrivals (messages and membership events) that a daemon waiting in the node took off
     /// the socket in its own context, rather than the node's work.
     pub(crate) received_in_wait: u64,
-    /// Messages of members taken off the direct socket (requests and responses to this node
-    /// alone), among those `received`.
+    /// Messages of members taken off the direct socket (daemons' messages, broadcasts sent
+    /// member by member included), among those `received`.
     pub(crate) received_direct: u64,
-    /// Copies of a broadcast sent member by member that failed (a congested link): their
-    /// members do not get it, and a request waits for their responses until its deadline.
+    /// Messages from the direct socket that did not arrive: copies of a broadcast sent member
+    /// by member that TIPC refused (a congested link), and messages it returned (the
+    /// receiver's queue full, or the receiver gone). A request waits for those responses
+    /// until its deadline.
     pub(crate) unsent: u64,
 }
 

@@ -5,9 +5,10 @@
 //! A module talks to a protocol (TIPC, UDP) the way a process does, through a socket it owns:
 //! it binds, sends and receives without blocking. A [`Receiver`] owns a socket (or two, say a
 //! group's and a unicast one) and a work item that every arrival schedules, in whose process
-//! context the module receives ([`Receive::ready`]). A task that waits for messages may receive in its own context
-//! instead ([`Receiver::receive_here`]): the arrival then wakes it straight from the protocol's
-//! receive path, one context switch fewer than through the work. Family-specific addresses
+//! context the module receives ([`Receive::ready`]). A task that waits for messages may
+//! receive in its own context instead ([`Receiver::receive_here`]): the arrival then wakes it
+//! straight from the protocol's receive path, one context switch fewer than through the work.
+//! Family-specific addresses
 //! implement [`Address`] (see [`super::tipc`]).
 //!
 //! A kernel socket does not hold its network namespace, whose protocols free their state when
@@ -485,7 +486,7 @@ pub struct Ready<'a, T: Receive> {
 }
 
 impl<T: Receive> Ready<'_, T> {
-    /// The socket.
+    /// The (first) socket.
     pub fn socket(&self) -> &Socket {
         &self.work.data().sock
     }
@@ -590,8 +591,8 @@ impl<T: Receive> Handler for Inner<T> {
 /// # Invariants
 ///
 /// When a socket wakes `work` or `readers`, the receiver is pinned (started through a
-/// reference to it, and `!Unpin`), and it is taken off the socket before they go (in `stop` or
-/// `drop`). The work's `readers` points to `readers`.
+/// reference to it, and `!Unpin`), and it is taken off each socket before they go (in `stop`
+/// or `drop`). The work's `readers` points to `readers`.
 #[pin_data(PinnedDrop)]
 pub struct Receiver<T: Receive> {
     // Declared first, so dropped first: its drop cancels a run of the work, which may use
@@ -717,7 +718,7 @@ impl<T: Receive> Receiver<T> {
         self.readers.wake(1);
     }
 
-    /// The socket.
+    /// The (first) socket.
     pub fn socket(&self) -> &Socket {
         &self.work.data().sock
     }

@@ -19,6 +19,7 @@ fn sample() -> Registration {
         config: Config::new(4, 0x1001, 900, b"prod").unwrap(),
         status,
         direct_port: 0x8000_1234,
+        takes_direct: true,
     }
 }
 
@@ -39,10 +40,19 @@ fn a_registration_round_trips() {
     assert_eq!(parsed.config.name(), b"prod");
     assert_eq!(parsed.config.name_with_nul(), b"prod\0");
     assert_eq!(parsed.status.services(), &[7, 0x5052]);
-    // The direct socket's port, big-endian, before the services.
+    // The direct socket's port and the flags, big-endian, before the services.
     assert_eq!(&bytes[60..64], &[0x80, 0x00, 0x12, 0x34]);
-    assert_eq!(&bytes[64..68], &7u32.to_be_bytes());
+    assert_eq!(&bytes[64..68], &1u32.to_be_bytes());
+    assert_eq!(&bytes[68..72], &7u32.to_be_bytes());
     assert_eq!(parsed.direct_port, 0x8000_1234);
+    assert!(parsed.takes_direct);
+    let off = Registration {
+        takes_direct: false,
+        ..r
+    };
+    let off_bytes = encoded(&off);
+    assert_eq!(&off_bytes[64..68], &[0; 4]);
+    assert_eq!(Registration::parse(&off_bytes), Ok(off));
 }
 
 #[test]
@@ -98,6 +108,9 @@ fn malformed_registrations_are_refused() {
     let mut no_deadline = good.clone();
     no_deadline[12..16].fill(0);
     assert_eq!(Registration::parse(&no_deadline), Err(Error::BadDeadline));
+    let mut unknown_flag = good.clone();
+    unknown_flag[64..68].copy_from_slice(&2u32.to_be_bytes());
+    assert_eq!(Registration::parse(&unknown_flag), Err(Error::BadRegistration));
     let mut too_many = good.clone();
     too_many[58..60].copy_from_slice(&(MAX_SERVICES as u16 + 1).to_be_bytes());
     assert_eq!(Registration::parse(&too_many), Err(Error::BadRegistration));

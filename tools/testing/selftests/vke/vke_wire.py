@@ -44,9 +44,11 @@ def unpack(raw):
 
 
 def registration(generation=0, origin=0, deadline=5000, name=b"", epoch=0,
-                 members=0, services=(), direct_port=0):
+                 members=0, services=(), direct_port=0, takes_direct=False):
     """The payload of a join or welcome: the sender's configuration, then
-    its status and the port of its direct socket (0: none)."""
-    return (struct.pack(">QII32sQHHI", generation, origin, deadline, name,
-                        epoch, members, len(services), direct_port)
+    its status, the port of its direct socket (0: none) and whether it
+    takes daemons' messages there."""
+    return (struct.pack(">QII32sQHHII", generation, origin, deadline, name,
+                        epoch, members, len(services), direct_port,
+                        int(takes_direct))
             + b"".join(struct.pack(">I", s) for s in services))
