@@ -110,7 +110,10 @@ fn malformed_registrations_are_refused() {
     assert_eq!(Registration::parse(&no_deadline), Err(Error::BadDeadline));
     let mut unknown_flag = good.clone();
     unknown_flag[64..68].copy_from_slice(&2u32.to_be_bytes());
-    assert_eq!(Registration::parse(&unknown_flag), Err(Error::BadRegistration));
+    assert_eq!(
+        Registration::parse(&unknown_flag),
+        Err(Error::BadRegistration)
+    );
     let mut too_many = good.clone();
     too_many[58..60].copy_from_slice(&(MAX_SERVICES as u16 + 1).to_be_bytes());
     assert_eq!(Registration::parse(&too_many), Err(Error::BadRegistration));
