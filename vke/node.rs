@@ -206,6 +206,14 @@ impl<'a> Sockets<'a> {
             direct: receiver.second(),
         }
     }
+
+    /// The sockets of a run of the work.
+    fn of_ready(ready: &'a Ready<'_, Node>) -> Self {
+        Self {
+            group: ready.socket(),
+            direct: ready.second(),
+        }
+    }
 }
 
 /// The direct sockets a daemon's broadcast goes to one by one: TIPC's replicast, done by the
@@ -420,49 +428,48 @@ impl State {
         Ok(())
     }
 
+    /// The direct socket of the member in `slot`, if messages to it take the direct sockets
+    /// now (see [`State::sends_direct`]).
+    fn direct_to(&self, slot: usize) -> Option<SocketId> {
+        let member = self.members.get(slot)?;
+        let r = self.registered.get(slot)?;
+        self.sends_direct(slot).then_some(SocketId {
+            node: member.node,
+            port: r.direct_port,
+        })
+    }
+
     /// Which of `socks` sends to the member in `slot`, and to which of its sockets: the
     /// direct ones once it welcomed this node and named its own, else the group's.
     fn route<'a>(&self, slot: usize, socks: Sockets<'a>) -> Option<(&'a Socket, SocketId)> {
-        let member = self.members.get(slot)?;
-        let direct_port = self.registered.get(slot)?.direct_port;
-        Some(match socks.direct {
-            Some(direct) if self.sends_direct(slot) => (
-                direct,
-                SocketId {
-                    node: member.node,
-                    port: direct_port,
-                },
-            ),
-            _ => (
-                socks.group,
-                SocketId {
-                    node: member.node,
-                    port: member.port,
-                },
-            ),
-        })
+        match (socks.direct, self.direct_to(slot)) {
+            (Some(direct), Some(to)) => Some((direct, to)),
+            _ => {
+                let member = self.members.get(slot)?;
+                Some((
+                    socks.group,
+                    SocketId {
+                        node: member.node,
+                        port: member.port,
+                    },
+                ))
+            }
+        }
     }
 
     /// The direct sockets of every admitted member, if every one takes direct messages;
     /// none otherwise, and the broadcast goes through the group.
     fn replicas(&self) -> Replicas {
         let mut replicas = Replicas::new();
-        for (slot, member) in self.members.iter() {
+        for (slot, _) in self.members.iter() {
             if !self.members.is_admitted(slot) {
                 continue;
             }
-            let Some(r) = self
-                .registered
-                .get(slot)
-                .filter(|_| self.sends_direct(slot))
-            else {
+            let Some(to) = self.direct_to(slot) else {
                 return Replicas::new();
             };
-            if let Some(to) = replicas.to.get_mut(replicas.len) {
-                *to = SocketId {
-                    node: member.node,
-                    port: r.direct_port,
-                };
+            if let Some(at) = replicas.to.get_mut(replicas.len) {
+                *at = to;
                 replicas.len += 1;
             }
         }
@@ -978,10 +985,7 @@ impl Shared {
 impl Receive for Node {
     fn ready(ready: &Ready<'_, Self>) {
         let (sock, shared) = (ready.socket(), &ready.data().shared);
-        let socks = Sockets {
-            group: sock,
-            direct: ready.second(),
-        };
+        let socks = Sockets::of_ready(ready);
         let drained = shared.drain(socks, false);
         let next = shared.state.lock().expire(sock);
         // A daemon in `receive_for` may have got a message or a completion: it checks.
