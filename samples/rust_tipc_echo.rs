@@ -115,7 +115,7 @@ impl Receive for Member {
                         member.port
                     );
                 }
-                Ok(Arrival::Returned { error, to }) => {
+                Ok(Arrival::Returned { error, to, .. }) => {
                     pr_info!(
                         "undelivered to node {:x} port {}: error {error}\n",
                         to.node,

@@ -145,12 +145,16 @@ pub enum Arrival {
         /// Its instance.
         instance: u32,
     },
-    /// A message of ours came back undelivered with TIPC error `error` (`TIPC_ERR_*`).
+    /// A message of ours came back undelivered with TIPC error `error` (`TIPC_ERR_*`); its
+    /// first `len` bytes (at most [`RETURNED_HEAD`]) are in the buffer, so that the sender can
+    /// tell which message it was.
     Returned {
         /// The error code.
         error: u32,
         /// The socket it was for.
         to: SocketId,
+        /// Bytes of the message in the buffer.
+        len: usize,
     },
 }
 
@@ -247,12 +251,17 @@ pub fn own_id(sock: &Socket) -> Result<SocketId> {
     })
 }
 
+/// The most bytes of a returned message [`receive`] gives: enough for a header that says
+/// which message it was.
+pub const RETURNED_HEAD: usize = 64;
+
 /// Receives one arrival into `data` without blocking: `EAGAIN` when there is none.
 pub fn receive(sock: &Socket, data: &mut [u8]) -> Result<Arrival> {
     let mut from = AddressStorage::new();
-    // Room for the error record (8 bytes) and the destination name (12), each after a
-    // `cmsghdr`; not for returned data, which is dropped (`MSG_CTRUNC`).
-    let mut control = [0u8; 64];
+    // Room for the error record (8 bytes) and the destination name (12), or the start of the
+    // returned data (`RETURNED_HEAD`), each after a `cmsghdr`: TIPC cuts the returned data
+    // to the room there is (`MSG_CTRUNC`), and puts nothing in `data`.
+    let mut control = [0u8; 32 + 16 + RETURNED_HEAD];
     let got = sock.receive(&mut from, data, &mut control, socket::MSG_DONTWAIT)?;
     let name = from.as_bytes();
     let name = name.get(..got.address_len).unwrap_or(&[]);
@@ -271,7 +280,19 @@ pub fn receive(sock: &Socket, data: &mut [u8]) -> Result<Arrival> {
     ) {
         let error = word(info, 0).unwrap_or(0);
         if error != 0 {
-            return Ok(Arrival::Returned { error, to: sender });
+            let head = find_cmsg(
+                control,
+                bindings::SOL_TIPC as i32,
+                bindings::TIPC_RETDATA as i32,
+            )
+            .unwrap_or(&[]);
+            let len = head.len().min(data.len()).min(RETURNED_HEAD);
+            data[..len].copy_from_slice(&head[..len]);
+            return Ok(Arrival::Returned {
+                error,
+                to: sender,
+                len,
+            });
         }
     }
     if got.flags & socket::MSG_OOB != 0 {
