@@ -174,6 +174,7 @@ mod outcome {
     pub(super) const ANSWERED: u32 = 0;
     pub(super) const TIMEOUT: u32 = 1;
     pub(super) const LEFT: u32 = 2;
+    pub(super) const UNSENT: u32 = 3;
 }
 
 /// The multicast group of member changes.
@@ -487,13 +488,17 @@ fn send(req: &Request<'_>) -> Result {
         let sent = node::send(receiver, req.portid(), bytes, req.extack())?;
         // Only the node knows an id it chose; otherwise the daemon knows all there is to
         // know, and spares itself a message (an ACK, if it asked for one, still comes).
-        if sent.assigned {
+        let replied = if sent.assigned {
             req.reply(cmd::SEND, |msg| {
                 msg.put_uint(message_attr::REQUEST, sent.request)?;
                 msg.put_u32(message_attr::EXPECTED, sent.expected)
-            })?;
-        }
-        Ok(sent)
+            })
+        } else {
+            Ok(())
+        };
+        // After the reply, so that a completion this causes comes after the id it is under.
+        node::fail_unreached(receiver, sent.request, sent.unreached);
+        replied.map(|_| sent)
     };
     with_node(req, |receiver| match req.u32(message_attr::WAIT) {
         None | Some(0) => send_and_reply(receiver).map(|_| ()),
@@ -599,6 +604,8 @@ fn put_done(msg: &mut Message<'_>, done: &Completed, nodes: &[u32; MAX_MEMBERS])
             outcome::ANSWERED
         } else if e.left & bit != 0 {
             outcome::LEFT
+        } else if e.unreached & bit != 0 {
+            outcome::UNSENT
         } else if timed_out & bit != 0 {
             outcome::TIMEOUT
         } else {

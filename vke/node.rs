@@ -34,7 +34,7 @@
 
 use crate::{
     header::{Error as WireError, Header, Kind, MAX_MESSAGE_LEN},
-    members::{Admission, Change, Member, Members, MAX_MEMBERS},
+    members::{Admission, Change, Member, Members, Set, MAX_MEMBERS},
     message::Message,
     netlink,
     registration::{self, Config, Registration, Status},
@@ -186,6 +186,9 @@ pub(crate) struct Sent {
     pub(crate) assigned: bool,
     /// How many responses it waits for.
     pub(crate) expected: u32,
+    /// The responders its copies did not reach: the caller fails them ([`unreached`]) once
+    /// the daemon has what `send` replies.
+    pub(crate) unreached: Set,
 }
 
 /// The node's sockets: its member of the group, and its direct socket.
@@ -220,25 +223,26 @@ impl<'a> Sockets<'a> {
 /// node, so that each copy skips the group's flow control and, between namespaces of one
 /// kernel, the link.
 struct Replicas {
-    to: [SocketId; MAX_MEMBERS],
+    /// Each member's slot and direct socket.
+    to: [(usize, SocketId); MAX_MEMBERS],
     len: usize,
 }
 
 impl Replicas {
     fn new() -> Self {
         Self {
-            to: [SocketId::default(); MAX_MEMBERS],
+            to: [(0, SocketId::default()); MAX_MEMBERS],
             len: 0,
         }
     }
 
-    /// Sends `bytes` from `direct` to each; returns how many copies failed, and the first
-    /// error.
-    fn send(&self, direct: &Socket, bytes: &[u8]) -> (usize, Result) {
+    /// Sends `bytes` from `direct` to each; returns the slots of the members whose copy
+    /// failed, and the first error.
+    fn send(&self, direct: &Socket, bytes: &[u8]) -> (Set, Result) {
         let mut failed = (0, Ok(()));
-        for to in self.to.iter().take(self.len) {
+        for (slot, to) in self.to.iter().take(self.len) {
             if let Err(e) = tipc::send(direct, Some(&Address::socket(*to)), bytes) {
-                failed.0 += 1;
+                failed.0 |= 1 << slot;
                 failed.1 = failed.1.and(Err(e));
             }
         }
@@ -469,7 +473,7 @@ impl State {
                 return Replicas::new();
             };
             if let Some(at) = replicas.to.get_mut(replicas.len) {
-                *at = to;
+                *at = (slot, to);
                 replicas.len += 1;
             }
         }
@@ -811,6 +815,23 @@ impl State {
         }
     }
 
+    /// A message of ours came back from the direct socket `to`, with `head`, its start: a
+    /// request fails that responder at once instead of at its deadline.
+    fn on_returned(&mut self, sock: &Socket, head: &[u8], to: SocketId) {
+        let Ok((header, _)) = Header::parse(head) else {
+            return;
+        };
+        let Some(slot) = self.direct_slot(to) else {
+            return;
+        };
+        if header.kind != Kind::Request {
+            return;
+        }
+        if let Some(done) = self.queue().unreached(header.request, 1 << slot) {
+            self.complete(sock, &done);
+        }
+    }
+
     fn on_member(&mut self, sock: &Socket, member: SocketId, up: bool) {
         // Links come up once the address is final: ask until it is known.
         self.own_node(sock);
@@ -962,10 +983,11 @@ impl Shared {
                 }
                 // Off the group: a member left with it in its queue, and the member-down
                 // event follows. Off the direct socket: its receiver's queue was full, or it
-                // left; a request waits for the response until its deadline.
-                Ok(Arrival::Returned { .. }) => {
+                // left; a request fails that responder at once.
+                Ok(Arrival::Returned { to, len, .. }) => {
                     if direct.is_some() {
                         state.stats.unsent += 1;
+                        state.on_returned(sock, rx.get(..len).unwrap_or(&[]), to);
                     }
                 }
                 Err(e) => {
@@ -1075,6 +1097,7 @@ pub(crate) fn send(
     let request = header.request;
     let slot = to.map(|(_, slot)| slot);
     let mut wake = false;
+    let mut unreached = 0;
     if wanted {
         // Queued before it is sent: the response may come before `send` returns. The id is
         // new, the cookie free, a slot free and responders expected: checked above.
@@ -1106,10 +1129,11 @@ pub(crate) fn send(
         };
         match (message.encode(&mut tx), &replicas) {
             (Ok(len), Some((replicas, direct))) => match replicas.send(direct, &tx[..len]) {
-                // Some went: those that did not leave their responders to the deadline.
-                (unsent, _) if unsent < replicas.len => {
-                    if unsent > 0 {
-                        receiver.data().state().stats.unsent += unsent as u64;
+                // Some went: those that did not are failed once the daemon has the reply.
+                (failed, _) if (failed.count_ones() as usize) < replicas.len => {
+                    if failed != 0 {
+                        receiver.data().state().stats.unsent += u64::from(failed.count_ones());
+                        unreached = failed;
                     }
                     Ok(())
                 }
@@ -1142,7 +1166,20 @@ pub(crate) fn send(
         request,
         assigned,
         expected: if wanted { expected.count_ones() } else { 0 },
+        unreached: if wanted { unreached } else { 0 },
     })
+}
+
+/// Fails the responders in `unreached` of request `request` (its id on the wire) at once, as
+/// its copies did not reach them; completes it if they were the last it waited for.
+pub(crate) fn fail_unreached(receiver: &Receiver<Node>, request: u64, unreached: Set) {
+    if unreached == 0 {
+        return;
+    }
+    let mut state = receiver.data().state();
+    if let Some(done) = state.queue().unreached(request, unreached) {
+        state.complete(receiver.socket(), &done);
+    }
 }
 
 /// Whether request `request` (its id on the wire) still waits for responses. Asked with the

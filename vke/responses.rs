@@ -8,8 +8,8 @@
 //! (see [`super::members`]); each response is matched to its request and responder, a second
 //! one from the same responder is a duplicate. A request completes when every responder has
 //! answered, when its deadline passes (the silent ones timed out), or, for a responder that
-//! leaves the cluster, at once for that responder: a request whose last silent responders
-//! left completes then. The owner (a daemon's netlink port) gets a [`Completed`] with the
+//! leaves the cluster, or that the request could not reach, at once for that responder: a
+//! request whose last silent responders left or were not reached completes then. The owner (a daemon's netlink port) gets a [`Completed`] with the
 //! status of every responder.
 
 use super::members::Set;
@@ -34,18 +34,20 @@ pub struct Entry {
     pub answered: Set,
     /// Those that left the cluster before answering.
     pub left: Set,
+    /// Those the request did not reach: TIPC refused its copy, or returned it.
+    pub unreached: Set,
 }
 
 impl Entry {
     fn silent(&self) -> Set {
-        self.expected & !self.answered & !self.left
+        self.expected & !self.answered & !self.left & !self.unreached
     }
 }
 
 /// Why a request completed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Reason {
-    /// Every responder answered or left.
+    /// Every responder answered, left, or was not reached.
     Done,
     /// The deadline passed with responders silent.
     Deadline,
@@ -61,7 +63,7 @@ pub struct Completed {
 }
 
 impl Completed {
-    /// The responders that never answered nor left: timed out.
+    /// The responders that never answered, nor left, nor went unreached: timed out.
     pub fn timed_out(&self) -> Set {
         self.entry.silent()
     }
@@ -104,7 +106,7 @@ const WORDS: usize = MAX_SLOTS / 64;
 
 /// Which slots of a [`Queue`] hold a request, and how many: kept beside the slots, so that
 /// the queue visits the taken slots only. A scan of every slot, several per message, cost
-/// more than the rest of a node's path under emulation (each slot is 64 bytes).
+/// more than the rest of a node's path under emulation (each slot is 72 bytes).
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Taken {
     bits: [u64; WORDS],
@@ -243,6 +245,7 @@ impl<'a> Queue<'a> {
             expected,
             answered: 0,
             left: 0,
+            unreached: 0,
         });
         self.taken.set(slot);
         Ok(())
@@ -273,7 +276,7 @@ impl<'a> Queue<'a> {
         let Some(entry) = self.slots.get_mut(slot).and_then(|s| s.as_mut()) else {
             return Matched::Unexpected;
         };
-        if entry.expected & bit == 0 || entry.left & bit != 0 {
+        if entry.expected & bit == 0 || (entry.left | entry.unreached) & bit != 0 {
             return Matched::Unexpected;
         }
         if entry.answered & bit != 0 {
@@ -290,6 +293,22 @@ impl<'a> Queue<'a> {
             }),
             None => Matched::Unexpected,
         }
+    }
+
+    /// Records that request `request` did not reach the responders in `unreached`: they are
+    /// failed at once, rather than left to time out. Returns the completion if no responder
+    /// is left silent; nothing if the request is not pending or still waits.
+    pub fn unreached(&mut self, request: u64, unreached: Set) -> Option<Completed> {
+        let slot = self.find(request)?;
+        let entry = self.slots.get_mut(slot)?.as_mut()?;
+        entry.unreached |= unreached & entry.silent();
+        if entry.silent() != 0 {
+            return None;
+        }
+        self.take(slot).map(|entry| Completed {
+            entry,
+            reason: Reason::Done,
+        })
     }
 
     /// Records that the member in slot `slot` left: it is failed in every request waiting for

@@ -114,7 +114,7 @@ pub const MEMBER_STATE: &[&str] = &["up", "down", "joining"];
 /// The `reason` enum.
 pub const REASON: &[&str] = &["all-answered", "deadline"];
 /// The `outcome` enum.
-pub const OUTCOME: &[&str] = &["answered", "timeout", "left"];
+pub const OUTCOME: &[&str] = &["answered", "timeout", "left", "unsent"];
 
 /// The names of the `stats` set's attributes, in order (attribute `i + 1`).
 const STATS: &[&str] = &[

@@ -8,13 +8,14 @@
 # daemon that goes away, and a node that leaves in the middle of a broadcast.
 # Registration: member status, the cluster's configuration set on one node
 # and in effect on all, a group member that is not a vke node kept out, and
-# a node joining late handed the configuration and the members' status.
+# a node joining late handed the configuration and the members' status. A
+# request that TIPC returns undelivered fails its responder at once.
 
 source "$(dirname "$0")/vke_lib.sh"
 
 trap vke_cleanup EXIT
 vke_require
-ktap_set_plan 52
+ktap_set_plan 54
 [ -f "$VKE_KO" ] || ktap_exit_fail_msg "$VKE_KO is not built: run make modules"
 
 mark=$(pvio_kmsg_mark)
@@ -84,6 +85,23 @@ python3 "$VKE_CHECK" "$VKE_YNL" "$VKE_SPEC" late "${VKE_NODES[0]}" "${VKE_NODES[
 grep -v '^ok ' "$out" | sed 's/^/# /'
 vke_report "$out" late-members "the two remaining nodes admit each other"
 vke_report "$out" late-join "a node joining later, daemons waiting in every node, gets the configuration and the members' services; all admit it"
+
+# A node whose direct socket takes less than a 1300-byte request: TIPC gives
+# a socket the default receive buffer (tipc_rmem) when it is made, and a
+# group member a buffer of its own. The sender's copy comes back.
+late=${VKE_NODES[-1]}
+rmem=$(cat /proc/sys/net/tipc/tipc_rmem)
+read -r rmem_min _ rmem_max <<<"$rmem"
+echo "$rmem_min 2000 $rmem_max" >/proc/sys/net/tipc/tipc_rmem &&
+	vke_add_node
+r=$?
+echo "$rmem" >/proc/sys/net/tipc/tipc_rmem
+[ $r -eq 0 ] && ip netns exec "${VKE_NODES[-1]}" tipc bearer enable media eth device eth0
+pvio_result $? "a fifth namespace on the bridge, whose direct socket takes 2000 bytes"
+python3 "$VKE_CHECK" "$VKE_YNL" "$VKE_SPEC" unreached "${VKE_NODES[0]}" "${VKE_NODES[1]}" \
+	"$late" "${VKE_NODES[-1]}" >"$out" 2>&1
+grep -v '^ok ' "$out" | sed 's/^/# /'
+vke_report "$out" unreached "a request whose copy comes back undelivered fails that node at once (unsent); a broadcast completes when the others answered"
 rm -f "$out"
 
 vke_unload "$mark"

@@ -10,7 +10,8 @@ Prints "ok NAME" or "fail NAME: why" per check; exits 1 if any failed.
 Scenarios: basic (3+ nodes), netem (2 nodes, lossy links), wide (any number:
 a broadcast answered by all), keyed (3 nodes, the first two sharing a key),
 unprivileged (2+ nodes, run without CAP_NET_ADMIN), late (2 nodes of a
-configured cluster, then a third whose TIPC bearer it enables).
+configured cluster, then a third whose TIPC bearer it enables), unreached
+(2+ nodes, the last made with a small tipc_rmem).
 """
 
 import errno
@@ -31,7 +32,7 @@ from ynl_checks import Checks  # noqa: E402
 
 SPEC, SCENARIO, NETNS = sys.argv[2], sys.argv[3], sys.argv[4:]
 SERVICE = 7
-ANSWERED, TIMEOUT, LEFT = "answered", "timeout", "left"
+ANSWERED, TIMEOUT, LEFT, UNSENT = "answered", "timeout", "left", "unsent"
 CLUSTER = "vke-selftest"
 checks = Checks()
 check = checks.check
@@ -667,8 +668,44 @@ def late(daemons):
            "set": set_, "received-in-wait": in_wait})
 
 
+def unreached(daemons):
+    """The last node's sockets take little (tipc_rmem was small when its
+    namespace was made): a request too big for its queue comes back to the
+    sender's direct socket, and the sender fails that node at once instead of
+    at the deadline; small requests still reach it."""
+    a, responders, small = daemons[0], daemons[1:-1], daemons[-1]
+    node_small = small.node()["node"]
+    ids = [d.node()["node"] for d in responders]
+    for d in responders + [small]:
+        d.bind(SERVICE)
+    welcomed = wait(lambda: all_direct(daemons, 1)
+                    and all(len(d.members()) == len(daemons) - 1 for d in daemons), 30)
+    fits = exchange(a, [small], dest=node_small)
+    before = stats(a)["unsent"]
+    # One TIPC packet (no fragments), more than the small node's sockets take.
+    big = b"x" * 1300
+    start = time.monotonic()
+    bcast = exchange(a, responders, broadcast=True, payload=big, deadline=8000)
+    bcast_s = time.monotonic() - start
+    start = time.monotonic()
+    uni = exchange(a, [], dest=node_small, payload=big, deadline=8000)
+    uni_s = time.monotonic() - start
+    leftover = small.take_messages()
+    check("unreached", welcomed and fits is not None
+          and fits["outcomes"] == {node_small: ANSWERED}
+          and bcast is not None and bcast["reason"] == "all-answered"
+          and bcast["outcomes"] == {**{n: ANSWERED for n in ids}, node_small: UNSENT}
+          and uni is not None and uni["reason"] == "all-answered"
+          and uni["outcomes"] == {node_small: UNSENT}
+          and bcast_s < 4 and uni_s < 4 and stats(a)["unsent"] == before + 2
+          and not leftover,
+          {"welcomed": welcomed, "fits": fits, "done": [bcast, uni],
+           "seconds": [bcast_s, uni_s], "unsent": [before, stats(a)["unsent"]],
+           "leftover": len(leftover), "members": a.members()})
+
+
 if __name__ == "__main__":
     nodes = [Daemon(SPEC, ns) for ns in NETNS]
     {"basic": basic, "netem": netem, "wide": wide, "keyed": keyed,
-     "unprivileged": unprivileged, "late": late}[SCENARIO](nodes)
+     "unprivileged": unprivileged, "late": late, "unreached": unreached}[SCENARIO](nodes)
     sys.exit(checks.exit_code())
