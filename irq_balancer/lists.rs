@@ -169,12 +169,13 @@ impl IrqList {
     /// `None` for anything else. The cap is on items, not on the merged ranges, so that whether
     /// a list is taken does not depend on the order of its items.
     pub fn parse(text: &str) -> Option<Self> {
-        if items(text, 10).count() > MAX_RANGES {
-            return None;
-        }
         let mut list = Self::EMPTY;
-        for item in items(text, 10) {
+        for (i, item) in items(text, 10).enumerate() {
+            if i == MAX_RANGES {
+                return None;
+            }
             let (first, last) = item?;
+            // Cannot fail: at most `MAX_RANGES` items merge into as many ranges or fewer.
             list.insert(first, last)?;
         }
         Some(list)
