@@ -128,6 +128,30 @@ pub struct Received {
 pub const MSG_DONTWAIT: u32 = bindings::MSG_DONTWAIT;
 /// `MSG_TRUNC`: the message was longer than the buffer; the rest is dropped.
 pub const MSG_TRUNC: u32 = bindings::MSG_TRUNC;
+/// Room for `N` bytes of a received message's ancillary data: `struct cmsghdr` records, which
+/// the kernel writes through a `struct cmsghdr` pointer, so the room is aligned for one.
+#[repr(C, align(8))]
+pub struct Control<const N: usize>([u8; N]);
+
+impl<const N: usize> Control<N> {
+    /// Empty room.
+    pub const fn new() -> Self {
+        Self([0; N])
+    }
+
+    /// The records the last [`Socket::receive`] wrote: the first `len` bytes
+    /// ([`Received::control_len`]).
+    pub fn records(&self, len: usize) -> &[u8] {
+        self.0.get(..len).unwrap_or(&self.0)
+    }
+}
+
+impl<const N: usize> Default for Control<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// `MSG_CTRUNC`: the ancillary data was longer than the control buffer.
 pub const MSG_CTRUNC: u32 = bindings::MSG_CTRUNC;
 /// `MSG_OOB`: out-of-band (TIPC: a group membership event).
@@ -331,13 +355,14 @@ impl Socket {
     /// Receives one message (`kernel_recvmsg`): its data into `data`, the sender's address
     /// into `from`, ancillary data into `control`. `flags` are `MSG_*` ([`MSG_DONTWAIT`]);
     /// with it, an empty socket fails with `EAGAIN`.
-    pub fn receive(
+    pub fn receive<const N: usize>(
         &self,
         from: &mut AddressStorage,
         data: &mut [u8],
-        control: &mut [u8],
+        control: &mut Control<N>,
         flags: u32,
     ) -> Result<Received> {
+        let control = &mut control.0;
         let mut address_len = 0i32;
         let mut control_len = control.len();
         let mut msg_flags = flags;

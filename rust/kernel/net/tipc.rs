@@ -261,7 +261,7 @@ pub fn receive(sock: &Socket, data: &mut [u8]) -> Result<Arrival> {
     // Room for the error record (8 bytes) and the destination name (12), or the start of the
     // returned data (`RETURNED_HEAD`), each after a `cmsghdr`: TIPC cuts the returned data
     // to the room there is (`MSG_CTRUNC`), and puts nothing in `data`.
-    let mut control = [0u8; 32 + 16 + RETURNED_HEAD];
+    let mut control = socket::Control::<{ 32 + 16 + RETURNED_HEAD }>::new();
     let got = sock.receive(&mut from, data, &mut control, socket::MSG_DONTWAIT)?;
     let name = from.as_bytes();
     let name = name.get(..got.address_len).unwrap_or(&[]);
@@ -272,7 +272,7 @@ pub fn receive(sock: &Socket, data: &mut [u8]) -> Result<Arrival> {
         node: word(name, 8).unwrap_or(0),
     };
     let member = word(name, 16 + 8);
-    let control = control.get(..got.control_len).unwrap_or(&[]);
+    let control = control.records(got.control_len);
     if let Some(info) = find_cmsg(
         control,
         bindings::SOL_TIPC as i32,
