@@ -27,7 +27,8 @@
 //!   `-ENOENT` at once when a response was requested);
 //! - a response is matched in the response queue and goes to the daemon that sent the
 //!   request; the request completes when all have answered, at its deadline, or when its last
-//!   silent responders left, and its daemon gets the status of every responder.
+//!   silent responders left or turned out unreached (TIPC refused or returned their copy),
+//!   and its daemon gets the status of every responder.
 //!
 //! Everything a node holds is capped: [`MAX_PENDING`] requests waiting for responses,
 //! [`MAX_MEMBERS`] members, [`MAX_SERVICES`] services, messages of [`MAX_MESSAGE_LEN`] bytes.
@@ -186,8 +187,8 @@ pub(crate) struct Sent {
     pub(crate) assigned: bool,
     /// How many responses it waits for.
     pub(crate) expected: u32,
-    /// The responders its copies did not reach: the caller fails them ([`unreached`]) once
-    /// the daemon has what `send` replies.
+    /// The responders its copies did not reach: the caller fails them ([`fail_unreached`])
+    /// once the daemon has what `send` replies.
     pub(crate) unreached: Set,
 }
 
@@ -1009,7 +1010,12 @@ impl Receive for Node {
         let (sock, shared) = (ready.socket(), &ready.data().shared);
         let socks = Sockets::of_ready(ready);
         let drained = shared.drain(socks, false);
-        let next = shared.state.lock().expire(sock);
+        // With the receive buffer held, as whoever completes a request (see `is_pending`): a
+        // response a daemon's drain recorded is delivered before the completion.
+        let next = {
+            let _drain = shared.rx.lock();
+            shared.state.lock().expire(sock)
+        };
         // A daemon in `receive_for` may have got a message or a completion: it checks.
         ready.wake_readers();
         if drained.more {
@@ -1176,6 +1182,9 @@ pub(crate) fn fail_unreached(receiver: &Receiver<Node>, request: u64, unreached:
     if unreached == 0 {
         return;
     }
+    // Held as by whoever completes a request (see `is_pending`): a response recorded by a
+    // drain is delivered before this completion.
+    let _drain = receiver.data().shared.rx.lock();
     let mut state = receiver.data().state();
     if let Some(done) = state.queue().unreached(request, unreached) {
         state.complete(receiver.socket(), &done);

@@ -4,13 +4,14 @@
 //!
 //! Plain `no_std` Rust, shared with the host crate `tools/vke-proto`, without allocation: the
 //! caller gives the slots and their [`Taken`] bitmap ([`Queue::new`]), so the number of
-//! pending requests is capped by construction. A request expects a response from each member in a [`Set`] of member slots
-//! (see [`super::members`]); each response is matched to its request and responder, a second
-//! one from the same responder is a duplicate. A request completes when every responder has
-//! answered, when its deadline passes (the silent ones timed out), or, for a responder that
-//! leaves the cluster, or that the request could not reach, at once for that responder: a
-//! request whose last silent responders left or were not reached completes then. The owner (a daemon's netlink port) gets a [`Completed`] with the
-//! status of every responder.
+//! pending requests is capped by construction. A request expects a response from each member
+//! in a [`Set`] of member slots (see [`super::members`]); each response is matched to its
+//! request and responder, a second one from the same responder is a duplicate. A request
+//! completes when every responder has answered, when its deadline passes (the silent ones
+//! timed out), or, for a responder that leaves the cluster or that the request could not
+//! reach, at once for that responder: a request whose last silent responders left or were
+//! not reached completes then. The owner (a daemon's netlink port) gets a [`Completed`] with
+//! the status of every responder.
 
 use super::members::Set;
 

@@ -56,8 +56,8 @@ pub(crate) struct Stats {
     pub(crate) received_direct: u64,
     /// Messages from the direct socket that did not arrive: copies of a broadcast sent member
     /// by member that TIPC refused (a congested link), and messages it returned (the
-    /// receiver's queue full, or the receiver gone). A request waits for those responses
-    /// until its deadline.
+    /// receiver's queue full, or the receiver gone). A request fails those responders at
+    /// once (outcome `unsent`).
     pub(crate) unsent: u64,
 }
 
