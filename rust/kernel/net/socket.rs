@@ -705,12 +705,14 @@ impl<T: Receive> Receiver<T> {
     /// called from [`Receive::ready`].
     pub fn receive_here(&self, timeout_ms: u32, mut step: impl FnMut() -> bool) -> Result<bool> {
         let readers = &self.readers;
+        // Read before each `step`: an arrival while it runs makes the wait below return. The
+        // first is read before the count is raised, so that an arrival that saw this task
+        // (and so only notified the readers) is after it, and read when leaving even if the
+        // first `step` said yes without receiving.
+        let mut seen = readers.event.generation();
         readers.count.fetch_add(1, Ordering::SeqCst);
         let start = Ktime::ktime_get();
-        let mut seen;
         let waited = loop {
-            // Read before `step`: an arrival while it runs makes the wait below return.
-            seen = readers.event.generation();
             if step() {
                 break Ok(true);
             }
@@ -721,6 +723,7 @@ impl<T: Receive> Receiver<T> {
             if let Err(e) = readers.event.wait_past(seen, left) {
                 break Err(e);
             }
+            seen = readers.event.generation();
         };
         // Leaving: an arrival that notified the readers since the last `step` began is read
         // below; one after this count is seen wakes the work (if no other reader is left).
