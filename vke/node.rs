@@ -1188,6 +1188,8 @@ pub(crate) fn fail_unreached(receiver: &Receiver<Node>, request: u64, unreached:
     let mut state = receiver.data().state();
     if let Some(done) = state.queue().unreached(request, unreached) {
         state.complete(receiver.socket(), &done);
+        // Another thread of the owner may wait in the node for it.
+        receiver.wake_readers();
     }
 }
 
