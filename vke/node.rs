@@ -822,12 +822,12 @@ impl State {
         let Ok((header, _)) = Header::parse(head) else {
             return;
         };
-        let Some(slot) = self.direct_slot(to) else {
+        let Some(slot) = self
+            .direct_slot(to)
+            .filter(|_| header.kind == Kind::Request)
+        else {
             return;
         };
-        if header.kind != Kind::Request {
-            return;
-        }
         if let Some(done) = self.queue().unreached(header.request, 1 << slot) {
             self.complete(sock, &done);
         }

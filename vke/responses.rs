@@ -210,6 +210,17 @@ impl<'a> Queue<'a> {
             .map(|(i, _)| i)
     }
 
+    /// Takes the request in slot `slot` out, completed, if no responder is left silent.
+    fn settle(&mut self, slot: usize) -> Option<Completed> {
+        if self.slots.get(slot)?.as_ref()?.silent() != 0 {
+            return None;
+        }
+        self.take(slot).map(|entry| Completed {
+            entry,
+            reason: Reason::Done,
+        })
+    }
+
     /// Takes request `request` out of slot `slot`.
     fn take(&mut self, slot: usize) -> Option<Entry> {
         let entry = self.slots.get_mut(slot)?.take()?;
@@ -284,16 +295,8 @@ impl<'a> Queue<'a> {
             return Matched::Duplicate;
         }
         entry.answered |= bit;
-        if entry.silent() != 0 {
-            return Matched::Recorded;
-        }
-        match self.take(slot) {
-            Some(entry) => Matched::Completed(Completed {
-                entry,
-                reason: Reason::Done,
-            }),
-            None => Matched::Unexpected,
-        }
+        self.settle(slot)
+            .map_or(Matched::Recorded, Matched::Completed)
     }
 
     /// Records that request `request` did not reach the responders in `unreached`: they are
@@ -303,13 +306,7 @@ impl<'a> Queue<'a> {
         let slot = self.find(request)?;
         let entry = self.slots.get_mut(slot)?.as_mut()?;
         entry.unreached |= unreached & entry.silent();
-        if entry.silent() != 0 {
-            return None;
-        }
-        self.take(slot).map(|entry| Completed {
-            entry,
-            reason: Reason::Done,
-        })
+        self.settle(slot)
     }
 
     /// Records that the member in slot `slot` left: it is failed in every request waiting for
@@ -326,13 +323,8 @@ impl<'a> Queue<'a> {
                 continue;
             }
             entry.left |= bit;
-            if entry.silent() == 0 {
-                if let Some(entry) = self.take(i) {
-                    done(Completed {
-                        entry,
-                        reason: Reason::Done,
-                    });
-                }
+            if let Some(completed) = self.settle(i) {
+                done(completed);
             }
         }
     }

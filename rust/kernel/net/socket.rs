@@ -8,8 +8,7 @@
 //! context the module receives ([`Receive::ready`]). A task that waits for messages may
 //! receive in its own context instead ([`Receiver::receive_here`]): the arrival then wakes it
 //! straight from the protocol's receive path, one context switch fewer than through the work.
-//! Family-specific addresses
-//! implement [`Address`] (see [`super::tipc`]).
+//! Family-specific addresses implement [`Address`] (see [`super::tipc`]).
 //!
 //! A kernel socket does not hold its network namespace, whose protocols free their state when
 //! it goes: a socket is created only from [`super::pernet::Operations::init`] (it takes the
